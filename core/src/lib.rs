@@ -1,0 +1,18 @@
+//! Confab's functional core: everything that can be plain Rust is here, with no
+//! browser dependency, so it compiles and is tested on the host with `cargo test`.
+//!
+//! - [`session`]: ADK-style sessions and events, the [`session::SessionService`]
+//!   contract and its backends (in memory, and over any key-value store).
+//! - [`storage`]: the key-value abstraction and the persisted key layout.
+//! - [`transport`]: the SSE decoder and the OpenAI-compatible chat wire format.
+//! - [`chat`]: turning a session into a model request, titles.
+//! - [`settings`]: user settings and their defaults.
+
+pub mod chat;
+pub mod clock;
+pub mod session;
+pub mod settings;
+pub mod storage;
+pub mod transport;
+
+pub use clock::Clock;

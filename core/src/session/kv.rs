@@ -1,0 +1,233 @@
+//! The session service over a key-value store: what persists conversations
+//! in the browser's localStorage (and in a [`MemoryKv`] in host tests).
+//!
+//! Layout: one key per session body plus one small index of summaries
+//! (see [`crate::storage::keys`]). Writes go body first, index second, so the
+//! index never points at a session that is not there.
+//!
+//! [`MemoryKv`]: crate::storage::MemoryKv
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Event, Session, SessionSummary, new_id};
+use super::service::{
+    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, newest_first,
+    trim_events,
+};
+use crate::clock::Clock;
+use crate::storage::{KvError, KvStore, keys};
+
+/// The stored index: every session's summary, and the schema version.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Index {
+    schema: u32,
+    #[serde(default)]
+    sessions: Vec<SessionSummary>,
+}
+
+pub struct KvSessionService<K: KvStore, C: Clock> {
+    kv: K,
+    clock: C,
+    /// A failure to update the index after the session itself was saved: the
+    /// data is safe, but the user should hear that storage is in trouble.
+    warning: Option<KvError>,
+}
+
+impl<K: KvStore, C: Clock> KvSessionService<K, C> {
+    pub fn new(kv: K, clock: C) -> Self {
+        Self {
+            kv,
+            clock,
+            warning: None,
+        }
+    }
+
+    pub fn kv(&self) -> &K {
+        &self.kv
+    }
+
+    /// Takes the last non-fatal storage problem, if any.
+    pub fn take_warning(&mut self) -> Option<KvError> {
+        self.warning.take()
+    }
+
+    /// Every summary in the index, all apps and users, newest first.
+    pub fn all_summaries(&self) -> Result<Vec<SessionSummary>, SessionError> {
+        let mut sessions = self.read_index()?.sessions;
+        newest_first(&mut sessions);
+        Ok(sessions)
+    }
+
+    fn read_index(&self) -> Result<Index, SessionError> {
+        let Some(text) = self.kv.get(keys::INDEX)? else {
+            return Ok(Index {
+                schema: keys::SCHEMA_VERSION,
+                sessions: Vec::new(),
+            });
+        };
+        let index: Index = serde_json::from_str(&text).map_err(|e| SessionError::Corrupt {
+            key: keys::INDEX.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if index.schema != keys::SCHEMA_VERSION {
+            return Err(SessionError::UnsupportedSchema {
+                found: index.schema,
+                supported: keys::SCHEMA_VERSION,
+            });
+        }
+        Ok(index)
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), KvError> {
+        let text = serde_json::to_string(index).map_err(|e| KvError::Other(e.to_string()))?;
+        self.kv.set(keys::INDEX, &text)
+    }
+
+    /// Puts `summary` into the index (replacing the entry with its id).
+    fn upsert_summary(&mut self, summary: SessionSummary) -> Result<(), SessionError> {
+        let mut index = self.read_index()?;
+        index
+            .sessions
+            .retain(|s| !(s.id == summary.id && same_owner(s, &summary)));
+        index.sessions.push(summary);
+        self.write_index(&index)?;
+        Ok(())
+    }
+
+    fn read_session(&self, key: &str) -> Result<Option<Session>, SessionError> {
+        let Some(text) = self.kv.get(key)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| SessionError::Corrupt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn write_session(&self, key: &str, session: &Session) -> Result<(), SessionError> {
+        let text = serde_json::to_string(session).map_err(|e| KvError::Other(e.to_string()))?;
+        self.kv.set(key, &text)?;
+        Ok(())
+    }
+}
+
+fn same_owner(a: &SessionSummary, b: &SessionSummary) -> bool {
+    a.app_name == b.app_name && a.user_id == b.user_id
+}
+
+fn not_found(app_name: &str, user_id: &str, session_id: &str) -> SessionError {
+    SessionError::NotFound {
+        app_name: app_name.to_owned(),
+        user_id: user_id.to_owned(),
+        session_id: session_id.to_owned(),
+    }
+}
+
+impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
+    fn create_session(&mut self, request: CreateSession) -> Result<Session, SessionError> {
+        // Refuse before writing anything if the index cannot be read.
+        self.read_index()?;
+        let id = request.session_id.unwrap_or_else(new_id);
+        let key = keys::session(&request.app_name, &request.user_id, &id);
+        if self.kv.get(&key)?.is_some() {
+            return Err(SessionError::AlreadyExists(id));
+        }
+        let session = Session {
+            id,
+            app_name: request.app_name,
+            user_id: request.user_id,
+            state: request.state.unwrap_or_default(),
+            events: Vec::new(),
+            last_update_time: self.clock.now(),
+        };
+        self.write_session(&key, &session)?;
+        if let Err(error) = self.upsert_summary(SessionSummary::of(&session)) {
+            // Without an index entry nobody could find it again: undo.
+            let _ = self.kv.remove(&key);
+            return Err(error);
+        }
+        Ok(session)
+    }
+
+    fn get_session(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+        config: GetSessionConfig,
+    ) -> Result<Session, SessionError> {
+        let key = keys::session(app_name, user_id, session_id);
+        let mut session = self
+            .read_session(&key)?
+            .ok_or_else(|| not_found(app_name, user_id, session_id))?;
+        trim_events(&mut session, config);
+        Ok(session)
+    }
+
+    fn list_sessions(
+        &self,
+        app_name: &str,
+        user_id: &str,
+    ) -> Result<Vec<SessionSummary>, SessionError> {
+        let mut sessions: Vec<SessionSummary> = self
+            .read_index()?
+            .sessions
+            .into_iter()
+            .filter(|s| s.app_name == app_name && s.user_id == user_id)
+            .collect();
+        newest_first(&mut sessions);
+        Ok(sessions)
+    }
+
+    fn delete_session(
+        &mut self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(), SessionError> {
+        let key = keys::session(app_name, user_id, session_id);
+        let mut index = self.read_index()?;
+        let before = index.sessions.len();
+        index
+            .sessions
+            .retain(|s| !(s.id == session_id && s.app_name == app_name && s.user_id == user_id));
+        let listed = index.sessions.len() != before;
+        if !listed && self.kv.get(&key)?.is_none() {
+            return Err(not_found(app_name, user_id, session_id));
+        }
+        // Index first: a crash in between leaves an unlisted body, never a
+        // listed session without one.
+        if listed {
+            self.write_index(&index)?;
+        }
+        self.kv.remove(&key)?;
+        Ok(())
+    }
+
+    fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError> {
+        if event.partial {
+            return Ok(event);
+        }
+        let key = keys::session(&session.app_name, &session.user_id, &session.id);
+        let mut stored = self
+            .read_session(&key)?
+            .ok_or_else(|| not_found(&session.app_name, &session.user_id, &session.id))?;
+        if stored.last_update_time > session.last_update_time {
+            return Err(SessionError::Stale {
+                session_id: session.id.clone(),
+                stored: stored.last_update_time,
+                copy: session.last_update_time,
+            });
+        }
+        apply_event(&mut stored, event.clone());
+        self.write_session(&key, &stored)?;
+        if let Err(SessionError::Storage(error)) = self.upsert_summary(SessionSummary::of(&stored))
+        {
+            // The event is saved; only the sidebar summary lags behind.
+            self.warning = Some(error);
+        }
+        Ok(apply_event(session, event))
+    }
+}

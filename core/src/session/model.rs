@@ -1,0 +1,270 @@
+//! The session data model, shaped after ADK's `Session` and `Event` (field
+//! names in camelCase, as ADK puts them on the wire).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Session state: JSON values by key. ADK's key prefixes (`app:`, `user:`,
+/// `temp:`) decide where a key lives; see [`crate::session::state`].
+pub type State = BTreeMap<String, Value>;
+
+/// The author of the user's own events (ADK's convention).
+pub const USER_AUTHOR: &str = "user";
+
+/// One conversation: an ADK session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// A UUID v4 unless the creator chose the id.
+    pub id: String,
+    pub app_name: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub state: State,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Seconds since the Unix epoch of the last change (ADK's float seconds).
+    pub last_update_time: f64,
+}
+
+/// A session as listed: everything but its events (ADK's `list_sessions`),
+/// plus the title shown in the sidebar.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    pub id: String,
+    pub app_name: String,
+    pub user_id: String,
+    /// Taken from the first user message; `None` until there is one.
+    #[serde(default)]
+    pub title: Option<String>,
+    pub last_update_time: f64,
+    #[serde(default)]
+    pub event_count: usize,
+}
+
+impl SessionSummary {
+    pub fn of(session: &Session) -> Self {
+        Self {
+            id: session.id.clone(),
+            app_name: session.app_name.clone(),
+            user_id: session.user_id.clone(),
+            title: crate::chat::title_of(&session.events),
+            last_update_time: session.last_update_time,
+            event_count: session.events.len(),
+        }
+    }
+}
+
+/// One turn's worth of content from one author: ADK's `Event`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: String,
+    /// Groups the events of one request/response exchange.
+    #[serde(default)]
+    pub invocation_id: String,
+    /// `user`, or the name of the model or agent that wrote it.
+    pub author: String,
+    /// Seconds since the Unix epoch.
+    pub timestamp: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Content>,
+    #[serde(default, skip_serializing_if = "EventActions::is_empty")]
+    pub actions: EventActions,
+    /// A streaming fragment; ADK never persists partial events.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// How the reply ended (Confab's own field; ADK has only `partial` and
+    /// `error_code`/`error_message`, which we also set for errors).
+    #[serde(default, skip_serializing_if = "MessageStatus::is_complete")]
+    pub status: MessageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl Event {
+    /// A complete text event by `author`, with a fresh id.
+    pub fn text(author: &str, invocation_id: &str, timestamp: f64, text: &str) -> Self {
+        let role = if author == USER_AUTHOR {
+            "user"
+        } else {
+            "model"
+        };
+        Self {
+            id: new_id(),
+            invocation_id: invocation_id.to_owned(),
+            author: author.to_owned(),
+            timestamp,
+            content: Some(Content {
+                role: role.to_owned(),
+                parts: vec![Part::text(text)],
+            }),
+            actions: EventActions::default(),
+            partial: false,
+            status: MessageStatus::Complete,
+            error_code: None,
+            error_message: None,
+        }
+    }
+
+    pub fn is_from_user(&self) -> bool {
+        self.author == USER_AUTHOR
+    }
+
+    /// The concatenated text of all text parts.
+    pub fn text_content(&self) -> String {
+        self.content
+            .as_ref()
+            .map(|c| {
+                c.parts
+                    .iter()
+                    .filter_map(|p| p.text.as_deref())
+                    .collect::<String>()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    /// `user` or `model` (Gemini's roles, as ADK stores them).
+    pub role: String,
+    #[serde(default)]
+    pub parts: Vec<Part>,
+}
+
+/// One part of a content. Only text for now; unknown part kinds written by a
+/// newer version or an agent are kept as they are rather than dropped.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Part {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+impl Part {
+    pub fn text(text: &str) -> Self {
+        Self {
+            text: Some(text.to_owned()),
+            other: serde_json::Map::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventActions {
+    #[serde(default, skip_serializing_if = "State::is_empty")]
+    pub state_delta: State,
+}
+
+impl EventActions {
+    pub fn is_empty(&self) -> bool {
+        self.state_delta.is_empty()
+    }
+}
+
+/// Where a message stands. Rendered as `data-status` on every message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// Still arriving.
+    Streaming,
+    /// Finished normally.
+    #[default]
+    Complete,
+    /// The user stopped it; the partial text is kept.
+    Stopped,
+    /// The stream broke off (or the page closed) before the reply finished.
+    Interrupted,
+    /// No usable reply: the request or the stream failed.
+    Error,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Streaming => "streaming",
+            Self::Complete => "complete",
+            Self::Stopped => "stopped",
+            Self::Interrupted => "interrupted",
+            Self::Error => "error",
+        }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        *self == Self::Complete
+    }
+}
+
+/// A fresh UUID v4, as a lowercase hyphenated string.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_round_trips_in_adk_shape() {
+        let mut event = Event::text("user", "inv-1", 12.5, "hi");
+        event
+            .actions
+            .state_delta
+            .insert("k".into(), serde_json::json!(1));
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["invocationId"], "inv-1");
+        assert_eq!(json["content"]["parts"][0]["text"], "hi");
+        assert_eq!(json["actions"]["stateDelta"]["k"], 1);
+        // Defaults stay off the wire.
+        assert!(json.get("partial").is_none());
+        assert!(json.get("status").is_none());
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn unknown_part_kinds_survive_a_round_trip() {
+        let json = serde_json::json!({
+            "id": "e1", "author": "agent", "timestamp": 1.0,
+            "content": {"role": "model", "parts": [
+                {"functionCall": {"name": "f", "args": {"x": 1}}},
+                {"text": "done"}
+            ]}
+        });
+        let event: Event = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(event.text_content(), "done");
+        let back = serde_json::to_value(&event).unwrap();
+        assert_eq!(back["content"]["parts"][0], json["content"]["parts"][0]);
+    }
+
+    #[test]
+    fn status_serialises_lowercase() {
+        for (status, name) in [
+            (MessageStatus::Streaming, "streaming"),
+            (MessageStatus::Stopped, "stopped"),
+            (MessageStatus::Interrupted, "interrupted"),
+            (MessageStatus::Error, "error"),
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), name);
+            assert_eq!(status.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn new_ids_are_uuid_v4() {
+        let id = new_id();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_ne!(id, new_id());
+    }
+}

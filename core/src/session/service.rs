@@ -1,0 +1,138 @@
+//! The session service contract, after ADK's `BaseSessionService`.
+
+use thiserror::Error;
+
+use super::model::{Event, Session, SessionSummary, State};
+use crate::storage::KvError;
+
+/// What `create_session` takes. `session_id: None` means "make a UUID v4".
+#[derive(Clone, Debug, Default)]
+pub struct CreateSession {
+    pub app_name: String,
+    pub user_id: String,
+    pub state: Option<State>,
+    pub session_id: Option<String>,
+}
+
+impl CreateSession {
+    pub fn new(app_name: &str, user_id: &str) -> Self {
+        Self {
+            app_name: app_name.to_owned(),
+            user_id: user_id.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// ADK's `GetSessionConfig`: trims the events returned.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GetSessionConfig {
+    /// Keep only the newest N events.
+    pub num_recent_events: Option<usize>,
+    /// Keep only events at or after this timestamp.
+    pub after_timestamp: Option<f64>,
+}
+
+/// Everything a session service can refuse. Each message says what happened
+/// and what to do about it.
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum SessionError {
+    #[error(
+        "session {session_id} was not found for user {user_id} of app {app_name}; create it before using it"
+    )]
+    NotFound {
+        app_name: String,
+        user_id: String,
+        session_id: String,
+    },
+    #[error("a session with id {0} already exists; pick another id or open the existing one")]
+    AlreadyExists(String),
+    #[error(
+        "session {session_id} was changed elsewhere (stored at {stored}, this copy is from {copy}); reload it and try again"
+    )]
+    Stale {
+        session_id: String,
+        stored: f64,
+        copy: f64,
+    },
+    #[error(transparent)]
+    Storage(#[from] KvError),
+    #[error(
+        "the stored conversations were written by a newer version of Confab (schema {found}, this version reads {supported}); they were left untouched, so update Confab to open them"
+    )]
+    UnsupportedSchema { found: u32, supported: u32 },
+    #[error("stored data under {key} is unreadable ({reason}); it was left untouched")]
+    Corrupt { key: String, reason: String },
+}
+
+/// ADK's session service: sessions must be created before they are used.
+///
+/// The calls are synchronous: both backends (memory, localStorage) are.
+pub trait SessionService {
+    fn create_session(&mut self, request: CreateSession) -> Result<Session, SessionError>;
+
+    /// An unknown id (or one of another user or app) is `NotFound`.
+    fn get_session(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+        config: GetSessionConfig,
+    ) -> Result<Session, SessionError>;
+
+    /// The user's sessions without their events, newest first.
+    fn list_sessions(
+        &self,
+        app_name: &str,
+        user_id: &str,
+    ) -> Result<Vec<SessionSummary>, SessionError>;
+
+    fn delete_session(
+        &mut self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(), SessionError>;
+
+    /// Appends `event` to the stored session and to `session`, applying its
+    /// state delta and advancing `last_update_time`. Partial (streaming)
+    /// events are returned untouched and not persisted. Appending through a
+    /// copy older than the stored session is `Stale`, never an overwrite.
+    fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError>;
+}
+
+/// Applies `config` to a session's events (shared by every backend).
+pub(crate) fn trim_events(session: &mut Session, config: GetSessionConfig) {
+    if let Some(after) = config.after_timestamp {
+        session.events.retain(|e| e.timestamp >= after);
+    }
+    if let Some(n) = config.num_recent_events {
+        let excess = session.events.len().saturating_sub(n);
+        session.events.drain(..excess);
+    }
+}
+
+/// The in-memory part of `append_event`, shared by every backend: applies
+/// the delta (dropping `temp:` keys, which are never persisted) and appends.
+pub(crate) fn apply_event(session: &mut Session, mut event: Event) -> Event {
+    event
+        .actions
+        .state_delta
+        .retain(|key, _| !key.starts_with(super::TEMP_PREFIX));
+    for (key, value) in &event.actions.state_delta {
+        session.state.insert(key.clone(), value.clone());
+    }
+    // Time never runs backwards for a session, even if the clock does.
+    session.last_update_time = session.last_update_time.max(event.timestamp);
+    session.events.push(event.clone());
+    event
+}
+
+/// Sorts summaries newest first (ties by id, for a stable order).
+pub(crate) fn newest_first(summaries: &mut [SessionSummary]) {
+    summaries.sort_by(|a, b| {
+        b.last_update_time
+            .total_cmp(&a.last_update_time)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}

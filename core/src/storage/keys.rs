@@ -1,0 +1,45 @@
+//! Confab's keys in the browser's key-value store. Everything lives under one
+//! namespace prefix so other apps on the same origin are never touched, and
+//! the stored schema version is recorded in the index.
+
+/// The namespace of every key Confab writes.
+pub const PREFIX: &str = "confab:";
+
+/// The version of the stored layout that this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The list of sessions (summaries only), read at startup.
+pub const INDEX: &str = "confab:index";
+
+/// User settings (endpoint, model, system prompt).
+pub const SETTINGS: &str = "confab:settings";
+
+/// The key of one session's body (its state and events).
+pub fn session(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{PREFIX}session:{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
+/// Escapes the separator so `a:b` + `c` and `a` + `b:c` never share a key.
+fn escape(part: &str) -> String {
+    part.replace('%', "%25").replace(':', "%3A")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_are_namespaced_and_unambiguous() {
+        let key = session("confab", "local", "abc");
+        assert_eq!(key, "confab:session:confab:local:abc");
+        assert_ne!(session("a:b", "c", "d"), session("a", "b:c", "d"));
+        assert_ne!(session("a%3Ab", "c", "d"), session("a:b", "c", "d"));
+        assert!(key.starts_with(PREFIX));
+        assert!(INDEX.starts_with(PREFIX) && SETTINGS.starts_with(PREFIX));
+    }
+}

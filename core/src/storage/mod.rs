@@ -1,0 +1,50 @@
+//! Persistence: a string key-value store (localStorage in the browser, a map
+//! in tests) and the layout of Confab's keys in it.
+
+pub mod keys;
+mod memory_kv;
+
+pub use memory_kv::MemoryKv;
+
+use thiserror::Error;
+
+/// What a key-value store can refuse.
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum KvError {
+    /// The browser refused the write because its storage quota is used up.
+    #[error(
+        "browser storage is full: {bytes} bytes could not be saved under {key}; export or delete old conversations to make room"
+    )]
+    QuotaExceeded { key: String, bytes: usize },
+    /// Storage is switched off (private mode, blocked cookies) or missing.
+    #[error(
+        "browser storage is unavailable ({0}); conversations will not be saved, so allow site data for this page"
+    )]
+    Unavailable(String),
+    #[error("browser storage failed: {0}")]
+    Other(String),
+}
+
+/// A synchronous string key-value store, as localStorage is.
+pub trait KvStore {
+    fn get(&self, key: &str) -> Result<Option<String>, KvError>;
+    fn set(&self, key: &str, value: &str) -> Result<(), KvError>;
+    fn remove(&self, key: &str) -> Result<(), KvError>;
+    /// Every key in the store (ours and others').
+    fn keys(&self) -> Result<Vec<String>, KvError>;
+}
+
+impl<K: KvStore + ?Sized> KvStore for &K {
+    fn get(&self, key: &str) -> Result<Option<String>, KvError> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
+        (**self).set(key, value)
+    }
+    fn remove(&self, key: &str) -> Result<(), KvError> {
+        (**self).remove(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        (**self).keys()
+    }
+}
