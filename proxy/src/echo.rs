@@ -1,0 +1,311 @@
+//! `confab-echo`, the built-in offline model: a deterministic reply that
+//! shows it received the whole conversation, streamed token by token in the
+//! OpenAI format, so the app works with no API key and no network.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde_json::{Value, json};
+
+use crate::config::ECHO_MODEL;
+
+/// Longest quote of a message, in characters.
+const QUOTE_CHARS: usize = 200;
+
+const OPENING: &str = "I am confab-echo, the offline demo model built into confab-proxy. No real model is connected, so I answer by echoing.";
+const CLOSING: &str = "To talk to a real model, restart the proxy with CONFAB_UPSTREAM_URL (for example https://api.openai.com/v1) and CONFAB_UPSTREAM_API_KEY set; see the README.";
+
+/// The text of a message's `content`: a string, or an array of parts of
+/// which the `text` ones count.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+fn quote(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= QUOTE_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(QUOTE_CHARS).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The reply to a conversation (`messages` in OpenAI's format).
+pub fn reply_text(messages: &[Value]) -> String {
+    let of_role = |role: &str| -> Vec<String> {
+        messages
+            .iter()
+            .filter(|m| m.get("role").and_then(Value::as_str) == Some(role))
+            .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+            .collect()
+    };
+    let users = of_role("user");
+    let system: usize = of_role("system").iter().map(|s| s.chars().count()).sum();
+    let mut parts = vec![OPENING.to_owned()];
+    match users.as_slice() {
+        [] => parts.push("This conversation has no user message, so there is nothing to echo.".into()),
+        [only] => parts.push(format!(
+            "This is turn 1 of our conversation. You said: \"{}\".",
+            quote(only)
+        )),
+        [first, .., latest] => parts.push(format!(
+            "This is turn {} of our conversation. Your first message was: \"{}\". Your latest message is: \"{}\".",
+            users.len(),
+            quote(first),
+            quote(latest)
+        )),
+    }
+    if system > 0 {
+        parts.push(format!(
+            "I was given a system prompt of {system} characters."
+        ));
+    }
+    parts.push(CLOSING.to_owned());
+    parts.join(" ")
+}
+
+/// Splits text into word-sized tokens that keep their trailing whitespace,
+/// so the tokens concatenate back to the text exactly.
+pub fn tokens(text: &str) -> Vec<&str> {
+    let mut tokens = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            in_space = true;
+        } else if in_space {
+            tokens.push(&text[start..i]);
+            start = i;
+            in_space = false;
+        }
+    }
+    if start < text.len() {
+        tokens.push(&text[start..]);
+    }
+    tokens
+}
+
+/// A rough token count (four characters a token) for the usage chunk.
+fn estimate_tokens(text: &str) -> u64 {
+    text.chars().count().div_ceil(4) as u64
+}
+
+/// The request facts the echo model needs.
+pub struct EchoRequest {
+    pub messages: Vec<Value>,
+    pub include_usage: bool,
+}
+
+impl EchoRequest {
+    pub fn from_json(body: &Value) -> Self {
+        Self {
+            messages: body
+                .get("messages")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            include_usage: body
+                .pointer("/stream_options/include_usage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+
+    fn prompt_tokens(&self) -> u64 {
+        self.messages
+            .iter()
+            .map(|m| estimate_tokens(&content_text(m.get("content").unwrap_or(&Value::Null))))
+            .sum()
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn completion_id() -> String {
+    format!("chatcmpl-echo-{}", unix_now())
+}
+
+fn usage(request: &EchoRequest, text: &str) -> Value {
+    let prompt = request.prompt_tokens();
+    let completion = estimate_tokens(text);
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    })
+}
+
+/// A whole `chat.completion` object (for `"stream": false`).
+pub fn completion(request: &EchoRequest) -> Value {
+    let text = reply_text(&request.messages);
+    json!({
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": unix_now(),
+        "model": ECHO_MODEL,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "finish_reason": "stop",
+        }],
+        "usage": usage(request, &text),
+    })
+}
+
+/// Every SSE frame of the streamed reply, in order.
+pub fn frames(request: &EchoRequest) -> Vec<String> {
+    let id = completion_id();
+    let created = unix_now();
+    let chunk = |delta: Value, finish: Value| {
+        json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": ECHO_MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        })
+    };
+    let text = reply_text(&request.messages);
+    let mut frames = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    frames.extend(
+        tokens(&text)
+            .into_iter()
+            .map(|t| chunk(json!({ "content": t }), Value::Null)),
+    );
+    frames.push(chunk(json!({}), json!("stop")));
+    if request.include_usage {
+        frames.push(json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": ECHO_MODEL,
+            "choices": [],
+            "usage": usage(request, &text),
+        }));
+    }
+    let mut frames: Vec<String> = frames.iter().map(|f| format!("data: {f}\n\n")).collect();
+    frames.push("data: [DONE]\n\n".to_owned());
+    frames
+}
+
+/// The frames as a body stream, one every `delay`. When the client goes
+/// away the body is dropped, and the stream with it: nothing keeps running.
+pub fn stream(
+    request: &EchoRequest,
+    delay: Duration,
+) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static {
+    let frames = frames(request).into_iter();
+    futures_util::stream::unfold((frames, true), move |(mut frames, first)| async move {
+        let frame = frames.next()?;
+        if !first {
+            tokio::time::sleep(delay).await;
+        }
+        Some((Ok(Bytes::from(frame)), (frames, false)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(role: &str, content: &str) -> Value {
+        json!({"role": role, "content": content})
+    }
+
+    #[test]
+    fn turn_one_quotes_the_message_and_says_what_it_is() {
+        let text = reply_text(&[msg("user", "Plan a trip to Paris")]);
+        assert!(text.starts_with("I am confab-echo, the offline demo model"));
+        assert!(
+            text.contains(
+                "This is turn 1 of our conversation. You said: \"Plan a trip to Paris\"."
+            )
+        );
+        assert!(text.contains("CONFAB_UPSTREAM_URL"));
+        assert!(!text.contains("system prompt"));
+    }
+
+    #[test]
+    fn later_turns_quote_the_first_and_latest_messages() {
+        let text = reply_text(&[
+            msg("system", "Be brief."),
+            msg("user", "first question"),
+            msg("assistant", "an answer"),
+            msg("user", "second"),
+            msg("assistant", "another"),
+            msg("user", "third question"),
+        ]);
+        assert!(
+            text.contains("This is turn 3 of our conversation."),
+            "{text}"
+        );
+        assert!(text.contains("Your first message was: \"first question\"."));
+        assert!(text.contains("Your latest message is: \"third question\"."));
+        assert!(text.contains("I was given a system prompt of 9 characters."));
+    }
+
+    #[test]
+    fn long_messages_are_truncated_and_parts_are_read() {
+        let long = "a".repeat(500);
+        let text = reply_text(&[msg("user", &long)]);
+        assert!(text.contains(&format!("\"{}…\"", "a".repeat(QUOTE_CHARS))));
+        assert!(!text.contains(&"a".repeat(QUOTE_CHARS + 1)));
+        let parts = json!({"role": "user", "content": [
+            {"type": "text", "text": "from "}, {"type": "image_url"}, {"type": "text", "text": "parts"}
+        ]});
+        assert!(reply_text(&[parts]).contains("You said: \"from parts\""));
+        assert!(reply_text(&[]).contains("no user message"));
+    }
+
+    #[test]
+    fn tokens_concatenate_back_to_the_text() {
+        for text in ["", "one", "a b  c\n d ", "  leading", "héllo wörld 你好 👋"] {
+            let tokens = tokens(text);
+            assert_eq!(tokens.concat(), text);
+            assert!(tokens.iter().all(|t| !t.is_empty()));
+        }
+        assert_eq!(tokens("a b  c"), ["a ", "b  ", "c"]);
+    }
+
+    #[test]
+    fn frames_are_openai_chunks_ending_with_done() {
+        let request = EchoRequest::from_json(&json!({
+            "messages": [msg("user", "hi")],
+            "stream_options": {"include_usage": true},
+        }));
+        let frames = frames(&request);
+        assert_eq!(frames.last().unwrap(), "data: [DONE]\n\n");
+        let parsed: Vec<Value> = frames[..frames.len() - 1]
+            .iter()
+            .map(|f| serde_json::from_str(f.strip_prefix("data: ").unwrap().trim()).unwrap())
+            .collect();
+        assert_eq!(parsed[0]["choices"][0]["delta"]["role"], "assistant");
+        let text: String = parsed
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        assert_eq!(text, reply_text(&request.messages));
+        let finish = &parsed[parsed.len() - 2];
+        assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+        let usage = &parsed[parsed.len() - 1];
+        assert_eq!(usage["choices"], json!([]));
+        assert!(usage["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    }
+}
