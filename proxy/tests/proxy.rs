@@ -1,0 +1,462 @@
+//! confab-proxy over real HTTP on loopback: the offline model, and
+//! forwarding to a local test server that speaks the OpenAI wire format
+//! (the only test double: it stands in for the external model).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use confab_proxy::Config;
+use confab_proxy::config::ApiKey;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+const KEY: &str = "sk-test-secret-9f8e7d";
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A server task that is stopped when the guard is dropped.
+struct Running {
+    url: String,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start_proxy(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = confab_proxy::serve(config, listener).await;
+    });
+    Running { url, task }
+}
+
+async fn start_router(router: Router) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Running { url, task }
+}
+
+/// The data of each SSE frame of a body (frames are `data: …\n\n`).
+fn frames(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|f| f.strip_prefix("data: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn content_of(frames: &[String]) -> String {
+    frames
+        .iter()
+        .filter(|f| *f != "[DONE]")
+        .filter_map(|f| {
+            let chunk: Value = serde_json::from_str(f).unwrap();
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+async fn post_chat(base: &str, body: Value) -> reqwest::Response {
+    let request = reqwest::Client::new()
+        .post(format!("{base}/api/v1/chat/completions"))
+        .json(&body)
+        .send();
+    timeout(WAIT, request).await.unwrap().unwrap()
+}
+
+fn assert_no_key(headers: &reqwest::header::HeaderMap, body: &str) {
+    assert!(!body.contains(KEY), "the key leaked into a body: {body}");
+    for (name, value) in headers {
+        assert!(
+            !value.to_str().unwrap_or("").contains(KEY),
+            "the key leaked into header {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_offline_model_streams_openai_chunks() {
+    let proxy = start_proxy(Config::for_tests()).await;
+    let response = post_chat(
+        &proxy.url,
+        json!({
+            "messages": [{"role": "user", "content": "Plan a trip to Paris"}],
+            "stream": true,
+            "stream_options": {"include_usage": true}
+        }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let body = response.text().await.unwrap();
+    let frames = frames(&body);
+    assert_eq!(frames.last().map(String::as_str), Some("[DONE]"));
+    let first: Value = serde_json::from_str(&frames[0]).unwrap();
+    assert_eq!(first["choices"][0]["delta"]["role"], "assistant");
+    assert_eq!(first["model"], "confab-echo");
+    let text = content_of(&frames);
+    assert_eq!(
+        text,
+        confab_proxy::echo::reply_text(&[
+            json!({"role": "user", "content": "Plan a trip to Paris"})
+        ])
+    );
+    assert!(
+        frames.len() > 10,
+        "streamed token by token, not in one piece"
+    );
+    let finish: Value = serde_json::from_str(&frames[frames.len() - 3]).unwrap();
+    assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+    let usage: Value = serde_json::from_str(&frames[frames.len() - 2]).unwrap();
+    assert!(usage["usage"]["total_tokens"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn the_offline_model_sees_the_whole_conversation() {
+    let proxy = start_proxy(Config::for_tests()).await;
+    let body = post_chat(
+        &proxy.url,
+        json!({
+            "model": "confab-echo",
+            "messages": [
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "reply"},
+                {"role": "user", "content": "second"}
+            ],
+            "stream": true
+        }),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let text = content_of(&frames(&body));
+    assert!(text.contains("turn 2"), "{text}");
+    assert!(text.contains("Your first message was: \"first\""), "{text}");
+    assert!(!body.contains("\"usage\""), "no usage unless asked for");
+}
+
+#[tokio::test]
+async fn the_offline_model_refuses_other_models_and_bad_json() {
+    let proxy = start_proxy(Config::for_tests()).await;
+    let response = post_chat(&proxy.url, json!({"model": "gpt-4", "messages": []})).await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_not_found");
+    assert!(body["error"]["message"].as_str().unwrap().contains("gpt-4"));
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/chat/completions", proxy.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+}
+
+#[tokio::test]
+async fn a_non_streaming_request_gets_one_completion() {
+    let proxy = start_proxy(Config::for_tests()).await;
+    let body: Value = post_chat(
+        &proxy.url,
+        json!({"messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("You said: \"hi\"")
+    );
+}
+
+#[tokio::test]
+async fn only_the_api_routes_exist_and_health_answers() {
+    let proxy = start_proxy(Config::for_tests()).await;
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/v1/other"),
+        (reqwest::Method::GET, "/api/v1/chat/completions"),
+        (reqwest::Method::POST, "/api/v1/models"),
+        (reqwest::Method::GET, "/api/v2/chat/completions"),
+    ] {
+        let response = client
+            .request(method.clone(), format!("{}{path}", proxy.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().contains(path));
+    }
+    let health: Value = client
+        .get(format!("{}/healthz", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health, json!({"status": "ok", "mode": "offline"}));
+    let models: Value = client
+        .get(format!("{}/api/v1/models", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "confab-echo");
+}
+
+#[tokio::test]
+async fn the_built_app_is_served_with_a_single_page_fallback() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html>confab app</html>").unwrap();
+    std::fs::write(dist.path().join("app.js"), "console.log(1)").unwrap();
+    let proxy = start_proxy(Config {
+        dist: Some(dist.path().to_owned()),
+        ..Config::for_tests()
+    })
+    .await;
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", proxy.url);
+        async move { reqwest::get(url).await.unwrap() }
+    };
+    assert_eq!(
+        get("/").await.text().await.unwrap(),
+        "<html>confab app</html>"
+    );
+    assert_eq!(get("/app.js").await.text().await.unwrap(), "console.log(1)");
+    let fallback = get("/some/route").await;
+    assert_eq!(fallback.status(), 200);
+    assert_eq!(fallback.text().await.unwrap(), "<html>confab app</html>");
+    assert_eq!(get("/api/nope").await.status(), 404);
+}
+
+/// What the fake upstream saw, and a gate that holds its stream mid-way.
+#[derive(Default)]
+struct Upstream {
+    authorization: Mutex<Vec<Option<String>>>,
+    bodies: Mutex<Vec<Value>>,
+    gate: Notify,
+}
+
+fn chunk(content: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]})
+    )
+}
+
+async fn fake_chat(
+    axum::extract::State(upstream): axum::extract::State<Arc<Upstream>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    upstream.authorization.lock().unwrap().push(auth);
+    let request: Value = serde_json::from_str(&body).unwrap();
+    upstream.bodies.lock().unwrap().push(request.clone());
+    match request["model"].as_str() {
+        Some("rate-limited") => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "3"), ("content-type", "application/json")],
+            r#"{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit"}}"#,
+        )
+            .into_response(),
+        _ => {
+            // One frame, then wait for the test to release the rest.
+            let steps = futures_util::stream::unfold(0, move |step| {
+                let upstream = upstream.clone();
+                async move {
+                    let frame = match step {
+                        0 => chunk("first "),
+                        1 => {
+                            let _ = timeout(WAIT, upstream.gate.notified()).await;
+                            chunk("second")
+                        }
+                        2 => "data: [DONE]\n\n".to_owned(),
+                        _ => return None,
+                    };
+                    Some((Ok::<_, std::convert::Infallible>(frame), step + 1))
+                }
+            });
+            ([("content-type", "text/event-stream")], Body::from_stream(steps)).into_response()
+        }
+    }
+}
+
+async fn fake_models(
+    axum::extract::State(upstream): axum::extract::State<Arc<Upstream>>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    upstream.authorization.lock().unwrap().push(auth);
+    axum::Json(json!({"object": "list", "data": [{"id": "upstream-model", "object": "model"}]}))
+}
+
+async fn start_upstream() -> (Running, Arc<Upstream>) {
+    let upstream = Arc::new(Upstream::default());
+    let router = Router::new()
+        .route("/v1/chat/completions", post(fake_chat))
+        .route("/v1/models", get(fake_models))
+        .with_state(upstream.clone());
+    (start_router(router).await, upstream)
+}
+
+fn upstream_config(url: &str) -> Config {
+    Config {
+        upstream_url: Some(format!("{url}/v1")),
+        api_key: ApiKey::new(KEY),
+        ..Config::for_tests()
+    }
+}
+
+#[tokio::test]
+async fn forwarding_adds_the_key_and_streams_without_buffering() {
+    let (server, upstream) = start_upstream().await;
+    let proxy = start_proxy(upstream_config(&server.url)).await;
+    let request = reqwest::Client::new()
+        .post(format!("{}/api/v1/chat/completions", proxy.url))
+        .header("authorization", "Bearer from-the-browser")
+        .json(
+            &json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true}),
+        )
+        .send();
+    let mut response = timeout(WAIT, request).await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    // The first frame arrives while the upstream is still holding the rest:
+    // a buffering proxy would time out here.
+    let first = timeout(Duration::from_secs(2), response.chunk())
+        .await
+        .expect("the first frame passed through before the stream ended")
+        .unwrap()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&first), chunk("first "));
+    upstream.gate.notify_one();
+    let mut rest = Vec::new();
+    while let Some(bytes) = timeout(WAIT, response.chunk()).await.unwrap().unwrap() {
+        rest.extend_from_slice(&bytes);
+    }
+    let rest = String::from_utf8(rest).unwrap();
+    assert_eq!(rest, format!("{}data: [DONE]\n\n", chunk("second")));
+
+    let seen = upstream.authorization.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [Some(format!("Bearer {KEY}"))],
+        "the key, not the browser's header"
+    );
+}
+
+#[tokio::test]
+async fn errors_pass_through_with_status_retry_after_and_body() {
+    let (server, _upstream) = start_upstream().await;
+    let proxy = start_proxy(upstream_config(&server.url)).await;
+    let response = post_chat(
+        &proxy.url,
+        json!({"model": "rate-limited", "messages": [], "stream": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "3");
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Rate limit reached"), "{body}");
+    assert_no_key(&headers, &body);
+}
+
+#[tokio::test]
+async fn models_are_forwarded_and_a_missing_model_passes_through() {
+    let (server, upstream) = start_upstream().await;
+    let proxy = start_proxy(upstream_config(&server.url)).await;
+    let models: Value = reqwest::get(format!("{}/api/v1/models", proxy.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "upstream-model");
+    assert_eq!(
+        upstream.authorization.lock().unwrap().as_slice(),
+        [Some(format!("Bearer {KEY}"))]
+    );
+    upstream.gate.notify_one();
+    let response = post_chat(&proxy.url, json!({"messages": [], "stream": true})).await;
+    response.text().await.unwrap();
+    let sent = upstream.bodies.lock().unwrap().clone();
+    assert_eq!(sent[0].get("model"), None, "no default model configured");
+}
+
+#[tokio::test]
+async fn a_default_model_is_filled_in_for_the_upstream() {
+    let (server, upstream) = start_upstream().await;
+    let proxy = start_proxy(Config {
+        default_model: Some("gpt-default".into()),
+        ..upstream_config(&server.url)
+    })
+    .await;
+    upstream.gate.notify_one();
+    post_chat(
+        &proxy.url,
+        json!({"model": "", "messages": [], "stream": true}),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let sent = upstream.bodies.lock().unwrap().clone();
+    assert_eq!(sent[0]["model"], "gpt-default");
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_502_without_the_key() {
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let proxy = start_proxy(upstream_config(&format!("http://{closed}"))).await;
+    let response = post_chat(
+        &proxy.url,
+        json!({"model": "m", "messages": [], "stream": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 502);
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    let parsed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed["error"]["type"], "upstream_unreachable");
+    assert!(body.contains("CONFAB_UPSTREAM_URL"));
+    assert_no_key(&headers, &body);
+}
