@@ -1,0 +1,80 @@
+//! `window.localStorage` as a [`KvStore`], with every failure typed: storage
+//! that is switched off is `Unavailable` (where `gloo_storage::LocalStorage::raw`
+//! would panic), and a full quota is `QuotaExceeded` (where the browser only
+//! throws a generic `DOMException`).
+
+use confab_core::storage::{KvError, KvStore};
+use gloo_storage::Storage as _;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A handle to the page's localStorage. Stateless: the storage object is
+/// looked up on each call, so the handle is `Send + Sync` and cheap to copy.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalStorageKv;
+
+fn storage() -> Result<web_sys::Storage, KvError> {
+    let window = web_sys::window().ok_or_else(|| KvError::Unavailable("no window".into()))?;
+    match window.local_storage() {
+        // Checked first: gloo_storage's raw() panics in the two cases below.
+        Ok(Some(_)) => Ok(gloo_storage::LocalStorage::raw()),
+        Ok(None) => Err(KvError::Unavailable("localStorage is missing".into())),
+        Err(error) => Err(KvError::Unavailable(describe(&error))),
+    }
+}
+
+/// `name: message` of a thrown DOMException or Error.
+fn describe(error: &JsValue) -> String {
+    if let Some(exception) = error.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", exception.name(), exception.message());
+    }
+    if let Some(error) = error.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", error.name(), error.message());
+    }
+    format!("{error:?}")
+}
+
+fn is_quota_error(error: &JsValue) -> bool {
+    error.dyn_ref::<web_sys::DomException>().is_some_and(|e| {
+        // Firefox used its own name before standardising.
+        e.name() == "QuotaExceededError" || e.name() == "NS_ERROR_DOM_QUOTA_REACHED"
+    })
+}
+
+impl KvStore for LocalStorageKv {
+    fn get(&self, key: &str) -> Result<Option<String>, KvError> {
+        storage()?
+            .get_item(key)
+            .map_err(|e| KvError::Other(describe(&e)))
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
+        storage()?.set_item(key, value).map_err(|error| {
+            if is_quota_error(&error) {
+                KvError::QuotaExceeded {
+                    key: key.to_owned(),
+                    bytes: value.len(),
+                }
+            } else {
+                KvError::Other(describe(&error))
+            }
+        })
+    }
+
+    fn remove(&self, key: &str) -> Result<(), KvError> {
+        storage()?
+            .remove_item(key)
+            .map_err(|e| KvError::Other(describe(&e)))
+    }
+
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        let storage = storage()?;
+        let length = storage.length().map_err(|e| KvError::Other(describe(&e)))?;
+        let mut keys = Vec::with_capacity(length as usize);
+        for i in 0..length {
+            if let Ok(Some(key)) = storage.key(i) {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    }
+}

@@ -1,0 +1,9 @@
+//! Adapters over browser APIs. Nothing else in the web shell touches
+//! localStorage, fetch or the clock directly.
+
+pub mod clock;
+pub mod http;
+pub mod local_storage;
+
+pub use clock::BrowserClock;
+pub use local_storage::LocalStorageKv;
