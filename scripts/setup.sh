@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything building and testing Confab needs on a fresh machine,
+# and skips each piece that is already there at the right version, so a
+# second run takes seconds. See ../shared/TOOLCHAIN.md for why each pin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+# wasm-bindgen's CLI must equal the library version locked in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+have_version() { [ "$("$1" --version 2>/dev/null | head -n1)" = "$2" ]; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! have_version trunk "trunk $TRUNK_VERSION"; then
+  step "installing trunk $TRUNK_VERSION (about 5 minutes)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+if ! have_version wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+  # Not --locked: a dependency pinned in its lock file is missing from the registry.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  step "installing Chromium and ChromeDriver from Debian"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+fi
+
+# npm packages: wasm-opt from binaryen 132 (Debian's wasm-opt breaks release
+# builds) and Playwright. Reinstalled only when package-lock.json changes.
+stamp=node_modules/.confab-lock.sha256
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -x node_modules/.bin/wasm-opt ]; then
+  step "installing npm packages (binaryen, Playwright)"
+  npm ci --no-audit --no-fund
+  echo "$lock_sum" > "$stamp"
+fi
+
+step "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: host unit/integration tests, browser tests in headless
+# Chromium, then end-to-end tests against the release build. Called by
+# `make test` after scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy -p confab-core -p confab-proxy --all-targets --locked -- -D warnings
+cargo clippy -p confab --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+step "host tests: session core, SSE parser, wire formats, proxy"
+cargo test -p confab-core -p confab-proxy --locked
+
+step "browser tests: localStorage session service in headless Chromium"
+cargo test -p confab --target wasm32-unknown-unknown --locked
+
+step "release build: app (trunk) and proxy"
+trunk build --release --offline
+cargo build --release -p confab-proxy --locked
+
+step "end-to-end tests: Playwright driving Chromium against confab-proxy"
+playwright test -c tests/e2e/playwright.config.ts
+
+scripts/bundle-size.sh

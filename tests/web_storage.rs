@@ -1,0 +1,127 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium) of the session
+//! service over real localStorage.
+#![cfg(target_arch = "wasm32")]
+
+use confab::platform::{BrowserClock, LocalStorageKv};
+use confab_core::session::{
+    CreateSession, Event, GetSessionConfig, KvSessionService, SessionError, SessionService,
+};
+use confab_core::storage::{KvError, KvStore, keys};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn local_storage() -> web_sys::Storage {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("the test browser has localStorage")
+}
+
+/// A service over an emptied localStorage.
+fn fresh() -> KvSessionService<LocalStorageKv, BrowserClock> {
+    local_storage().clear().expect("clear localStorage");
+    KvSessionService::new(LocalStorageKv, BrowserClock)
+}
+
+// The same contract the in-memory service passes on the host.
+confab_core::session_contract_tests!(#[wasm_bindgen_test], fresh());
+
+#[wasm_bindgen_test]
+fn sessions_are_really_in_local_storage_and_survive_a_new_service() {
+    let mut service = fresh();
+    let mut session = service
+        .create_session(CreateSession::new("confab", "local"))
+        .unwrap();
+    let event = Event::text("user", "i", session.last_update_time + 1.0, "persist me");
+    service.append_event(&mut session, event).unwrap();
+
+    let raw = local_storage()
+        .get_item(&keys::session("confab", "local", &session.id))
+        .unwrap()
+        .expect("the session body is a localStorage item");
+    assert!(raw.contains("persist me"));
+    assert!(local_storage().get_item(keys::INDEX).unwrap().is_some());
+
+    let reloaded = KvSessionService::new(LocalStorageKv, BrowserClock);
+    let got = reloaded
+        .get_session("confab", "local", &session.id, GetSessionConfig::default())
+        .unwrap();
+    assert_eq!(got, session);
+}
+
+#[wasm_bindgen_test]
+fn a_full_quota_is_a_typed_error_and_loses_nothing() {
+    let mut service = fresh();
+    let mut session = service
+        .create_session(CreateSession::new("confab", "local"))
+        .unwrap();
+    let first = Event::text("user", "i", session.last_update_time + 1.0, "saved before");
+    service.append_event(&mut session, first).unwrap();
+
+    // Fill localStorage to the brim with other data, in shrinking blocks.
+    let storage = local_storage();
+    let mut block = "x".repeat(1 << 20);
+    let mut n = 0;
+    while block.len() >= 16 {
+        if storage.set_item(&format!("filler:{n}"), &block).is_err() {
+            block.truncate(block.len() / 2);
+        }
+        n += 1;
+    }
+    let before = session.clone();
+    let big = Event::text(
+        "user",
+        "i",
+        session.last_update_time + 1.0,
+        &"y".repeat(4096),
+    );
+    let result = service.append_event(&mut session, big);
+    assert!(
+        matches!(
+            result,
+            Err(SessionError::Storage(KvError::QuotaExceeded { .. }))
+        ),
+        "expected QuotaExceeded, got {result:?}"
+    );
+    assert_eq!(session, before, "the caller's copy is unchanged");
+    let stored = service
+        .get_session("confab", "local", &session.id, GetSessionConfig::default())
+        .unwrap();
+    assert_eq!(stored, before, "the stored copy is intact");
+    storage.clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_corrupt_entry_is_reported_and_left_in_place() {
+    let mut service = fresh();
+    let session = service
+        .create_session(CreateSession::new("confab", "local"))
+        .unwrap();
+    let key = keys::session("confab", "local", &session.id);
+    LocalStorageKv.set(&key, "\u{0}garbage").unwrap();
+    let result = service.get_session("confab", "local", &session.id, GetSessionConfig::default());
+    assert!(
+        matches!(result, Err(SessionError::Corrupt { .. })),
+        "got {result:?}"
+    );
+    assert_eq!(
+        LocalStorageKv.get(&key).unwrap().as_deref(),
+        Some("\u{0}garbage")
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_adapter_lists_and_removes_keys() {
+    fresh();
+    LocalStorageKv.set("confab:a", "1").unwrap();
+    LocalStorageKv.set("other-app", "2").unwrap();
+    let mut keys = LocalStorageKv.keys().unwrap();
+    keys.sort();
+    assert_eq!(keys, ["confab:a", "other-app"]);
+    LocalStorageKv.remove("confab:a").unwrap();
+    assert_eq!(LocalStorageKv.get("confab:a").unwrap(), None);
+    assert_eq!(
+        LocalStorageKv.get("other-app").unwrap().as_deref(),
+        Some("2")
+    );
+}
