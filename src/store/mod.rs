@@ -44,7 +44,8 @@ impl Role {
 pub struct MessageView {
     pub id: String,
     pub role: Role,
-    pub author: String,
+    /// `user`, or the model's name (known once its reply starts arriving).
+    pub author: ArcRwSignal<String>,
     pub text: ArcRwSignal<String>,
     pub status: ArcRwSignal<MessageStatus>,
     /// What went wrong, for a reply that is not complete.
@@ -56,7 +57,7 @@ impl MessageView {
         Self {
             id,
             role,
-            author: author.to_owned(),
+            author: ArcRwSignal::new(author.to_owned()),
             text: ArcRwSignal::new(text),
             status: ArcRwSignal::new(status),
             error: ArcRwSignal::new(None),
@@ -238,9 +239,6 @@ impl ChatStore {
             self.report(error);
             return false;
         }
-        self.open_id.set(Some(session_id.clone()));
-        // Re-render from storage: drops any "no reply saved" placeholder.
-        self.open(&session_id);
         self.refresh_sidebar();
         self.start_reply(session);
         true
@@ -255,10 +253,7 @@ impl ChatStore {
             return;
         };
         match self.load_session(&id) {
-            Ok(session) => {
-                self.open(&id);
-                self.start_reply(session);
-            }
+            Ok(session) => self.start_reply(session),
             Err(error) => self.report(error),
         }
     }

@@ -57,7 +57,7 @@ impl ChatStore {
             .rfind(|e| e.is_from_user())
             .map(|e| e.invocation_id.clone())
             .unwrap_or_else(new_id);
-        let author = request.model.clone().unwrap_or_else(|| "model".to_owned());
+        let author = request.model.clone().unwrap_or_default();
         let view = MessageView::new(
             new_id(),
             Role::Assistant,
@@ -66,23 +66,30 @@ impl ChatStore {
             MessageStatus::Streaming,
         );
         let Ok(controller) = web_sys::AbortController::new() else {
+            self.open(&session.id);
             return self.report("This browser cannot cancel requests (no AbortController).");
         };
         let signal = controller.signal();
         self.abort.set_value(Some(controller));
-        self.messages.update(|m| m.push(view.clone()));
         self.reply.set(Some(ActiveReply {
             session_id: session.id.clone(),
             view: view.clone(),
         }));
+        // Re-render the conversation from storage, with the reply at its end.
+        self.open(&session.id);
 
         let store = *self;
         let url = settings.completions_url();
         let body = serde_json::to_string(&request).unwrap_or_default();
         spawn_local(async move {
             let mut stream = ChatStream::new();
+            let mut named = false;
             let result = post_streaming(&url, body, &signal, |bytes| {
                 let added = stream.push(bytes);
+                if !named && let Some(model) = stream.model() {
+                    view.author.set(model.to_owned());
+                    named = true;
+                }
                 if !added.is_empty() {
                     view.text.update(|t| t.push_str(&added));
                 }
@@ -90,7 +97,14 @@ impl ChatStore {
             })
             .await;
             let (status, error) = settle(result, &mut stream, &url);
-            let author = stream.model().map(str::to_owned).unwrap_or(author);
+            let author = stream
+                .model()
+                .map(str::to_owned)
+                .unwrap_or(if author.is_empty() {
+                    "model".to_owned()
+                } else {
+                    author
+                });
             let now = confab_core::Clock::now(&BrowserClock);
             let mut event = Event::text(&author, &invocation_id, now, stream.text());
             event.id = view.id.clone();

@@ -1,7 +1,7 @@
 use confab_core::session::MessageStatus;
 use leptos::prelude::*;
 
-use crate::store::{MessageView, use_store};
+use crate::store::{MessageView, Role, use_store};
 
 /// The open conversation's messages. The list is a `log`: screen readers
 /// announce new messages politely, and `aria-busy` holds the announcement of
@@ -56,10 +56,16 @@ fn Message(message: MessageView) -> impl IntoView {
                     .with(|m| m.last().is_some_and(|last| last.id == id))
         }
     };
-    let label = match role {
-        crate::store::Role::User => "You".to_owned(),
-        crate::store::Role::Assistant if author.is_empty() => "Model".to_owned(),
-        crate::store::Role::Assistant => author,
+    let label = move || match role {
+        Role::User => "You".to_owned(),
+        Role::Assistant => {
+            let author = author.get();
+            if author.is_empty() || author == "model" {
+                "Model".to_owned()
+            } else {
+                author
+            }
+        }
     };
     let stopped = {
         let status = status.clone();

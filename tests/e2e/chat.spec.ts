@@ -23,6 +23,10 @@ test('a streamed chat in two conversations survives a reload', async ({ chat, pa
   await expect(second).toContainText('turn 2');
   await expect(second).toContainText('Your first message was: "Plan a trip to Paris"');
   await expect(second).toContainText('What about March?');
+  // Exactly one reply per message, and nothing went wrong on the way.
+  await expect(chat.replies).toHaveCount(2);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(second.locator('.author')).toHaveText('confab-echo');
 
   await page.getByRole('button', { name: 'New chat' }).click();
   await expect(chat.userMessages).toHaveCount(0);
