@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Event, Session, SessionSummary, new_id};
 use super::service::{
-    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, newest_first,
-    trim_events,
+    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, ensure_fresh,
+    newest_first, trim_events,
 };
 use crate::clock::Clock;
 use crate::storage::{KvError, KvStore, keys};
@@ -117,14 +117,6 @@ fn same_owner(a: &SessionSummary, b: &SessionSummary) -> bool {
     a.app_name == b.app_name && a.user_id == b.user_id
 }
 
-fn not_found(app_name: &str, user_id: &str, session_id: &str) -> SessionError {
-    SessionError::NotFound {
-        app_name: app_name.to_owned(),
-        user_id: user_id.to_owned(),
-        session_id: session_id.to_owned(),
-    }
-}
-
 impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
     fn create_session(&mut self, request: CreateSession) -> Result<Session, SessionError> {
         // Refuse before writing anything if the index cannot be read.
@@ -161,7 +153,7 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         let key = keys::session(app_name, user_id, session_id);
         let mut session = self
             .read_session(&key)?
-            .ok_or_else(|| not_found(app_name, user_id, session_id))?;
+            .ok_or_else(|| SessionError::not_found(app_name, user_id, session_id))?;
         trim_events(&mut session, config);
         Ok(session)
     }
@@ -195,7 +187,7 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             .retain(|s| !(s.id == session_id && s.app_name == app_name && s.user_id == user_id));
         let listed = index.sessions.len() != before;
         if !listed && self.kv.get(&key)?.is_none() {
-            return Err(not_found(app_name, user_id, session_id));
+            return Err(SessionError::not_found(app_name, user_id, session_id));
         }
         // Index first: a crash in between leaves an unlisted body, never a
         // listed session without one.
@@ -211,16 +203,10 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             return Ok(event);
         }
         let key = keys::session(&session.app_name, &session.user_id, &session.id);
-        let mut stored = self
-            .read_session(&key)?
-            .ok_or_else(|| not_found(&session.app_name, &session.user_id, &session.id))?;
-        if stored.last_update_time > session.last_update_time {
-            return Err(SessionError::Stale {
-                session_id: session.id.clone(),
-                stored: stored.last_update_time,
-                copy: session.last_update_time,
-            });
-        }
+        let mut stored = self.read_session(&key)?.ok_or_else(|| {
+            SessionError::not_found(&session.app_name, &session.user_id, &session.id)
+        })?;
+        ensure_fresh(&stored, session)?;
         apply_event(&mut stored, event.clone());
         self.write_session(&key, &stored)?;
         if let Err(SessionError::Storage(error)) = self.upsert_summary(SessionSummary::of(&stored))

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::model::{Event, Session, SessionSummary, new_id};
 use super::service::{
-    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, newest_first,
-    trim_events,
+    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, ensure_fresh,
+    newest_first, trim_events,
 };
 use crate::clock::Clock;
 
@@ -32,14 +32,6 @@ fn key(app_name: &str, user_id: &str, session_id: &str) -> SessionKey {
         user_id.to_owned(),
         session_id.to_owned(),
     )
-}
-
-fn not_found(app_name: &str, user_id: &str, session_id: &str) -> SessionError {
-    SessionError::NotFound {
-        app_name: app_name.to_owned(),
-        user_id: user_id.to_owned(),
-        session_id: session_id.to_owned(),
-    }
 }
 
 impl<C: Clock> SessionService for InMemorySessionService<C> {
@@ -72,7 +64,7 @@ impl<C: Clock> SessionService for InMemorySessionService<C> {
             .sessions
             .get(&key(app_name, user_id, session_id))
             .cloned()
-            .ok_or_else(|| not_found(app_name, user_id, session_id))?;
+            .ok_or_else(|| SessionError::not_found(app_name, user_id, session_id))?;
         trim_events(&mut session, config);
         Ok(session)
     }
@@ -101,7 +93,7 @@ impl<C: Clock> SessionService for InMemorySessionService<C> {
         self.sessions
             .remove(&key(app_name, user_id, session_id))
             .map(|_| ())
-            .ok_or_else(|| not_found(app_name, user_id, session_id))
+            .ok_or_else(|| SessionError::not_found(app_name, user_id, session_id))
     }
 
     fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError> {
@@ -111,14 +103,10 @@ impl<C: Clock> SessionService for InMemorySessionService<C> {
         let stored = self
             .sessions
             .get_mut(&key(&session.app_name, &session.user_id, &session.id))
-            .ok_or_else(|| not_found(&session.app_name, &session.user_id, &session.id))?;
-        if stored.last_update_time > session.last_update_time {
-            return Err(SessionError::Stale {
-                session_id: session.id.clone(),
-                stored: stored.last_update_time,
-                copy: session.last_update_time,
-            });
-        }
+            .ok_or_else(|| {
+                SessionError::not_found(&session.app_name, &session.user_id, &session.id)
+            })?;
+        ensure_fresh(&stored, session)?;
         apply_event(stored, event.clone());
         Ok(apply_event(session, event))
     }

@@ -101,6 +101,29 @@ pub trait SessionService {
     fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError>;
 }
 
+impl SessionError {
+    pub fn not_found(app_name: &str, user_id: &str, session_id: &str) -> Self {
+        Self::NotFound {
+            app_name: app_name.to_owned(),
+            user_id: user_id.to_owned(),
+            session_id: session_id.to_owned(),
+        }
+    }
+}
+
+/// Refuses an append through `copy` if the stored session moved on since
+/// the copy was read (shared by every backend).
+pub(crate) fn ensure_fresh(stored: &Session, copy: &Session) -> Result<(), SessionError> {
+    if stored.last_update_time > copy.last_update_time {
+        return Err(SessionError::Stale {
+            session_id: copy.id.clone(),
+            stored: stored.last_update_time,
+            copy: copy.last_update_time,
+        });
+    }
+    Ok(())
+}
+
 /// Applies `config` to a session's events (shared by every backend).
 pub(crate) fn trim_events(session: &mut Session, config: GetSessionConfig) {
     if let Some(after) = config.after_timestamp {
