@@ -106,7 +106,7 @@ impl<C: Clock> SessionService for InMemorySessionService<C> {
             .ok_or_else(|| {
                 SessionError::not_found(&session.app_name, &session.user_id, &session.id)
             })?;
-        ensure_fresh(&stored, session)?;
+        ensure_fresh(stored, session)?;
         apply_event(stored, event.clone());
         Ok(apply_event(session, event))
     }
