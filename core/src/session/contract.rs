@@ -240,6 +240,122 @@ pub fn get_can_trim_events<S: SessionService>(mut service: S) {
     assert!(texts(none).is_empty());
 }
 
+fn get<S: SessionService>(service: &S, user: &str, id: &str) -> super::Session {
+    service
+        .get_session(APP, user, id, GetSessionConfig::default())
+        .expect("get_session")
+}
+
+fn with_delta(mut event: Event, delta: &[(&str, serde_json::Value)]) -> Event {
+    for (key, value) in delta {
+        event
+            .actions
+            .state_delta
+            .insert((*key).to_owned(), value.clone());
+    }
+    event
+}
+
+pub fn app_state_is_shared_by_every_user_of_the_app<S: SessionService>(mut service: S) {
+    let mut alice = create(&mut service, "alice");
+    let bob_before = create(&mut service, "bob");
+    let event = with_delta(
+        text_event(&alice, "user", "hi", 1.0),
+        &[("app:greeting", json!("hello"))],
+    );
+    service.append_event(&mut alice, event).unwrap();
+    assert_eq!(alice.state.get("app:greeting"), Some(&json!("hello")));
+    // Every user of the app sees it, in old and new sessions alike.
+    assert_eq!(
+        get(&service, "bob", &bob_before.id)
+            .state
+            .get("app:greeting"),
+        Some(&json!("hello"))
+    );
+    let bob_new = create(&mut service, "bob");
+    assert_eq!(bob_new.state.get("app:greeting"), Some(&json!("hello")));
+    // Another app does not.
+    let other = service
+        .create_session(CreateSession::new("other-app", "alice"))
+        .unwrap();
+    assert!(other.state.is_empty(), "{:?}", other.state);
+}
+
+pub fn user_state_is_shared_by_that_users_sessions_only<S: SessionService>(mut service: S) {
+    let mut first = create(&mut service, "alice");
+    let second = create(&mut service, "alice");
+    let bob = create(&mut service, "bob");
+    let event = with_delta(
+        text_event(&first, "user", "call me Ada", 1.0),
+        &[("user:name", json!("Ada")), ("draft", json!("paris"))],
+    );
+    service.append_event(&mut first, event).unwrap();
+    let second = get(&service, "alice", &second.id);
+    assert_eq!(second.state.get("user:name"), Some(&json!("Ada")));
+    assert_eq!(
+        second.state.get("draft"),
+        None,
+        "session keys stay in their session"
+    );
+    assert_eq!(
+        create(&mut service, "alice").state.get("user:name"),
+        Some(&json!("Ada"))
+    );
+    let bob = get(&service, "bob", &bob.id);
+    assert!(
+        bob.state.is_empty(),
+        "bob sees nothing of alice: {:?}",
+        bob.state
+    );
+    let first = get(&service, "alice", &first.id);
+    assert_eq!(first.state.get("draft"), Some(&json!("paris")));
+}
+
+pub fn initial_state_is_split_by_scope<S: SessionService>(mut service: S) {
+    let state: State = [
+        ("app:plan", json!("free")),
+        ("user:lang", json!("fr")),
+        ("temp:once", json!(true)),
+        ("topic", json!("wine")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let created = service
+        .create_session(CreateSession {
+            state: Some(state),
+            ..CreateSession::new(APP, "alice")
+        })
+        .unwrap();
+    assert_eq!(created.state.get("topic"), Some(&json!("wine")));
+    assert!(!created.state.contains_key("temp:once"));
+    let sibling = create(&mut service, "alice");
+    assert_eq!(sibling.state.get("user:lang"), Some(&json!("fr")));
+    assert_eq!(sibling.state.get("app:plan"), Some(&json!("free")));
+    assert_eq!(sibling.state.get("topic"), None);
+    assert_eq!(create(&mut service, "bob").state.get("user:lang"), None);
+}
+
+pub fn later_values_replace_earlier_ones_in_each_scope<S: SessionService>(mut service: S) {
+    let mut session = create(&mut service, "alice");
+    for (i, value) in ["one", "two"].iter().enumerate() {
+        let event = with_delta(
+            text_event(&session, "user", value, 1.0 + i as f64),
+            &[
+                ("app:k", json!(value)),
+                ("user:k", json!(value)),
+                ("k", json!(value)),
+            ],
+        );
+        service.append_event(&mut session, event).unwrap();
+    }
+    let stored = get(&service, "alice", &session.id);
+    for key in ["app:k", "user:k", "k"] {
+        assert_eq!(stored.state.get(key), Some(&json!("two")), "{key}");
+    }
+    assert_eq!(stored.state, session.state);
+}
+
 /// Expands to one test per contract check, for a backend made by `$make`
 /// (an expression evaluated afresh for every test). `$attr` is the test
 /// attribute: `#[test]` on the host, `#[wasm_bindgen_test]` in the browser.
@@ -257,7 +373,11 @@ macro_rules! session_contract_tests {
             partial_events_and_temp_state_are_not_persisted,
             appending_through_a_stale_copy_is_refused,
             appending_to_a_session_never_created_is_not_found,
-            get_can_trim_events
+            get_can_trim_events,
+            app_state_is_shared_by_every_user_of_the_app,
+            user_state_is_shared_by_that_users_sessions_only,
+            initial_state_is_split_by_scope,
+            later_values_replace_earlier_ones_in_each_scope
         );
     };
     (@each #[$attr:meta], $make:expr, $($name:ident),+) => {

@@ -1,19 +1,22 @@
 //! The session service over a key-value store: what persists conversations
 //! in the browser's localStorage (and in a [`MemoryKv`] in host tests).
 //!
-//! Layout: one key per session body plus one small index of summaries
-//! (see [`crate::storage::keys`]). Writes go body first, index second, so the
-//! index never points at a session that is not there.
+//! Layout: one key per session body (with its session-scoped state), one
+//! key per app's and per user's shared state, and one small index of
+//! summaries (see [`crate::storage::keys`]). Writes go body first, index
+//! last, so the index never points at a session that is not there.
 //!
 //! [`MemoryKv`]: crate::storage::MemoryKv
 
 use serde::{Deserialize, Serialize};
 
+use super::model::State;
 use super::model::{Event, Session, SessionSummary, new_id};
 use super::service::{
-    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event, ensure_fresh,
-    newest_first, trim_events,
+    CreateSession, GetSessionConfig, SessionError, SessionService, apply_event,
+    apply_event_to_stored, ensure_fresh, newest_first, trim_events,
 };
+use super::state::ScopedState;
 use crate::clock::Clock;
 use crate::storage::{KvError, KvStore, keys};
 
@@ -94,7 +97,11 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         Ok(())
     }
 
-    fn read_session(&self, key: &str) -> Result<Option<Session>, SessionError> {
+    /// Reads a JSON value; unreadable text is `Corrupt`, never a panic.
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
         let Some(text) = self.kv.get(key)? else {
             return Ok(None);
         };
@@ -106,9 +113,55 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
             })
     }
 
-    fn write_session(&self, key: &str, session: &Session) -> Result<(), SessionError> {
-        let text = serde_json::to_string(session).map_err(|e| KvError::Other(e.to_string()))?;
+    fn write_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
+        let text = serde_json::to_string(value).map_err(|e| KvError::Other(e.to_string()))?;
         self.kv.set(key, &text)?;
+        Ok(())
+    }
+
+    fn shared_state(&self, app_name: &str, user_id: &str) -> Result<(State, State), SessionError> {
+        let app = self
+            .read_json(&keys::app_state(app_name))?
+            .unwrap_or_default();
+        let user = self
+            .read_json(&keys::user_state(app_name, user_id))?
+            .unwrap_or_default();
+        Ok((app, user))
+    }
+
+    /// `stored` as the caller sees it: state merged across scopes.
+    fn view(&self, stored: Session) -> Result<Session, SessionError> {
+        let (app, user) = self.shared_state(&stored.app_name, &stored.user_id)?;
+        let scoped = ScopedState {
+            app,
+            user,
+            session: stored.state,
+        };
+        Ok(Session {
+            state: scoped.merged(),
+            ..stored
+        })
+    }
+
+    /// Merges the app and user parts of a delta into their stores.
+    fn store_shared(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        mut delta: ScopedState,
+    ) -> Result<(), SessionError> {
+        if delta.app.is_empty() && delta.user.is_empty() {
+            return Ok(());
+        }
+        let (mut app, mut user) = self.shared_state(app_name, user_id)?;
+        if !delta.app.is_empty() {
+            app.append(&mut delta.app);
+            self.write_json(&keys::app_state(app_name), &app)?;
+        }
+        if !delta.user.is_empty() {
+            user.append(&mut delta.user);
+            self.write_json(&keys::user_state(app_name, user_id), &user)?;
+        }
         Ok(())
     }
 }
@@ -126,21 +179,23 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         if self.kv.get(&key)?.is_some() {
             return Err(SessionError::AlreadyExists(id));
         }
+        let mut initial = ScopedState::split(&request.state.unwrap_or_default());
         let session = Session {
             id,
             app_name: request.app_name,
             user_id: request.user_id,
-            state: request.state.unwrap_or_default(),
+            state: std::mem::take(&mut initial.session),
             events: Vec::new(),
             last_update_time: self.clock.now(),
         };
-        self.write_session(&key, &session)?;
+        self.store_shared(&session.app_name, &session.user_id, initial)?;
+        self.write_json(&key, &session)?;
         if let Err(error) = self.upsert_summary(SessionSummary::of(&session)) {
             // Without an index entry nobody could find it again: undo.
             let _ = self.kv.remove(&key);
             return Err(error);
         }
-        Ok(session)
+        self.view(session)
     }
 
     fn get_session(
@@ -151,9 +206,10 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         config: GetSessionConfig,
     ) -> Result<Session, SessionError> {
         let key = keys::session(app_name, user_id, session_id);
-        let mut session = self
-            .read_session(&key)?
+        let stored = self
+            .read_json(&key)?
             .ok_or_else(|| SessionError::not_found(app_name, user_id, session_id))?;
+        let mut session = self.view(stored)?;
         trim_events(&mut session, config);
         Ok(session)
     }
@@ -203,15 +259,18 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             return Ok(event);
         }
         let key = keys::session(&session.app_name, &session.user_id, &session.id);
-        let mut stored = self.read_session(&key)?.ok_or_else(|| {
+        let mut stored: Session = self.read_json(&key)?.ok_or_else(|| {
             SessionError::not_found(&session.app_name, &session.user_id, &session.id)
         })?;
         ensure_fresh(&stored, session)?;
-        apply_event(&mut stored, event.clone());
-        self.write_session(&key, &stored)?;
-        if let Err(SessionError::Storage(error)) = self.upsert_summary(SessionSummary::of(&stored))
-        {
-            // The event is saved; only the sidebar summary lags behind.
+        let shared = apply_event_to_stored(&mut stored, &event);
+        // The event itself first: once its body is written, it is saved.
+        self.write_json(&key, &stored)?;
+        let after = self
+            .store_shared(&session.app_name, &session.user_id, shared)
+            .and_then(|()| self.upsert_summary(SessionSummary::of(&stored)));
+        if let Err(SessionError::Storage(error)) = after {
+            // The event is saved; only shared state or the summary lag.
             self.warning = Some(error);
         }
         Ok(apply_event(session, event))

@@ -4,6 +4,7 @@ mod kv;
 mod memory;
 mod model;
 mod service;
+pub mod state;
 
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
@@ -15,10 +16,7 @@ pub use model::{
     new_id,
 };
 pub use service::{CreateSession, GetSessionConfig, SessionError, SessionService};
-
-/// State keys with this prefix live only for the current invocation and are
-/// never persisted (ADK's `State.TEMP_PREFIX`).
-pub const TEMP_PREFIX: &str = "temp:";
+pub use state::{APP_PREFIX, ScopedState, TEMP_PREFIX, USER_PREFIX};
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use super::model::{Event, Session, SessionSummary, State};
+use super::state::ScopedState;
 use crate::storage::KvError;
 
 /// What `create_session` takes. `session_id: None` means "make a UUID v4".
@@ -135,8 +136,10 @@ pub(crate) fn trim_events(session: &mut Session, config: GetSessionConfig) {
     }
 }
 
-/// The in-memory part of `append_event`, shared by every backend: applies
-/// the delta (dropping `temp:` keys, which are never persisted) and appends.
+/// What appending `event` does to a session as its caller sees it (state
+/// merged across scopes): `temp:` keys are dropped from the event (they are
+/// never persisted), the rest of the delta is applied, the event appended
+/// and the time advanced. Shared by every backend.
 pub(crate) fn apply_event(session: &mut Session, mut event: Event) -> Event {
     event
         .actions
@@ -149,6 +152,20 @@ pub(crate) fn apply_event(session: &mut Session, mut event: Event) -> Event {
     session.last_update_time = session.last_update_time.max(event.timestamp);
     session.events.push(event.clone());
     event
+}
+
+/// The same for the stored session body, which keeps only session-scoped
+/// keys; returns the app and user parts of the delta for their own stores.
+pub(crate) fn apply_event_to_stored(stored: &mut Session, event: &Event) -> ScopedState {
+    let mut delta = ScopedState::split(&event.actions.state_delta);
+    stored.state.append(&mut delta.session);
+    stored.last_update_time = stored.last_update_time.max(event.timestamp);
+    let mut kept = event.clone();
+    kept.actions
+        .state_delta
+        .retain(|key, _| !key.starts_with(super::TEMP_PREFIX));
+    stored.events.push(kept);
+    delta
 }
 
 /// Sorts summaries newest first (ties by id, for a stable order).

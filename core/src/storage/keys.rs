@@ -24,6 +24,20 @@ pub fn session(app_name: &str, user_id: &str, session_id: &str) -> String {
     )
 }
 
+/// The `app:` state shared by every user of an app.
+pub fn app_state(app_name: &str) -> String {
+    format!("{PREFIX}app-state:{}", escape(app_name))
+}
+
+/// The `user:` state shared by all of one user's sessions in an app.
+pub fn user_state(app_name: &str, user_id: &str) -> String {
+    format!(
+        "{PREFIX}user-state:{}:{}",
+        escape(app_name),
+        escape(user_id)
+    )
+}
+
 /// Escapes the separator so `a:b` + `c` and `a` + `b:c` never share a key.
 fn escape(part: &str) -> String {
     part.replace('%', "%25").replace(':', "%3A")
