@@ -47,6 +47,26 @@ impl Clock for SteppingClock {
     }
 }
 
+/// A clock that stands still until a test moves it; clones share the time.
+#[derive(Clone, Debug)]
+pub struct ManualClock(std::rc::Rc<std::cell::Cell<f64>>);
+
+impl ManualClock {
+    pub fn at(now: f64) -> Self {
+        Self(std::rc::Rc::new(std::cell::Cell::new(now)))
+    }
+
+    pub fn advance(&self, seconds: f64) {
+        self.0.set(self.0.get() + seconds);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> f64 {
+        self.0.get()
+    }
+}
+
 impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> f64 {
         (**self).now()

@@ -10,9 +10,12 @@
 
 pub mod chat;
 pub mod clock;
+pub mod manager;
+pub mod profiles;
 pub mod session;
 pub mod settings;
 pub mod storage;
+pub mod telemetry;
 pub mod transport;
 
 pub use clock::Clock;

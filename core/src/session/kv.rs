@@ -18,7 +18,7 @@ use super::service::{
 };
 use super::state::ScopedState;
 use crate::clock::Clock;
-use crate::storage::{KvError, KvStore, keys};
+use crate::storage::{KvError, KvStore, keys, read_json, write_json};
 
 /// The stored index: every session's summary, and the schema version.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -97,26 +97,15 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         Ok(())
     }
 
-    /// Reads a JSON value; unreadable text is `Corrupt`, never a panic.
     fn read_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,
     ) -> Result<Option<T>, SessionError> {
-        let Some(text) = self.kv.get(key)? else {
-            return Ok(None);
-        };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| SessionError::Corrupt {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            })
+        Ok(read_json(&self.kv, key)?)
     }
 
     fn write_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
-        let text = serde_json::to_string(value).map_err(|e| KvError::Other(e.to_string()))?;
-        self.kv.set(key, &text)?;
-        Ok(())
+        Ok(write_json(&self.kv, key, value)?)
     }
 
     fn shared_state(&self, app_name: &str, user_id: &str) -> Result<(State, State), SessionError> {

@@ -57,7 +57,7 @@ pub enum SessionError {
         copy: f64,
     },
     #[error(transparent)]
-    Storage(#[from] KvError),
+    Storage(KvError),
     #[error(
         "the stored conversations were written by a newer version of Confab (schema {found}, this version reads {supported}); they were left untouched, so update Confab to open them"
     )]
@@ -100,6 +100,15 @@ pub trait SessionService {
     /// events are returned untouched and not persisted. Appending through a
     /// copy older than the stored session is `Stale`, never an overwrite.
     fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError>;
+}
+
+impl From<KvError> for SessionError {
+    fn from(error: KvError) -> Self {
+        match error {
+            KvError::Corrupt { key, reason } => Self::Corrupt { key, reason },
+            other => Self::Storage(other),
+        }
+    }
 }
 
 impl SessionError {

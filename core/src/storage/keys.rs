@@ -14,6 +14,26 @@ pub const INDEX: &str = "confab:index";
 /// User settings (endpoint, model, system prompt).
 pub const SETTINGS: &str = "confab:settings";
 
+/// User profiles and which one is active.
+pub const PROFILES: &str = "confab:profiles";
+
+/// The session manager's record of one user in one app: the current
+/// session and a status line per conversation.
+pub fn user_record(app_name: &str, user_id: &str) -> String {
+    format!("{PREFIX}user:{}:{}", escape(app_name), escape(user_id))
+}
+
+/// The session manager's record of one conversation (query log, trace,
+/// feedback, ending).
+pub fn conversation(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{PREFIX}conversation:{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
 /// The key of one session's body (its state and events).
 pub fn session(app_name: &str, user_id: &str, session_id: &str) -> String {
     format!(

@@ -23,6 +23,36 @@ pub enum KvError {
     Unavailable(String),
     #[error("browser storage failed: {0}")]
     Other(String),
+    /// A stored value that does not parse; it is left as it is.
+    #[error("stored data under {key} is unreadable ({reason}); it was left untouched")]
+    Corrupt { key: String, reason: String },
+}
+
+/// Reads the JSON value under `key`: `None` if absent, `Corrupt` (never a
+/// panic) if it does not parse as `T`.
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    kv: &impl KvStore,
+    key: &str,
+) -> Result<Option<T>, KvError> {
+    let Some(text) = kv.get(key)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| KvError::Corrupt {
+            key: key.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// Writes `value` as JSON under `key`.
+pub fn write_json<T: serde::Serialize>(
+    kv: &impl KvStore,
+    key: &str,
+    value: &T,
+) -> Result<(), KvError> {
+    let text = serde_json::to_string(value).map_err(|e| KvError::Other(e.to_string()))?;
+    kv.set(key, &text)
 }
 
 /// A synchronous string key-value store, as localStorage is.

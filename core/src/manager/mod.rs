@@ -1,0 +1,767 @@
+//! The session manager of the seed document, persisted: one current session
+//! per user, a conversation id per conversation, the query log and count, a
+//! trace per conversation with a span per query, feedback, ending, expiry
+//! and retention. It sits on a [`SessionService`] and keeps its own records
+//! in the same key-value store.
+
+mod records;
+#[cfg(test)]
+mod tests;
+
+pub use records::*;
+
+use serde_json::json;
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::session::{
+    CreateSession, Event, GetSessionConfig, MessageStatus, Session, SessionError, SessionService,
+    SessionSummary, State, new_id,
+};
+use crate::storage::{KvError, KvStore, keys, read_json, write_json};
+use crate::telemetry::{Span, SpanKind, SpanStatus, Trace, attr};
+use crate::transport::openai::Usage;
+
+/// Expiry and cleanup limits, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// A conversation idle this long is ended as `expired`.
+    pub idle: f64,
+    /// A conversation older than this is ended as `expired`.
+    pub max_duration: f64,
+    /// Ended conversations older than this are deleted; `None` keeps them.
+    pub retention: Option<f64>,
+}
+
+const DAY: f64 = 86_400.0;
+
+impl Default for Limits {
+    /// A week of silence or a month of age ends a conversation; nothing is
+    /// ever deleted unless the user sets a retention limit.
+    fn default() -> Self {
+        Self {
+            idle: 7.0 * DAY,
+            max_duration: 30.0 * DAY,
+            retention: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum ManagerError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("this conversation has ended; send a message to start a new one")]
+    Ended,
+    #[error("there is no query to answer in this conversation")]
+    NoQuery,
+    #[error("the reply {0} is not in this conversation")]
+    UnknownReply(String),
+}
+
+impl From<KvError> for ManagerError {
+    fn from(error: KvError) -> Self {
+        Self::Session(error.into())
+    }
+}
+
+/// A conversation as listed in the sidebar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listing {
+    pub summary: SessionSummary,
+    pub conversation_id: String,
+    pub ended: Option<Ending>,
+}
+
+/// What `begin_query` started.
+#[derive(Clone, Debug)]
+pub struct QueryStart {
+    pub session: Session,
+    pub query_span_id: String,
+    pub number: usize,
+}
+
+/// A model call in progress (kept in memory until it finishes).
+#[derive(Clone, Debug)]
+pub struct CallStart {
+    pub session_id: String,
+    pub query_span_id: String,
+    pub invocation_id: String,
+    pub attempt: usize,
+    pub start: f64,
+    pub request_model: Option<String>,
+}
+
+/// How a model call ended, as the transport saw it.
+#[derive(Clone, Debug, Default)]
+pub struct CallResult {
+    /// The id the reply was shown under (kept for its event).
+    pub event_id: String,
+    pub text: String,
+    pub status: MessageStatus,
+    /// `(code, message)` for a reply that is not complete.
+    pub error: Option<(String, String)>,
+    pub response_model: Option<String>,
+    pub first_token_at: Option<f64>,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<String>,
+}
+
+pub struct SessionManager<S: SessionService, K: KvStore, C: Clock> {
+    service: S,
+    kv: K,
+    clock: C,
+    app_name: String,
+    limits: Limits,
+    /// Finished spans not yet handed to the exporter.
+    outbox: Vec<Span>,
+}
+
+/// Characters of query and response text kept on spans.
+const SPAN_TEXT_CHARS: usize = 1_000;
+
+impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
+    pub fn new(service: S, kv: K, clock: C, app_name: &str, limits: Limits) -> Self {
+        Self {
+            service,
+            kv,
+            clock,
+            app_name: app_name.to_owned(),
+            limits,
+            outbox: Vec::new(),
+        }
+    }
+
+    pub fn app_name(&self) -> &str {
+        &self.app_name
+    }
+
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
+    pub fn service_mut(&mut self) -> &mut S {
+        &mut self.service
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Finished spans since the last call, for export.
+    pub fn take_finished_spans(&mut self) -> Vec<Span> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    // --- records -------------------------------------------------------
+
+    pub fn user_record(&self, user_id: &str) -> Result<UserRecord, ManagerError> {
+        Ok(read_json(&self.kv, &keys::user_record(&self.app_name, user_id))?.unwrap_or_default())
+    }
+
+    fn save_user_record(&self, user_id: &str, record: &UserRecord) -> Result<(), ManagerError> {
+        Ok(write_json(
+            &self.kv,
+            &keys::user_record(&self.app_name, user_id),
+            record,
+        )?)
+    }
+
+    /// The conversation record of a session. A session without one (made
+    /// before the manager kept records) is adopted: given an id and a trace.
+    pub fn conversation(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Conversation, ManagerError> {
+        let key = keys::conversation(&self.app_name, user_id, session_id);
+        if let Some(conversation) = read_json(&self.kv, &key)? {
+            return Ok(conversation);
+        }
+        let session = self.get_session(user_id, session_id)?;
+        let started = session
+            .events
+            .first()
+            .map_or(session.last_update_time, |e| e.timestamp);
+        let mut conversation = self.new_conversation(&session, started);
+        for event in session.events.iter().filter(|e| e.is_from_user()) {
+            conversation.queries.push(QueryLog {
+                query: truncate(&event.text_content(), QUERY_LOG_CHARS),
+                response: "No response".into(),
+                at: event.timestamp,
+            });
+        }
+        self.save_conversation(&conversation)?;
+        let mut record = self.user_record(user_id)?;
+        if record.status(session_id).is_none() {
+            record.conversations.push(status_of(&conversation));
+            self.save_user_record(user_id, &record)?;
+        }
+        Ok(conversation)
+    }
+
+    fn save_conversation(&self, conversation: &Conversation) -> Result<(), ManagerError> {
+        let key = keys::conversation(
+            &self.app_name,
+            &conversation.user_id,
+            &conversation.session_id,
+        );
+        Ok(write_json(&self.kv, &key, conversation)?)
+    }
+
+    fn new_conversation(&self, session: &Session, start: f64) -> Conversation {
+        let conversation_id = session
+            .state
+            .get("conversation_id")
+            .and_then(|v| v.as_str())
+            .map_or_else(new_conversation_id, str::to_owned);
+        let mut trace = Trace::new("conversation", start);
+        trace
+            .root
+            .set(attr::CONVERSATION_ID, conversation_id.as_str())
+            .set(attr::USER_ID, session.user_id.as_str())
+            .set(attr::SESSION_ID, session.id.as_str())
+            .set("confab.app_name", self.app_name.as_str());
+        trace.tags = vec!["conversation".into(), self.app_name.clone()];
+        Conversation {
+            conversation_id,
+            session_id: session.id.clone(),
+            app_name: self.app_name.clone(),
+            user_id: session.user_id.clone(),
+            started_at: start,
+            queries: Vec::new(),
+            trace,
+            feedback: Vec::new(),
+            ended: None,
+        }
+    }
+
+    fn get_session(&self, user_id: &str, session_id: &str) -> Result<Session, ManagerError> {
+        Ok(self.service.get_session(
+            &self.app_name,
+            user_id,
+            session_id,
+            GetSessionConfig::default(),
+        )?)
+    }
+
+    // --- the seed's SessionManager --------------------------------------
+
+    /// The user's current session, or a new one if there is none or it has
+    /// ended (or expired just now).
+    pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+        self.expire_due(user_id)?;
+        let record = self.user_record(user_id)?;
+        if let Some(current) = &record.current
+            && record.status(current).is_some_and(|s| s.ended.is_none())
+        {
+            match self.get_session(user_id, current) {
+                Ok(session) => return Ok(session),
+                // Deleted elsewhere: fall through to a new one.
+                Err(ManagerError::Session(SessionError::NotFound { .. })) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.create_new_session(user_id)
+    }
+
+    /// Starts a fresh context: a new session with a new conversation id and
+    /// trace, made current. Earlier conversations stay as they are (the user
+    /// can go back to them) until ended or expired.
+    pub fn create_new_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+        let now = self.clock.now();
+        let conversation_id = new_conversation_id();
+        let state: State = [("conversation_id".to_owned(), json!(conversation_id))].into();
+        let session = self.service.create_session(CreateSession {
+            state: Some(state),
+            ..CreateSession::new(&self.app_name, user_id)
+        })?;
+        let conversation = self.new_conversation(&session, now);
+        self.save_conversation(&conversation)?;
+        let mut record = self.user_record(user_id)?;
+        record.conversations.push(status_of(&conversation));
+        record.current = Some(session.id.clone());
+        self.save_user_record(user_id, &record)?;
+        Ok(session)
+    }
+
+    /// Forgets the user's current session (the seed's `clear_session`): the
+    /// next message starts a new one. Nothing is deleted.
+    pub fn clear_session(&mut self, user_id: &str) -> Result<(), ManagerError> {
+        let mut record = self.user_record(user_id)?;
+        if record.current.take().is_some() {
+            self.save_user_record(user_id, &record)?;
+        }
+        Ok(())
+    }
+
+    /// Makes an active conversation the current one (the user opened it).
+    /// An ended one stays readable but is not made current: returns false.
+    pub fn switch_to(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
+        let conversation = self.conversation(user_id, session_id)?;
+        let mut record = self.user_record(user_id)?;
+        let active = conversation.is_active();
+        let current = active.then(|| session_id.to_owned());
+        if record.current != current {
+            record.current = current;
+            self.save_user_record(user_id, &record)?;
+        }
+        Ok(active)
+    }
+
+    pub fn current_session_id(&self, user_id: &str) -> Result<Option<String>, ManagerError> {
+        Ok(self.user_record(user_id)?.current)
+    }
+
+    /// The current conversation's id (the seed's `get_conversation_id`).
+    pub fn get_conversation_id(&mut self, user_id: &str) -> Result<Option<String>, ManagerError> {
+        match self.current_session_id(user_id)? {
+            Some(id) => Ok(Some(self.conversation(user_id, &id)?.conversation_id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Queries in the current conversation (the seed's `get_query_count`).
+    pub fn get_query_count(&mut self, user_id: &str) -> Result<usize, ManagerError> {
+        match self.current_session_id(user_id)? {
+            Some(id) => Ok(self.conversation(user_id, &id)?.query_count()),
+            None => Ok(0),
+        }
+    }
+
+    /// The user's conversations, newest first, with their status.
+    pub fn listings(&self, user_id: &str) -> Result<Vec<Listing>, ManagerError> {
+        let record = self.user_record(user_id)?;
+        let summaries = self.service.list_sessions(&self.app_name, user_id)?;
+        Ok(summaries
+            .into_iter()
+            .map(|summary| {
+                let status = record.status(&summary.id);
+                Listing {
+                    conversation_id: status
+                        .map(|s| s.conversation_id.clone())
+                        .unwrap_or_default(),
+                    ended: status.and_then(|s| s.ended.clone()),
+                    summary,
+                }
+            })
+            .collect())
+    }
+
+    // --- queries and model calls ----------------------------------------
+
+    /// Records the user's message in their current conversation (making one
+    /// if needed): the event, the query log, and a span for the query.
+    pub fn begin_query(&mut self, user_id: &str, text: &str) -> Result<QueryStart, ManagerError> {
+        let mut session = self.get_or_create_session(user_id)?;
+        let mut conversation = self.conversation(user_id, &session.id)?;
+        let now = self.clock.now();
+        let number = conversation.query_count() + 1;
+        let total = session
+            .state
+            .get("user:query_total")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+            + 1;
+        let mut event = Event::text("user", &new_id(), now, text);
+        event.actions.state_delta = [
+            ("query_count".to_owned(), json!(number)),
+            ("user:query_total".to_owned(), json!(total)),
+        ]
+        .into();
+        let invocation_id = event.invocation_id.clone();
+        self.service.append_event(&mut session, event)?;
+
+        let span_id = conversation
+            .trace
+            .start_span(None, &format!("user_query_{number}"), now);
+        if let Some(span) = conversation.trace.span_mut(&span_id) {
+            span.set("confab.query.number", number)
+                .set("confab.query.input", truncate(text, SPAN_TEXT_CHARS))
+                .set("confab.invocation_id", invocation_id)
+                .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str());
+        }
+        conversation.queries.push(QueryLog {
+            query: truncate(text, QUERY_LOG_CHARS),
+            response: "No response".into(),
+            at: now,
+        });
+        self.save_conversation(&conversation)?;
+        Ok(QueryStart {
+            session,
+            query_span_id: span_id,
+            number,
+        })
+    }
+
+    /// Starts a model call answering the conversation's last query (the
+    /// first call or a retry).
+    pub fn begin_call(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        request_model: Option<&str>,
+    ) -> Result<CallStart, ManagerError> {
+        let conversation = self.conversation(user_id, session_id)?;
+        if !conversation.is_active() {
+            return Err(ManagerError::Ended);
+        }
+        let query = last_query_span(&conversation.trace).ok_or(ManagerError::NoQuery)?;
+        let attempt = conversation
+            .trace
+            .children(&query.span_id)
+            .iter()
+            .filter(|s| s.kind == SpanKind::Client)
+            .count()
+            + 1;
+        let invocation_id = match query.attr("confab.invocation_id") {
+            Some(id) => id.to_string(),
+            None => new_id(),
+        };
+        Ok(CallStart {
+            session_id: session_id.to_owned(),
+            query_span_id: query.span_id.clone(),
+            invocation_id,
+            attempt,
+            start: self.clock.now(),
+            request_model: request_model.map(str::to_owned),
+        })
+    }
+
+    /// Saves the reply of a model call as an event, and records the call's
+    /// span, the query span's outcome and the query log's response.
+    pub fn finish_call(
+        &mut self,
+        user_id: &str,
+        call: &CallStart,
+        result: CallResult,
+    ) -> Result<Event, ManagerError> {
+        let now = self.clock.now();
+        let model = result
+            .response_model
+            .clone()
+            .or_else(|| call.request_model.clone())
+            .unwrap_or_else(|| "model".to_owned());
+        let mut event = Event::text(&model, &call.invocation_id, now, &result.text);
+        if !result.event_id.is_empty() {
+            event.id = result.event_id.clone();
+        }
+        event.status = result.status;
+        if let Some((code, message)) = &result.error {
+            event.error_code = Some(code.clone());
+            event.error_message = Some(message.clone());
+        }
+        if result.response_model.is_some() {
+            event
+                .actions
+                .state_delta
+                .insert("app:last_model".into(), json!(model));
+        }
+        let mut session = self.get_session(user_id, &call.session_id)?;
+        let saved = self.service.append_event(&mut session, event)?;
+
+        let mut conversation = self.conversation(user_id, &call.session_id)?;
+        let call_span = self.call_span(&conversation, call, &result, &model, now);
+        if let Some(query) = conversation.trace.span_mut(&call.query_span_id) {
+            query.end = Some(now);
+            query.set(
+                "confab.query.output",
+                truncate(&result.text, SPAN_TEXT_CHARS),
+            );
+            query.set("confab.reply.status", result.status.as_str());
+            query.set("confab.attempts", call.attempt);
+            if let Some(ttft) = result.first_token_at {
+                query.set(
+                    "confab.time_to_first_token_ms",
+                    ((ttft - call.start) * 1e3).round() as i64,
+                );
+            }
+            if let Some(usage) = result.usage {
+                query.set(attr::INPUT_TOKENS, usage.prompt_tokens);
+                query.set(attr::OUTPUT_TOKENS, usage.completion_tokens);
+            }
+            query.status = call_span.status.clone();
+            let query = query.clone();
+            self.outbox.push(query);
+        }
+        self.outbox.push(call_span.clone());
+        conversation.trace.spans.push(call_span);
+        if let Some(log) = conversation.queries.last_mut() {
+            log.response = if result.text.is_empty() {
+                "No response".into()
+            } else {
+                truncate(&result.text, RESPONSE_LOG_CHARS)
+            };
+        }
+        self.save_conversation(&conversation)?;
+        Ok(saved)
+    }
+
+    fn call_span(
+        &self,
+        conversation: &Conversation,
+        call: &CallStart,
+        result: &CallResult,
+        model: &str,
+        now: f64,
+    ) -> Span {
+        let mut span = Span::new(
+            conversation.trace.trace_id(),
+            Some(&call.query_span_id),
+            &format!("chat {model}"),
+            call.start,
+        );
+        span.kind = SpanKind::Client;
+        span.end = Some(now);
+        span.set(attr::OPERATION, "chat")
+            .set(attr::PROVIDER, "openai")
+            .set(
+                attr::REQUEST_MODEL,
+                call.request_model.as_deref().unwrap_or("(proxy default)"),
+            )
+            .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str())
+            .set("confab.attempt", call.attempt)
+            .set("confab.retry", call.attempt > 1);
+        if let Some(model) = &result.response_model {
+            span.set(attr::RESPONSE_MODEL, model.as_str());
+        }
+        if let Some(reason) = &result.finish_reason {
+            span.set(attr::FINISH_REASONS, reason.as_str());
+        }
+        if let Some(usage) = result.usage {
+            span.set(attr::INPUT_TOKENS, usage.prompt_tokens)
+                .set(attr::OUTPUT_TOKENS, usage.completion_tokens);
+        }
+        if let Some(first) = result.first_token_at {
+            span.set(
+                "confab.time_to_first_token_ms",
+                ((first - call.start) * 1e3).round() as i64,
+            );
+        }
+        span.set("confab.reply.status", result.status.as_str());
+        span.status = match (&result.error, result.status) {
+            (Some((code, message)), _) => {
+                span.set(attr::ERROR_TYPE, code.as_str());
+                SpanStatus::Error(message.clone())
+            }
+            (None, MessageStatus::Complete | MessageStatus::Stopped) => SpanStatus::Ok,
+            (None, status) => SpanStatus::Error(status.as_str().to_owned()),
+        };
+        span
+    }
+
+    // --- feedback and ending ---------------------------------------------
+
+    /// Records a thumbs up or down (and an optional comment) on a reply, as
+    /// a `feedback` span under the query it answered.
+    pub fn rate_reply(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        event_id: &str,
+        rating: Rating,
+        comment: &str,
+    ) -> Result<(), ManagerError> {
+        let session = self.get_session(user_id, session_id)?;
+        let event = session
+            .events
+            .iter()
+            .find(|e| e.id == event_id && !e.is_from_user())
+            .ok_or_else(|| ManagerError::UnknownReply(event_id.to_owned()))?;
+        let mut conversation = self.conversation(user_id, session_id)?;
+        let now = self.clock.now();
+        let parent = conversation
+            .trace
+            .spans
+            .iter()
+            .find(|s| {
+                s.name.starts_with("user_query_")
+                    && s.attr("confab.invocation_id").map(|v| v.to_string())
+                        == Some(event.invocation_id.clone())
+            })
+            .map(|s| s.span_id.clone());
+        let span_id = conversation
+            .trace
+            .start_span(parent.as_deref(), "feedback", now);
+        if let Some(span) = conversation.trace.span_mut(&span_id) {
+            span.end = Some(now);
+            span.set("confab.feedback.rating", rating.as_str())
+                .set("confab.feedback.comment", comment.trim())
+                .set("confab.feedback.event_id", event_id)
+                .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str());
+            self.outbox.push(span.clone());
+        }
+        conversation.feedback.push(ReplyFeedback {
+            event_id: event_id.to_owned(),
+            rating,
+            comment: comment.trim().to_owned(),
+            at: now,
+        });
+        self.save_conversation(&conversation)?;
+        Ok(())
+    }
+
+    /// Ends the user's current conversation with their feedback (the seed's
+    /// `end_conversation`): its trace is closed and the next message starts
+    /// a new session. Returns the ended session's id.
+    pub fn end_conversation(
+        &mut self,
+        user_id: &str,
+        satisfaction: Satisfaction,
+        comment: &str,
+    ) -> Result<Option<String>, ManagerError> {
+        let Some(session_id) = self.current_session_id(user_id)? else {
+            return Ok(None);
+        };
+        self.end(
+            user_id,
+            &session_id,
+            Ending {
+                at: self.clock.now(),
+                reason: EndReason::Ended,
+                satisfaction: Some(satisfaction),
+                comment: comment.trim().to_owned(),
+            },
+        )?;
+        Ok(Some(session_id))
+    }
+
+    fn end(&mut self, user_id: &str, session_id: &str, ending: Ending) -> Result<(), ManagerError> {
+        let mut conversation = self.conversation(user_id, session_id)?;
+        if !conversation.is_active() {
+            return Ok(());
+        }
+        let root = &mut conversation.trace.root;
+        root.end = Some(ending.at);
+        root.set("confab.conversation.end_reason", ending.reason.as_str())
+            .set(
+                "confab.conversation.total_queries",
+                conversation.queries.len(),
+            );
+        if let Some(satisfaction) = ending.satisfaction {
+            root.set("confab.conversation.feedback", satisfaction.as_str());
+        }
+        if !ending.comment.is_empty() {
+            root.set("confab.conversation.comment", ending.comment.as_str());
+        }
+        root.status = SpanStatus::Ok;
+        self.outbox.push(root.clone());
+        // Queries still open (a reply that never finished) end with it.
+        for span in conversation
+            .trace
+            .spans
+            .iter_mut()
+            .filter(|s| s.end.is_none())
+        {
+            span.end = Some(ending.at);
+            self.outbox.push(span.clone());
+        }
+        conversation.ended = Some(ending.clone());
+        self.save_conversation(&conversation)?;
+        let mut record = self.user_record(user_id)?;
+        match record.status_mut(session_id) {
+            Some(status) => status.ended = Some(ending),
+            None => record.conversations.push(status_of(&conversation)),
+        }
+        if record.current.as_deref() == Some(session_id) {
+            record.current = None;
+        }
+        self.save_user_record(user_id, &record)?;
+        Ok(())
+    }
+
+    /// Ends every active conversation of the user that has been idle longer
+    /// than the inactivity limit or lasted longer than the maximum.
+    /// Returns the ids of the sessions it ended.
+    pub fn expire_due(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        let now = self.clock.now();
+        let record = self.user_record(user_id)?;
+        let summaries = self.service.list_sessions(&self.app_name, user_id)?;
+        let mut expired = Vec::new();
+        for status in record.conversations.iter().filter(|s| s.ended.is_none()) {
+            let Some(summary) = summaries.iter().find(|s| s.id == status.session_id) else {
+                continue;
+            };
+            let idle = now - summary.last_update_time > self.limits.idle;
+            let too_old = now - status.started_at > self.limits.max_duration;
+            if idle || too_old {
+                expired.push(status.session_id.clone());
+            }
+        }
+        for session_id in &expired {
+            self.end(
+                user_id,
+                session_id,
+                Ending {
+                    at: now,
+                    reason: EndReason::Expired,
+                    satisfaction: None,
+                    comment: String::new(),
+                },
+            )?;
+        }
+        Ok(expired)
+    }
+
+    /// Deletes ended conversations older than the retention limit, if the
+    /// user set one. Returns the ids of the deleted sessions.
+    pub fn apply_retention(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        let Some(retention) = self.limits.retention else {
+            return Ok(Vec::new());
+        };
+        let now = self.clock.now();
+        let due: Vec<String> = self
+            .user_record(user_id)?
+            .conversations
+            .iter()
+            .filter(|s| s.ended.as_ref().is_some_and(|e| now - e.at > retention))
+            .map(|s| s.session_id.clone())
+            .collect();
+        for session_id in &due {
+            self.delete_conversation(user_id, session_id)?;
+        }
+        Ok(due)
+    }
+
+    /// Deletes a conversation: its session, its record and its status.
+    pub fn delete_conversation(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(), ManagerError> {
+        match self
+            .service
+            .delete_session(&self.app_name, user_id, session_id)
+        {
+            Ok(()) | Err(SessionError::NotFound { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+        self.kv
+            .remove(&keys::conversation(&self.app_name, user_id, session_id))?;
+        let mut record = self.user_record(user_id)?;
+        record.conversations.retain(|s| s.session_id != session_id);
+        if record.current.as_deref() == Some(session_id) {
+            record.current = None;
+        }
+        self.save_user_record(user_id, &record)
+    }
+}
+
+fn status_of(conversation: &Conversation) -> ConversationStatus {
+    ConversationStatus {
+        session_id: conversation.session_id.clone(),
+        conversation_id: conversation.conversation_id.clone(),
+        started_at: conversation.started_at,
+        ended: conversation.ended.clone(),
+    }
+}
+
+/// The newest query span of a trace.
+fn last_query_span(trace: &Trace) -> Option<&Span> {
+    // Spans are kept in the order they started.
+    trace
+        .spans
+        .iter()
+        .rev()
+        .find(|s| s.name.starts_with("user_query_"))
+}

@@ -1,0 +1,171 @@
+//! What the session manager keeps per conversation and per user.
+
+use serde::{Deserialize, Serialize};
+
+use crate::telemetry::Trace;
+
+/// Query and response are cut to these lengths in the log (as the seed does).
+pub const QUERY_LOG_CHARS: usize = 200;
+pub const RESPONSE_LOG_CHARS: usize = 500;
+
+/// One query of a conversation and what the model answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryLog {
+    pub query: String,
+    /// "No response" until (or unless) the model answers.
+    pub response: String,
+    pub at: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+        }
+    }
+}
+
+/// A thumbs up or down on one reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyFeedback {
+    pub event_id: String,
+    pub rating: Rating,
+    #[serde(default)]
+    pub comment: String,
+    pub at: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    NotSatisfied,
+}
+
+impl Satisfaction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Satisfied => "satisfied",
+            Self::NotSatisfied => "not_satisfied",
+        }
+    }
+}
+
+/// Why a conversation ended (recorded on its trace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The user ended it, with feedback.
+    Ended,
+    /// Idle longer than the inactivity limit, or older than the maximum.
+    Expired,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ended => "ended",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ending {
+    pub at: f64,
+    pub reason: EndReason,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Everything the manager knows about one conversation (one session).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    /// `conv_` + 12 lowercase hex digits.
+    pub conversation_id: String,
+    pub session_id: String,
+    pub app_name: String,
+    pub user_id: String,
+    pub started_at: f64,
+    #[serde(default)]
+    pub queries: Vec<QueryLog>,
+    pub trace: Trace,
+    #[serde(default)]
+    pub feedback: Vec<ReplyFeedback>,
+    #[serde(default)]
+    pub ended: Option<Ending>,
+}
+
+impl Conversation {
+    pub fn query_count(&self) -> usize {
+        self.queries.len()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.ended.is_none()
+    }
+
+    /// The latest rating of a reply, if any.
+    pub fn feedback_for(&self, event_id: &str) -> Option<&ReplyFeedback> {
+        self.feedback.iter().rev().find(|f| f.event_id == event_id)
+    }
+}
+
+/// A conversation as the sidebar needs it (kept in the user's record so
+/// startup need not read every conversation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationStatus {
+    pub session_id: String,
+    pub conversation_id: String,
+    pub started_at: f64,
+    #[serde(default)]
+    pub ended: Option<Ending>,
+}
+
+/// One user's manager state in one app.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRecord {
+    /// The user's current session (the seed's `current_sessions[user_id]`).
+    #[serde(default)]
+    pub current: Option<String>,
+    #[serde(default)]
+    pub conversations: Vec<ConversationStatus>,
+}
+
+impl UserRecord {
+    pub fn status(&self, session_id: &str) -> Option<&ConversationStatus> {
+        self.conversations
+            .iter()
+            .find(|c| c.session_id == session_id)
+    }
+
+    pub fn status_mut(&mut self, session_id: &str) -> Option<&mut ConversationStatus> {
+        self.conversations
+            .iter_mut()
+            .find(|c| c.session_id == session_id)
+    }
+}
+
+/// A fresh conversation id: `conv_` and 12 lowercase hex digits.
+pub fn new_conversation_id() -> String {
+    format!("conv_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// `text` cut to `max` characters.
+pub fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}

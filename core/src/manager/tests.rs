@@ -1,0 +1,579 @@
+use serde_json::json;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::session::{InMemorySessionService, KvSessionService};
+use crate::storage::MemoryKv;
+use crate::telemetry::AttrValue;
+
+const HOUR: f64 = 3_600.0;
+type Manager<'a> =
+    SessionManager<KvSessionService<&'a MemoryKv, ManualClock>, &'a MemoryKv, ManualClock>;
+
+fn manager<'a>(kv: &'a MemoryKv, clock: &ManualClock, limits: Limits) -> Manager<'a> {
+    SessionManager::new(
+        KvSessionService::new(kv, clock.clone()),
+        kv,
+        clock.clone(),
+        "confab",
+        limits,
+    )
+}
+
+fn limits() -> Limits {
+    Limits {
+        idle: HOUR,
+        max_duration: 24.0 * HOUR,
+        retention: None,
+    }
+}
+
+/// A full exchange: the user's query and a complete reply.
+fn exchange(
+    m: &mut Manager,
+    clock: &ManualClock,
+    user: &str,
+    text: &str,
+    reply: &str,
+) -> (QueryStart, Event) {
+    let query = m.begin_query(user, text).unwrap();
+    clock.advance(0.5);
+    let call = m.begin_call(user, &query.session.id, None).unwrap();
+    clock.advance(0.2);
+    let first_token_at = clock.now();
+    clock.advance(1.0);
+    let event = m
+        .finish_call(
+            user,
+            &call,
+            CallResult {
+                event_id: new_id(),
+                text: reply.into(),
+                status: MessageStatus::Complete,
+                response_model: Some("confab-echo".into()),
+                first_token_at: Some(first_token_at),
+                usage: Some(Usage {
+                    prompt_tokens: 7,
+                    completion_tokens: 5,
+                    total_tokens: 12,
+                }),
+                finish_reason: Some("stop".into()),
+                ..CallResult::default()
+            },
+        )
+        .unwrap();
+    (query, event)
+}
+
+#[test]
+fn one_current_session_per_user_with_a_conversation_id() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let first = m.get_or_create_session("alice").unwrap();
+    let again = m.get_or_create_session("alice").unwrap();
+    assert_eq!(
+        first.id, again.id,
+        "the same session until a new one is asked for"
+    );
+    let bob = m.get_or_create_session("bob").unwrap();
+    assert_ne!(bob.id, first.id, "users are isolated");
+
+    let conversation_id = m.get_conversation_id("alice").unwrap().unwrap();
+    assert!(conversation_id.starts_with("conv_"));
+    let hex = &conversation_id[5..];
+    assert_eq!(hex.len(), 12);
+    assert!(
+        hex.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    assert_eq!(
+        first.state.get("conversation_id"),
+        Some(&json!(conversation_id))
+    );
+    assert_ne!(
+        m.get_conversation_id("bob").unwrap().unwrap(),
+        conversation_id
+    );
+}
+
+#[test]
+fn create_new_session_starts_a_fresh_context_and_keeps_the_old_one() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (first, _) = exchange(&mut m, &clock, "alice", "hello", "hi");
+    let fresh = m.create_new_session("alice").unwrap();
+    assert_ne!(fresh.id, first.session.id);
+    assert!(fresh.events.is_empty());
+    assert_eq!(
+        m.current_session_id("alice").unwrap(),
+        Some(fresh.id.clone())
+    );
+    assert_eq!(m.get_query_count("alice").unwrap(), 0);
+    let listings = m.listings("alice").unwrap();
+    assert_eq!(listings.len(), 2);
+    assert!(
+        listings.iter().all(|l| l.ended.is_none()),
+        "both still active"
+    );
+    // Going back to the first makes it current again.
+    assert!(m.switch_to("alice", &first.session.id).unwrap());
+    assert_eq!(m.get_query_count("alice").unwrap(), 1);
+}
+
+#[test]
+fn queries_are_logged_counted_and_traced() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let long_query = "q".repeat(300);
+    let long_reply = "r".repeat(800);
+    let (query, event) = exchange(&mut m, &clock, "alice", &long_query, &long_reply);
+    assert_eq!(query.number, 1);
+    assert_eq!(event.author, "confab-echo");
+    assert_eq!(
+        event.text_content(),
+        long_reply,
+        "the event keeps the whole reply"
+    );
+
+    let conversation = m.conversation("alice", &query.session.id).unwrap();
+    assert_eq!(conversation.query_count(), 1);
+    assert_eq!(m.get_query_count("alice").unwrap(), 1);
+    let log = &conversation.queries[0];
+    assert_eq!(log.query.chars().count(), QUERY_LOG_CHARS);
+    assert_eq!(log.response.chars().count(), RESPONSE_LOG_CHARS);
+
+    let trace = &conversation.trace;
+    assert_eq!(trace.root.name, "conversation");
+    assert_eq!(
+        trace.root.attr(attr::CONVERSATION_ID),
+        Some(&AttrValue::Str(conversation.conversation_id.clone()))
+    );
+    assert_eq!(
+        trace.root.attr(attr::SESSION_ID),
+        Some(&AttrValue::from(query.session.id.as_str()))
+    );
+    assert_eq!(
+        trace.root.attr(attr::USER_ID),
+        Some(&AttrValue::from("alice"))
+    );
+    let span = trace.span(&query.query_span_id).unwrap();
+    assert_eq!(span.name, "user_query_1");
+    assert_eq!(
+        span.parent_span_id.as_deref(),
+        Some(trace.root.span_id.as_str())
+    );
+    assert_eq!(span.attr("confab.query.number"), Some(&AttrValue::Int(1)));
+    assert!(span.end.is_some() && span.status == SpanStatus::Ok);
+    assert_eq!(
+        span.attr("confab.time_to_first_token_ms"),
+        Some(&AttrValue::Int(200))
+    );
+    let calls = trace.children(&span.span_id);
+    assert_eq!(calls.len(), 1);
+    let call = calls[0];
+    assert_eq!(call.name, "chat confab-echo");
+    assert_eq!(call.kind, SpanKind::Client);
+    assert_eq!(call.attr(attr::OPERATION), Some(&AttrValue::from("chat")));
+    assert_eq!(call.attr(attr::INPUT_TOKENS), Some(&AttrValue::Int(7)));
+    assert_eq!(call.attr(attr::OUTPUT_TOKENS), Some(&AttrValue::Int(5)));
+    assert_eq!(
+        call.attr(attr::RESPONSE_MODEL),
+        Some(&AttrValue::from("confab-echo"))
+    );
+    assert!((call.duration(0.0) - 1.2).abs() < 1e-9);
+
+    let exported = m.take_finished_spans();
+    let names: Vec<&str> = exported.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["user_query_1", "chat confab-echo"]);
+    assert!(m.take_finished_spans().is_empty(), "handed out once");
+}
+
+#[test]
+fn a_retry_is_a_second_model_call_under_the_same_query() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let query = m.begin_query("alice", "hello").unwrap();
+    let session_id = query.session.id.clone();
+    let call = m.begin_call("alice", &session_id, Some("gpt-x")).unwrap();
+    clock.advance(1.0);
+    m.finish_call(
+        "alice",
+        &call,
+        CallResult {
+            event_id: new_id(),
+            status: MessageStatus::Error,
+            error: Some(("http_500".into(), "The model server had a problem".into())),
+            ..CallResult::default()
+        },
+    )
+    .unwrap();
+    let failed = m.conversation("alice", &session_id).unwrap();
+    assert_eq!(failed.queries[0].response, "No response");
+    let span = failed.trace.span(&query.query_span_id).unwrap();
+    assert!(matches!(span.status, SpanStatus::Error(_)));
+
+    let retry = m.begin_call("alice", &session_id, Some("gpt-x")).unwrap();
+    assert_eq!(retry.attempt, 2);
+    assert_eq!(retry.query_span_id, query.query_span_id);
+    assert_eq!(retry.invocation_id, call.invocation_id);
+    clock.advance(1.0);
+    m.finish_call(
+        "alice",
+        &retry,
+        CallResult {
+            event_id: new_id(),
+            text: "hi there".into(),
+            status: MessageStatus::Complete,
+            ..CallResult::default()
+        },
+    )
+    .unwrap();
+    let conversation = m.conversation("alice", &session_id).unwrap();
+    assert_eq!(conversation.query_count(), 1, "a retry is not a new query");
+    assert_eq!(conversation.queries[0].response, "hi there");
+    let calls = conversation.trace.children(&query.query_span_id);
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].attr("confab.retry"), Some(&AttrValue::Bool(true)));
+    assert_eq!(
+        calls[0].attr(attr::ERROR_TYPE),
+        Some(&AttrValue::from("http_500"))
+    );
+    assert_eq!(
+        conversation
+            .trace
+            .span(&query.query_span_id)
+            .unwrap()
+            .status,
+        SpanStatus::Ok
+    );
+    let session = m
+        .service()
+        .get_session("confab", "alice", &session_id, GetSessionConfig::default())
+        .unwrap();
+    assert_eq!(
+        session.events.len(),
+        3,
+        "query, failed reply, retried reply"
+    );
+    assert_eq!(session.events[1].error_code.as_deref(), Some("http_500"));
+}
+
+#[test]
+fn ending_with_feedback_closes_the_trace_and_the_next_message_starts_anew() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (query, _) = exchange(&mut m, &clock, "alice", "plan a trip", "sure");
+    m.take_finished_spans();
+    let ended = m
+        .end_conversation("alice", Satisfaction::Satisfied, " great help ")
+        .unwrap();
+    assert_eq!(ended.as_deref(), Some(query.session.id.as_str()));
+    assert_eq!(m.current_session_id("alice").unwrap(), None);
+
+    let conversation = m.conversation("alice", &query.session.id).unwrap();
+    let ending = conversation.ended.clone().unwrap();
+    assert_eq!(ending.reason, EndReason::Ended);
+    assert_eq!(ending.satisfaction, Some(Satisfaction::Satisfied));
+    assert_eq!(ending.comment, "great help");
+    let root = &conversation.trace.root;
+    assert_eq!(root.end, Some(clock.now()));
+    assert_eq!(
+        root.attr("confab.conversation.feedback"),
+        Some(&AttrValue::from("satisfied"))
+    );
+    assert_eq!(
+        root.attr("confab.conversation.end_reason"),
+        Some(&AttrValue::from("ended"))
+    );
+    assert_eq!(
+        root.attr("confab.conversation.total_queries"),
+        Some(&AttrValue::Int(1))
+    );
+    let exported = m.take_finished_spans();
+    assert_eq!(exported[0].span_id, root.span_id);
+
+    assert!(
+        !m.switch_to("alice", &query.session.id).unwrap(),
+        "ended stays ended"
+    );
+    assert!(matches!(
+        m.begin_call("alice", &query.session.id, None),
+        Err(ManagerError::Ended)
+    ));
+    let next = m.begin_query("alice", "a new question").unwrap();
+    assert_ne!(next.session.id, query.session.id);
+    assert_eq!(next.number, 1);
+    let listings = m.listings("alice").unwrap();
+    let old = listings
+        .iter()
+        .find(|l| l.summary.id == query.session.id)
+        .unwrap();
+    assert_eq!(old.ended.as_ref().unwrap().reason, EndReason::Ended);
+}
+
+#[test]
+fn an_idle_conversation_expires_and_the_next_message_starts_a_new_session() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (first, _) = exchange(&mut m, &clock, "alice", "hello", "hi");
+    clock.advance(HOUR - 10.0);
+    assert!(
+        m.expire_due("alice").unwrap().is_empty(),
+        "not yet idle for an hour"
+    );
+    clock.advance(20.0);
+    let next = m.begin_query("alice", "back again").unwrap();
+    assert_ne!(next.session.id, first.session.id);
+    let old = m.conversation("alice", &first.session.id).unwrap();
+    assert_eq!(old.ended.as_ref().unwrap().reason, EndReason::Expired);
+    assert_eq!(
+        old.trace.root.attr("confab.conversation.end_reason"),
+        Some(&AttrValue::from("expired"))
+    );
+    // It stays readable.
+    let session = m
+        .service()
+        .get_session(
+            "confab",
+            "alice",
+            &first.session.id,
+            GetSessionConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(session.events.len(), 2);
+}
+
+#[test]
+fn a_conversation_older_than_the_maximum_expires_even_when_busy() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (first, _) = exchange(&mut m, &clock, "alice", "q0", "a0");
+    for i in 1..30 {
+        clock.advance(HOUR - 60.0);
+        let (query, _) = exchange(&mut m, &clock, "alice", &format!("q{i}"), "a");
+        if query.session.id != first.session.id {
+            let old = m.conversation("alice", &first.session.id).unwrap();
+            assert_eq!(old.ended.unwrap().reason, EndReason::Expired);
+            assert!(clock.now() - 1_000.0 > 24.0 * HOUR);
+            return;
+        }
+    }
+    panic!("the conversation never reached its maximum duration");
+}
+
+#[test]
+fn retention_deletes_old_ended_conversations_only_when_chosen() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (ended, _) = exchange(&mut m, &clock, "alice", "old", "a");
+    m.end_conversation("alice", Satisfaction::NotSatisfied, "")
+        .unwrap();
+    let (active, _) = exchange(&mut m, &clock, "alice", "current", "a");
+    clock.advance(40.0 * 24.0 * HOUR);
+    assert!(
+        m.apply_retention("alice").unwrap().is_empty(),
+        "no limit chosen: keep all"
+    );
+    assert_eq!(m.listings("alice").unwrap().len(), 2);
+
+    m.set_limits(Limits {
+        retention: Some(30.0 * 24.0 * HOUR),
+        idle: 1e12,
+        max_duration: 1e12,
+    });
+    assert_eq!(
+        m.apply_retention("alice").unwrap(),
+        vec![ended.session.id.clone()]
+    );
+    let left: Vec<String> = m
+        .listings("alice")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.summary.id)
+        .collect();
+    assert_eq!(
+        left,
+        vec![active.session.id.clone()],
+        "active conversations are never deleted"
+    );
+    assert!(
+        kv.get(&keys::conversation("confab", "alice", &ended.session.id))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn clear_session_forgets_the_current_one_without_deleting() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (first, _) = exchange(&mut m, &clock, "alice", "hello", "hi");
+    m.clear_session("alice").unwrap();
+    assert_eq!(m.current_session_id("alice").unwrap(), None);
+    let next = m.begin_query("alice", "again").unwrap();
+    assert_ne!(next.session.id, first.session.id);
+    assert_eq!(m.listings("alice").unwrap().len(), 2);
+}
+
+#[test]
+fn reply_ratings_are_feedback_spans_under_their_query() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (query, reply) = exchange(&mut m, &clock, "alice", "hello", "hi");
+    m.take_finished_spans();
+    m.rate_reply(
+        "alice",
+        &query.session.id,
+        &reply.id,
+        Rating::Down,
+        " too short ",
+    )
+    .unwrap();
+    let conversation = m.conversation("alice", &query.session.id).unwrap();
+    let feedback = conversation.feedback_for(&reply.id).unwrap();
+    assert_eq!(feedback.rating, Rating::Down);
+    assert_eq!(feedback.comment, "too short");
+    let span = conversation
+        .trace
+        .spans
+        .iter()
+        .find(|s| s.name == "feedback")
+        .unwrap();
+    assert_eq!(
+        span.parent_span_id.as_deref(),
+        Some(query.query_span_id.as_str())
+    );
+    assert_eq!(
+        span.attr("confab.feedback.rating"),
+        Some(&AttrValue::from("down"))
+    );
+    assert_eq!(m.take_finished_spans().len(), 1);
+    let user_event = &m
+        .service()
+        .get_session(
+            "confab",
+            "alice",
+            &query.session.id,
+            GetSessionConfig::default(),
+        )
+        .unwrap()
+        .events[0];
+    assert!(matches!(
+        m.rate_reply("alice", &query.session.id, &user_event.id, Rating::Up, ""),
+        Err(ManagerError::UnknownReply(_))
+    ));
+}
+
+#[test]
+fn state_lands_in_its_scope() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    exchange(&mut m, &clock, "alice", "one", "a");
+    exchange(&mut m, &clock, "alice", "two", "b");
+    m.create_new_session("alice").unwrap();
+    let (third, _) = exchange(&mut m, &clock, "alice", "three", "c");
+    let state = m
+        .service()
+        .get_session(
+            "confab",
+            "alice",
+            &third.session.id,
+            GetSessionConfig::default(),
+        )
+        .unwrap()
+        .state;
+    assert_eq!(state.get("query_count"), Some(&json!(1)), "per session");
+    assert_eq!(
+        state.get("user:query_total"),
+        Some(&json!(3)),
+        "across the user's sessions"
+    );
+    assert_eq!(state.get("app:last_model"), Some(&json!("confab-echo")));
+    let bob = m.get_or_create_session("bob").unwrap();
+    assert_eq!(
+        bob.state.get("user:query_total"),
+        None,
+        "another user's state is invisible"
+    );
+    assert_eq!(
+        bob.state.get("app:last_model"),
+        Some(&json!("confab-echo")),
+        "app state is shared"
+    );
+}
+
+#[test]
+fn everything_survives_a_restart() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let (query, conversation_id) = {
+        let mut m = manager(&kv, &clock, limits());
+        let (query, _) = exchange(&mut m, &clock, "alice", "remember me", "ok");
+        (query, m.get_conversation_id("alice").unwrap().unwrap())
+    };
+    let mut m = manager(&kv, &clock, limits());
+    assert_eq!(
+        m.current_session_id("alice").unwrap(),
+        Some(query.session.id.clone())
+    );
+    assert_eq!(
+        m.get_conversation_id("alice").unwrap(),
+        Some(conversation_id)
+    );
+    assert_eq!(m.get_query_count("alice").unwrap(), 1);
+    let next = m.begin_query("alice", "still there?").unwrap();
+    assert_eq!(next.session.id, query.session.id);
+    assert_eq!(next.number, 2);
+}
+
+#[test]
+fn a_session_made_before_records_existed_is_adopted() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut service = KvSessionService::new(&kv, clock.clone());
+    let mut session = service
+        .create_session(CreateSession::new("confab", "local"))
+        .unwrap();
+    service
+        .append_event(
+            &mut session,
+            Event::text("user", "i", 1_001.0, "old question"),
+        )
+        .unwrap();
+    let mut m = manager(&kv, &clock, limits());
+    let conversation = m.conversation("local", &session.id).unwrap();
+    assert!(conversation.conversation_id.starts_with("conv_"));
+    assert_eq!(conversation.query_count(), 1);
+    assert_eq!(
+        m.listings("local").unwrap()[0].conversation_id,
+        conversation.conversation_id
+    );
+}
+
+#[test]
+fn the_manager_works_over_the_in_memory_service_too() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = SessionManager::new(
+        InMemorySessionService::new(clock.clone()),
+        &kv,
+        clock.clone(),
+        "confab",
+        limits(),
+    );
+    let first = m.begin_query("alice", "hi").unwrap();
+    let again = m.get_or_create_session("alice").unwrap();
+    assert_eq!(first.session.id, again.id);
+    assert_eq!(m.get_query_count("alice").unwrap(), 1);
+}
