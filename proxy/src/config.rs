@@ -28,6 +28,11 @@ pub struct Config {
     #[arg(long, env = "CONFAB_DEFAULT_MODEL")]
     pub default_model: Option<String>,
 
+    /// Base URL of an OTLP/HTTP collector (e.g. http://127.0.0.1:4318);
+    /// the page's trace exports to /otlp/v1/traces are relayed there.
+    #[arg(long, env = "CONFAB_OTLP_URL")]
+    pub otlp_url: Option<String>,
+
     /// Folder of the built web app (Trunk's dist/) to serve at /.
     #[arg(long, env = "CONFAB_DIST")]
     pub dist: Option<PathBuf>,
@@ -50,6 +55,14 @@ impl Config {
             .filter(|u| !u.is_empty())
     }
 
+    /// The trace collector's base URL, if one is configured.
+    pub fn otlp(&self) -> Option<&str> {
+        self.otlp_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+    }
+
     /// The model to fill in when a request names none.
     pub fn default_model(&self) -> Option<&str> {
         match self.default_model.as_deref().filter(|m| !m.is_empty()) {
@@ -65,6 +78,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             upstream_url: None,
             default_model: None,
+            otlp_url: None,
             dist: None,
             echo_token_delay_ms: 1,
             api_key: ApiKey::default(),

@@ -18,6 +18,10 @@ pub enum ProxyError {
         "No such endpoint: {method} {path}. This proxy serves POST /api/v1/chat/completions and GET /api/v1/models."
     )]
     NotFound { method: String, path: String },
+    #[error(
+        "Trace export is not configured on this proxy: start it with --otlp-url (CONFAB_OTLP_URL) pointing at an OTLP/HTTP collector."
+    )]
+    NoCollector,
     /// The reason must never contain the key; it is built from reqwest's
     /// error kind, not from the request.
     #[error(
@@ -30,7 +34,9 @@ impl ProxyError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadJson(_) => StatusCode::BAD_REQUEST,
-            Self::UnknownModel(_) | Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::UnknownModel(_) | Self::NotFound { .. } | Self::NoCollector => {
+                StatusCode::NOT_FOUND
+            }
             Self::Unreachable(_) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -38,7 +44,7 @@ impl ProxyError {
     fn kind(&self) -> &'static str {
         match self {
             Self::BadJson(_) | Self::UnknownModel(_) => "invalid_request_error",
-            Self::NotFound { .. } => "not_found",
+            Self::NotFound { .. } | Self::NoCollector => "not_found",
             Self::Unreachable(_) => "upstream_unreachable",
         }
     }

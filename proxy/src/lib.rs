@@ -4,6 +4,8 @@
 //!   upstream OpenAI-compatible API with the API key added (the key never
 //!   reaches the browser), streamed through unbuffered; or, with no upstream,
 //!   to the built-in offline model `confab-echo`.
+//! - `POST /otlp/v1/traces` relays trace exports to an OTLP/HTTP collector
+//!   (`--otlp-url`), same-origin for the page.
 //! - `GET /healthz` answers `{"status":"ok"}`.
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
 //!   the whole app.
@@ -55,6 +57,8 @@ pub fn app(config: Config) -> Router {
         )
         .route("/api/v1/models", get(models).fallback(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
+        .route("/otlp/v1/traces", post(otlp_traces).fallback(api_not_found))
+        .route("/otlp/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/healthz", get(healthz));
     let router = match dist {
@@ -174,6 +178,30 @@ fn sse_response(body: Body) -> Response {
     response
 }
 
+/// Trace export from the page: the collector usually sends no CORS
+/// headers, so the page posts here, same-origin, and this relays it. The
+/// model key is never sent to the collector.
+async fn otlp_traces(
+    State(state): Shared,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ProxyError> {
+    let Some(collector) = state.config.otlp() else {
+        return Err(ProxyError::NoCollector);
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let request = state
+        .client
+        .post(format!("{collector}/v1/traces"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body);
+    relay(request).await
+}
+
 async fn models(State(state): Shared) -> Result<Response, ProxyError> {
     match state.config.upstream() {
         Some(upstream) => {
@@ -198,6 +226,12 @@ async fn forward(
     if let Some(bearer) = state.config.api_key.bearer() {
         request = request.header(header::AUTHORIZATION, bearer);
     }
+    relay(request).await
+}
+
+/// Sends `request` and streams the answer back with its status and the
+/// headers a client needs.
+async fn relay(request: reqwest::RequestBuilder) -> Result<Response, ProxyError> {
     let upstream = request.send().await.map_err(|e| {
         // reqwest's Display includes the URL, never headers; still, keep the
         // reason to its kind so nothing from the request leaks.

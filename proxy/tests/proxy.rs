@@ -460,3 +460,61 @@ async fn an_unreachable_upstream_is_a_502_without_the_key() {
     assert!(body.contains("CONFAB_UPSTREAM_URL"));
     assert_no_key(&headers, &body);
 }
+
+#[tokio::test]
+async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<(Option<String>, String, String)>>);
+    async fn collect(
+        axum::extract::State(seen): axum::extract::State<Arc<Seen>>,
+        headers: HeaderMap,
+        body: String,
+    ) -> impl IntoResponse {
+        let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+        seen.0.lock().unwrap().push((
+            header("authorization"),
+            header("content-type").unwrap_or_default(),
+            body,
+        ));
+        (StatusCode::OK, axum::Json(json!({"partialSuccess": {}})))
+    }
+    let seen = Arc::new(Seen::default());
+    let collector = start_router(
+        Router::new()
+            .route("/v1/traces", post(collect))
+            .with_state(seen.clone()),
+    )
+    .await;
+    let proxy = start_proxy(Config {
+        otlp_url: Some(collector.url.clone()),
+        api_key: ApiKey::new(KEY),
+        ..Config::for_tests()
+    })
+    .await;
+    let body = r#"{"resourceSpans":[]}"#;
+    let response = reqwest::Client::new()
+        .post(format!("{}/otlp/v1/traces", proxy.url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = seen.0.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [(None, "application/json".to_owned(), body.to_owned())],
+        "relayed as sent, without the model key"
+    );
+
+    // Without a collector configured, the route explains itself.
+    let offline = start_proxy(Config::for_tests()).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/otlp/v1/traces", offline.url))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("--otlp-url"));
+}
