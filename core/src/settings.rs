@@ -18,6 +18,18 @@ pub struct Settings {
     pub model: String,
     /// Sent first in every request when not empty.
     pub system_prompt: String,
+    /// ADK's `app_name`: sessions and `app:` state are filed under it.
+    pub app_name: String,
+    /// A conversation idle this many minutes is ended as expired.
+    pub idle_minutes: u32,
+    /// A conversation older than this many hours is ended as expired.
+    pub max_duration_hours: u32,
+    /// Ended conversations older than this many days are deleted; `None`
+    /// (the default) keeps them until the user deletes them.
+    pub retention_days: Option<u32>,
+    /// Where finished spans are exported as OTLP/HTTP JSON (`{url}/v1/traces`);
+    /// empty turns export off. `/otlp` is confab-proxy's same-origin relay.
+    pub trace_export_url: String,
 }
 
 impl Default for Settings {
@@ -26,9 +38,19 @@ impl Default for Settings {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             model: String::new(),
             system_prompt: String::new(),
+            app_name: APP_NAME.to_owned(),
+            idle_minutes: DEFAULT_LIMITS_IDLE_MINUTES,
+            max_duration_hours: DEFAULT_LIMITS_MAX_HOURS,
+            retention_days: None,
+            trace_export_url: String::new(),
         }
     }
 }
+
+/// A week of silence ends a conversation...
+pub const DEFAULT_LIMITS_IDLE_MINUTES: u32 = 7 * 24 * 60;
+/// ...and so does a month of age.
+pub const DEFAULT_LIMITS_MAX_HOURS: u32 = 30 * 24;
 
 impl Settings {
     /// Settings as the user typed them, tidied: surrounding blanks and a
@@ -39,7 +61,33 @@ impl Settings {
             self.endpoint = DEFAULT_ENDPOINT.to_owned();
         }
         self.model = self.model.trim().to_owned();
+        self.app_name = self.app_name.trim().to_owned();
+        if self.app_name.is_empty() {
+            self.app_name = APP_NAME.to_owned();
+        }
+        self.idle_minutes = self.idle_minutes.max(1);
+        self.max_duration_hours = self.max_duration_hours.max(1);
+        self.retention_days = self.retention_days.filter(|d| *d > 0);
+        self.trace_export_url = self
+            .trace_export_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
         self
+    }
+
+    /// The session manager's limits, in seconds.
+    pub fn limits(&self) -> crate::manager::Limits {
+        crate::manager::Limits {
+            idle: f64::from(self.idle_minutes) * 60.0,
+            max_duration: f64::from(self.max_duration_hours) * 3_600.0,
+            retention: self.retention_days.map(|d| f64::from(d) * 86_400.0),
+        }
+    }
+
+    /// `POST` finished spans here, if export is on.
+    pub fn traces_url(&self) -> Option<String> {
+        (!self.trace_export_url.is_empty()).then(|| format!("{}/v1/traces", self.trace_export_url))
     }
 
     /// `POST` here for a chat completion.
@@ -78,8 +126,17 @@ mod tests {
             endpoint: " http://127.0.0.1:4000/v1/ ".into(),
             model: " gpt-4o ".into(),
             system_prompt: "Be brief.".into(),
+            app_name: "  ".into(),
+            idle_minutes: 0,
+            retention_days: Some(0),
+            trace_export_url: " /otlp/ ".into(),
+            ..Settings::default()
         }
         .normalized();
+        assert_eq!(settings.app_name, APP_NAME);
+        assert_eq!(settings.idle_minutes, 1);
+        assert_eq!(settings.retention_days, None);
+        assert_eq!(settings.traces_url().as_deref(), Some("/otlp/v1/traces"));
         assert_eq!(
             settings.completions_url(),
             "http://127.0.0.1:4000/v1/chat/completions"
@@ -90,6 +147,17 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(blank.normalized().endpoint, DEFAULT_ENDPOINT);
+    }
+
+    #[test]
+    fn defaults_never_delete_and_expire_slowly() {
+        let settings = Settings::default();
+        let limits = settings.limits();
+        assert_eq!(limits.retention, None);
+        assert_eq!(limits.idle, 7.0 * 86_400.0);
+        assert_eq!(limits.max_duration, 30.0 * 86_400.0);
+        assert_eq!(settings.traces_url(), None, "export is off until chosen");
+        assert_eq!(settings.app_name, "confab");
     }
 
     #[test]

@@ -1,26 +1,39 @@
 //! The reactive store: what the UI shows, and the actions it dispatches.
 //!
-//! Durable data lives in the session service (localStorage); the signals
-//! here are a view of it. Every action writes through the service first and
-//! then updates the signals, so what is on screen has been saved, except the
-//! reply that is still streaming, which is saved when it ends.
+//! Durable data lives in localStorage behind the session manager (sessions,
+//! conversation records, profiles, settings); the signals here are a view of
+//! it. Every action writes through the manager first and then refreshes the
+//! signals, so what is on screen has been saved, except the reply that is
+//! still streaming, which is saved when it ends.
 //!
 //! A streamed token updates only its own message's text signal, never the
 //! message list, so the rest of the page does not re-render per token.
 
+mod export;
 mod reply;
 
-use confab_core::session::{
-    CreateSession, Event, GetSessionConfig, KvSessionService, MessageStatus, Session, SessionError,
-    SessionService, SessionSummary, new_id,
+use std::time::Duration;
+
+use confab_core::manager::{
+    Conversation, Listing, ManagerError, Rating, Satisfaction, SessionManager,
 };
-use confab_core::settings::{APP_NAME, DEFAULT_USER, Settings};
+use confab_core::profiles::Profiles;
+use confab_core::session::{
+    Event, GetSessionConfig, KvSessionService, MessageStatus, Session, SessionService, State,
+    new_id,
+};
+use confab_core::settings::Settings;
 use confab_core::storage::{KvError, KvStore, keys};
+use confab_core::telemetry::export::ExportStatus;
 use leptos::prelude::*;
 
 use crate::platform::{BrowserClock, LocalStorageKv};
 
-pub type Service = KvSessionService<LocalStorageKv, BrowserClock>;
+pub type Manager =
+    SessionManager<KvSessionService<LocalStorageKv, BrowserClock>, LocalStorageKv, BrowserClock>;
+
+/// How often idle conversations are checked for expiry while the page is open.
+const EXPIRY_CHECK: Duration = Duration::from_secs(30);
 
 /// Who wrote a message, as the UI tells them apart (`data-role`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +63,9 @@ pub struct MessageView {
     pub status: ArcRwSignal<MessageStatus>,
     /// What went wrong, for a reply that is not complete.
     pub error: ArcRwSignal<Option<String>>,
+    /// Whether the message is saved (a placeholder or a streaming reply is
+    /// not yet): only saved replies can be rated.
+    pub saved: ArcRwSignal<bool>,
 }
 
 impl MessageView {
@@ -61,6 +77,7 @@ impl MessageView {
             text: ArcRwSignal::new(text),
             status: ArcRwSignal::new(status),
             error: ArcRwSignal::new(None),
+            saved: ArcRwSignal::new(false),
         }
     }
 
@@ -78,6 +95,7 @@ impl MessageView {
             event.status,
         );
         view.error.set(event.error_message.clone());
+        view.saved.set(true);
         view
     }
 }
@@ -94,89 +112,197 @@ const NO_REPLY_SAVED: &str = "No reply was saved for this message: the page was 
 
 #[derive(Clone, Copy)]
 pub struct ChatStore {
-    /// The sidebar: this user's sessions, newest first.
-    pub summaries: RwSignal<Vec<SessionSummary>>,
+    pub profiles: RwSignal<Profiles>,
+    /// The sidebar: the active user's conversations, newest first.
+    pub listings: RwSignal<Vec<Listing>>,
     /// The open session; `None` for a new chat not yet sent.
     pub open_id: RwSignal<Option<String>>,
     pub messages: RwSignal<Vec<MessageView>>,
+    /// The open conversation's record: ids, query log, trace, feedback.
+    pub conversation: RwSignal<Option<Conversation>>,
+    /// The open session's state, merged across scopes (the inspector).
+    pub session_state: RwSignal<State>,
     pub reply: RwSignal<Option<ActiveReply>>,
     pub settings: RwSignal<Settings>,
     /// A problem the user should know about (storage full, corrupt data).
     pub notice: RwSignal<Option<String>>,
     /// Model ids offered by the endpoint, for the settings dialog.
     pub models: RwSignal<Vec<String>>,
-    service: StoredValue<Service>,
+    /// How trace export is going (shown quietly, never as an error).
+    pub export_status: RwSignal<ExportStatus>,
+    manager: StoredValue<Manager>,
     abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+    exporter: StoredValue<export::Exporter>,
+}
+
+fn new_manager(settings: &Settings) -> Manager {
+    SessionManager::new(
+        KvSessionService::new(LocalStorageKv, BrowserClock),
+        LocalStorageKv,
+        BrowserClock,
+        &settings.app_name,
+        settings.limits(),
+    )
 }
 
 impl ChatStore {
-    /// Reads settings and the session list, and opens the newest session.
-    /// Nothing is written before this read (a write first could wipe data).
+    /// Reads settings, profiles and the session list, and opens the user's
+    /// current conversation. Nothing is written before this read (a write
+    /// first could wipe data).
     pub fn load() -> Self {
         let kv = LocalStorageKv;
+        let settings = Settings::from_stored(kv.get(keys::SETTINGS).ok().flatten().as_deref());
+        let mut notice = None;
+        let profiles = Profiles::load(&kv).unwrap_or_else(|error| {
+            notice = Some(error.to_string());
+            Profiles::default()
+        });
         let store = Self {
-            summaries: RwSignal::new(Vec::new()),
+            profiles: RwSignal::new(profiles),
+            listings: RwSignal::new(Vec::new()),
             open_id: RwSignal::new(None),
             messages: RwSignal::new(Vec::new()),
+            conversation: RwSignal::new(None),
+            session_state: RwSignal::new(State::new()),
             reply: RwSignal::new(None),
-            settings: RwSignal::new(Settings::from_stored(
-                kv.get(keys::SETTINGS).ok().flatten().as_deref(),
-            )),
-            notice: RwSignal::new(None),
+            manager: StoredValue::new(new_manager(&settings)),
+            settings: RwSignal::new(settings),
+            notice: RwSignal::new(notice),
             models: RwSignal::new(Vec::new()),
-            service: StoredValue::new(KvSessionService::new(kv, BrowserClock)),
+            export_status: RwSignal::new(ExportStatus::default()),
             abort: StoredValue::new_local(None),
+            exporter: StoredValue::new(export::Exporter::default()),
         };
-        store.refresh_sidebar();
-        if let Some(newest) = store.summaries.with_untracked(|s| s.first().cloned()) {
-            store.open(&newest.id);
-        }
+        store.enter_profile();
+        set_interval(move || store.check_expiry(), EXPIRY_CHECK);
         store
+    }
+
+    /// The active profile's user id (ADK's `user_id`).
+    pub fn user_id(&self) -> String {
+        self.profiles.with_untracked(|p| p.active.clone())
     }
 
     pub fn is_streaming(&self) -> bool {
         self.reply.with(Option::is_some)
     }
 
+    /// Whether the open conversation has ended (it is read-only).
+    pub fn is_ended(&self) -> bool {
+        self.conversation
+            .with(|c| c.as_ref().is_some_and(|c| !c.is_active()))
+    }
+
     fn report(&self, error: impl std::fmt::Display) {
         self.notice.set(Some(error.to_string()));
     }
 
-    /// Runs `action` on the session service (which lives as long as the
-    /// app; if it is already gone, the page is closing).
-    fn with_service<R>(
+    /// Runs `action` on the session manager and hands any finished spans to
+    /// the exporter. (The manager lives as long as the app.)
+    fn with_manager<R>(
         &self,
-        action: impl FnOnce(&mut Service) -> Result<R, SessionError>,
-    ) -> Result<R, SessionError> {
-        self.service.try_update_value(action).unwrap_or_else(|| {
-            Err(SessionError::Storage(KvError::Unavailable(
-                "the page is closing".into(),
-            )))
-        })
+        action: impl FnOnce(&mut Manager) -> Result<R, ManagerError>,
+    ) -> Result<R, ManagerError> {
+        let (result, spans) = self
+            .manager
+            .try_update_value(|m| {
+                let result = action(m);
+                (result, m.take_finished_spans())
+            })
+            .unwrap_or_else(|| {
+                let closing = KvError::Unavailable("the page is closing".into());
+                (Err(ManagerError::from(closing)), Vec::new())
+            });
+        if !spans.is_empty() {
+            self.export(spans);
+        }
+        if let Some(warning) = self
+            .manager
+            .try_update_value(|m| m.service_mut().take_warning())
+            .flatten()
+        {
+            self.report(warning);
+        }
+        result
+    }
+
+    /// Runs expiry and retention for the active user, then shows their
+    /// current conversation (or a new chat).
+    fn enter_profile(&self) {
+        let user = self.user_id();
+        if let Err(error) = self.with_manager(|m| {
+            m.expire_due(&user)?;
+            m.apply_retention(&user)?;
+            Ok(())
+        }) {
+            self.report(error);
+        }
+        self.refresh_sidebar();
+        match self.with_manager(|m| m.current_session_id(&user)) {
+            Ok(Some(id)) => self.open(&id),
+            Ok(None) => self.show_new_chat(),
+            Err(error) => {
+                self.report(error);
+                self.show_new_chat();
+            }
+        }
+    }
+
+    /// Ends conversations that went idle while the page was open.
+    fn check_expiry(&self) {
+        if self.is_streaming() {
+            return;
+        }
+        let user = self.user_id();
+        match self.with_manager(|m| m.expire_due(&user)) {
+            Ok(expired) if !expired.is_empty() => {
+                self.refresh_sidebar();
+                if let Some(open) = self.open_id.get_untracked()
+                    && expired.contains(&open)
+                {
+                    self.open(&open);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => self.report(error),
+        }
     }
 
     fn refresh_sidebar(&self) {
-        match self.with_service(|s| s.list_sessions(APP_NAME, DEFAULT_USER)) {
-            Ok(list) => self.summaries.set(list),
+        let user = self.user_id();
+        match self.with_manager(|m| m.listings(&user)) {
+            Ok(list) => self.listings.set(list),
             Err(error) => self.report(error),
-        }
-        if let Ok(Some(warning)) = self.with_service(|s| Ok(s.take_warning())) {
-            self.report(warning);
         }
     }
 
-    fn load_session(&self, id: &str) -> Result<Session, SessionError> {
-        self.with_service(|s| {
-            s.get_session(APP_NAME, DEFAULT_USER, id, GetSessionConfig::default())
+    fn load_session(&self, id: &str) -> Result<Session, ManagerError> {
+        let user = self.user_id();
+        self.with_manager(|m| {
+            let app = m.app_name().to_owned();
+            Ok(m.service()
+                .get_session(&app, &user, id, GetSessionConfig::default())?)
         })
     }
 
-    /// Shows a stored session.
+    fn refresh_conversation(&self, id: &str) {
+        let user = self.user_id();
+        match self.with_manager(|m| m.conversation(&user, id)) {
+            Ok(conversation) => self.conversation.set(Some(conversation)),
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// Shows a stored conversation, and makes it current if it is active.
     pub fn open(&self, id: &str) {
+        let user = self.user_id();
         let session = match self.load_session(id) {
             Ok(session) => session,
             Err(error) => return self.report(error),
         };
+        if let Err(error) = self.with_manager(|m| m.switch_to(&user, id)) {
+            self.report(error);
+        }
         let mut views: Vec<MessageView> =
             session.events.iter().map(MessageView::of_event).collect();
         let active = self.reply.with_untracked(|r| {
@@ -199,13 +325,26 @@ impl ChatStore {
             views.push(view);
         }
         self.open_id.set(Some(id.to_owned()));
+        self.session_state.set(session.state);
         self.messages.set(views);
+        self.refresh_conversation(id);
     }
 
-    /// Starts a fresh conversation; its session is created on first send.
-    pub fn new_chat(&self) {
+    fn show_new_chat(&self) {
         self.open_id.set(None);
         self.messages.set(Vec::new());
+        self.conversation.set(None);
+        self.session_state.set(State::new());
+    }
+
+    /// Starts a fresh conversation (the seed's `clear_session`: the current
+    /// one stays as it is); its session is created on first send.
+    pub fn new_chat(&self) {
+        let user = self.user_id();
+        if let Err(error) = self.with_manager(|m| m.clear_session(&user)) {
+            self.report(error);
+        }
+        self.show_new_chat();
     }
 
     /// Sends `text` as the user's next message. Returns whether it was
@@ -214,33 +353,23 @@ impl ChatStore {
         if text.trim().is_empty() || self.reply.with_untracked(Option::is_some) {
             return false;
         }
-        let session_id = match self.open_id.get_untracked() {
-            Some(id) => id,
-            None => match self
-                .with_service(|s| s.create_session(CreateSession::new(APP_NAME, DEFAULT_USER)))
-            {
-                Ok(session) => session.id,
-                Err(error) => {
-                    self.report(error);
-                    return false;
-                }
-            },
-        };
-        let mut session = match self.load_session(&session_id) {
-            Ok(session) => session,
+        let user = self.user_id();
+        // A message in an ended conversation starts a new one.
+        if self.is_ended()
+            && let Err(error) = self.with_manager(|m| m.clear_session(&user))
+        {
+            self.report(error);
+            return false;
+        }
+        let query = match self.with_manager(|m| m.begin_query(&user, text)) {
+            Ok(query) => query,
             Err(error) => {
                 self.report(error);
                 return false;
             }
         };
-        let now = confab_core::Clock::now(&BrowserClock);
-        let event = Event::text("user", &new_id(), now, text);
-        if let Err(error) = self.with_service(|s| s.append_event(&mut session, event)) {
-            self.report(error);
-            return false;
-        }
         self.refresh_sidebar();
-        self.start_reply(session);
+        self.start_reply(&query.session.id);
         true
     }
 
@@ -249,12 +378,8 @@ impl ChatStore {
         if self.reply.with_untracked(Option::is_some) {
             return;
         }
-        let Some(id) = self.open_id.get_untracked() else {
-            return;
-        };
-        match self.load_session(&id) {
-            Ok(session) => self.start_reply(session),
-            Err(error) => self.report(error),
+        if let Some(id) = self.open_id.get_untracked() {
+            self.start_reply(&id);
         }
     }
 
@@ -267,43 +392,137 @@ impl ChatStore {
         });
     }
 
+    /// Rates a reply of the open conversation.
+    pub fn rate(&self, event_id: &str, rating: Rating, comment: &str) {
+        let Some(id) = self.open_id.get_untracked() else {
+            return;
+        };
+        let user = self.user_id();
+        match self.with_manager(|m| m.rate_reply(&user, &id, event_id, rating, comment)) {
+            Ok(()) => self.refresh_conversation(&id),
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// Ends the open conversation with the user's feedback.
+    pub fn end_conversation(&self, satisfaction: Satisfaction, comment: &str) {
+        let Some(id) = self.open_id.get_untracked() else {
+            return;
+        };
+        let user = self.user_id();
+        let ended = self.with_manager(|m| {
+            m.switch_to(&user, &id)?;
+            m.end_conversation(&user, satisfaction, comment)
+        });
+        match ended {
+            Ok(_) => {
+                self.refresh_sidebar();
+                self.open(&id);
+            }
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// Deletes the open conversation for good.
+    pub fn delete_open(&self) {
+        let Some(id) = self.open_id.get_untracked() else {
+            return;
+        };
+        if self
+            .reply
+            .with_untracked(|r| r.as_ref().is_some_and(|r| r.session_id == id))
+        {
+            return self.report("Stop the reply before deleting its conversation.");
+        }
+        let user = self.user_id();
+        match self.with_manager(|m| m.delete_conversation(&user, &id)) {
+            Ok(()) => {
+                self.refresh_sidebar();
+                self.show_new_chat();
+            }
+            Err(error) => self.report(error),
+        }
+    }
+
     pub fn save_settings(&self, settings: Settings) {
         let settings = settings.normalized();
         let text = serde_json::to_string(&settings).unwrap_or_default();
         if let Err(error) = LocalStorageKv.set(keys::SETTINGS, &text) {
             self.report(error);
         }
-        self.settings.set(settings);
-    }
-
-    /// Appends the finished reply to its session and refreshes the views.
-    fn finish_reply(&self, session_id: &str, event: Event) {
-        let saved = self
-            .load_session(session_id)
-            .and_then(|mut session| self.with_service(|s| s.append_event(&mut session, event)));
-        if let Err(error) = saved {
-            self.report(format!(
-                "The reply is shown but could not be saved: {error}"
-            ));
+        let app_changed = settings.app_name != self.settings.with_untracked(|s| s.app_name.clone());
+        if app_changed {
+            // Another app's sessions: a fresh manager over them.
+            self.manager.set_value(new_manager(&settings));
+        } else {
+            let limits = settings.limits();
+            self.manager.update_value(|m| m.set_limits(limits));
         }
-        self.reply.set(None);
-        self.abort.set_value(None);
-        self.refresh_sidebar();
+        self.settings.set(settings);
+        if app_changed {
+            self.enter_profile();
+        } else {
+            self.check_expiry();
+        }
     }
-}
 
-/// Makes the store available to every component below.
-pub fn provide_store() -> ChatStore {
-    let store = ChatStore::load();
-    provide_context(store);
-    store
-}
+    // --- profiles ---------------------------------------------------------
 
-pub fn use_store() -> ChatStore {
-    expect_context::<ChatStore>()
-}
+    fn save_profiles(&self, profiles: Profiles) -> bool {
+        match profiles.save(&LocalStorageKv) {
+            Ok(()) => {
+                self.profiles.set(profiles);
+                true
+            }
+            Err(error) => {
+                self.report(error);
+                false
+            }
+        }
+    }
 
-impl ChatStore {
+    pub fn switch_profile(&self, id: &str) {
+        if self.is_streaming() {
+            return self
+                .report("Wait for the reply to finish (or stop it) before switching profiles.");
+        }
+        let mut profiles = self.profiles.get_untracked();
+        if let Err(error) = profiles.switch(id) {
+            return self.report(error);
+        }
+        if self.save_profiles(profiles) {
+            self.enter_profile();
+        }
+    }
+
+    /// Adds a profile and switches to it. Returns whether it was added.
+    pub fn add_profile(&self, name: &str) -> bool {
+        if self.is_streaming() {
+            self.report("Wait for the reply to finish (or stop it) before switching profiles.");
+            return false;
+        }
+        let mut profiles = self.profiles.get_untracked();
+        if let Err(error) = profiles.add(name) {
+            self.report(error);
+            return false;
+        }
+        let added = self.save_profiles(profiles);
+        if added {
+            self.enter_profile();
+        }
+        added
+    }
+
+    pub fn rename_profile(&self, name: &str) -> bool {
+        let mut profiles = self.profiles.get_untracked();
+        let active = profiles.active.clone();
+        if let Err(error) = profiles.rename(&active, name) {
+            self.report(error);
+            return false;
+        }
+        self.save_profiles(profiles)
+    }
+
     /// Asks the endpoint which models it offers (for the settings dialog).
     /// Endpoints without `/models` simply offer no suggestions.
     pub fn refresh_models(&self) {
@@ -317,4 +536,15 @@ impl ChatStore {
             }
         });
     }
+}
+
+/// Makes the store available to every component below.
+pub fn provide_store() -> ChatStore {
+    let store = ChatStore::load();
+    provide_context(store);
+    store
+}
+
+pub fn use_store() -> ChatStore {
+    expect_context::<ChatStore>()
 }

@@ -1,8 +1,10 @@
 //! Streaming one reply: request, token-by-token display, and the event
-//! saved when it ends (complete, stopped, interrupted or failed).
+//! saved when it ends (complete, stopped, interrupted or failed), with the
+//! model call recorded on the conversation's trace.
 
 use confab_core::chat::build_request;
-use confab_core::session::{Event, MessageStatus, Session, new_id};
+use confab_core::manager::{CallResult, CallStart};
+use confab_core::session::{MessageStatus, new_id};
 use confab_core::transport::{ChatStream, ReplyError, StreamOutcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +12,10 @@ use leptos::task::spawn_local;
 use super::{ActiveReply, ChatStore, MessageView, Role};
 use crate::platform::BrowserClock;
 use crate::platform::http::{FetchFailure, post_streaming};
+
+fn now() -> f64 {
+    confab_core::Clock::now(&BrowserClock)
+}
 
 /// What a finished stream becomes: its status and, if not complete, why.
 fn settle(
@@ -47,42 +53,49 @@ fn settle(
 }
 
 impl ChatStore {
-    /// Streams the reply to `session`'s last user message.
-    pub(super) fn start_reply(&self, session: Session) {
+    /// Streams the reply to the last user message of session `session_id`.
+    pub(super) fn start_reply(&self, session_id: &str) {
+        let user = self.user_id();
         let settings = self.settings.get_untracked();
+        let model = Some(settings.model.clone()).filter(|m| !m.is_empty());
+        let call = match self.with_manager(|m| m.begin_call(&user, session_id, model.as_deref())) {
+            Ok(call) => call,
+            Err(error) => {
+                self.open(session_id);
+                return self.report(error);
+            }
+        };
+        let session = match self.load_session(session_id) {
+            Ok(session) => session,
+            Err(error) => return self.report(error),
+        };
         let request = build_request(&settings, &session.events);
-        let invocation_id = session
-            .events
-            .iter()
-            .rfind(|e| e.is_from_user())
-            .map(|e| e.invocation_id.clone())
-            .unwrap_or_else(new_id);
-        let author = request.model.clone().unwrap_or_default();
         let view = MessageView::new(
             new_id(),
             Role::Assistant,
-            &author,
+            model.as_deref().unwrap_or_default(),
             String::new(),
             MessageStatus::Streaming,
         );
         let Ok(controller) = web_sys::AbortController::new() else {
-            self.open(&session.id);
+            self.open(session_id);
             return self.report("This browser cannot cancel requests (no AbortController).");
         };
         let signal = controller.signal();
         self.abort.set_value(Some(controller));
         self.reply.set(Some(ActiveReply {
-            session_id: session.id.clone(),
+            session_id: session_id.to_owned(),
             view: view.clone(),
         }));
         // Re-render the conversation from storage, with the reply at its end.
-        self.open(&session.id);
+        self.open(session_id);
 
         let store = *self;
         let url = settings.completions_url();
         let body = serde_json::to_string(&request).unwrap_or_default();
         spawn_local(async move {
             let mut stream = ChatStream::new();
+            let mut first_token_at = None;
             let mut named = false;
             let result = post_streaming(&url, body, &signal, |bytes| {
                 let added = stream.push(bytes);
@@ -91,31 +104,45 @@ impl ChatStore {
                     named = true;
                 }
                 if !added.is_empty() {
+                    first_token_at.get_or_insert_with(now);
                     view.text.update(|t| t.push_str(&added));
                 }
                 !stream.is_finished()
             })
             .await;
             let (status, error) = settle(result, &mut stream, &url);
-            let author = stream
-                .model()
-                .map(str::to_owned)
-                .unwrap_or(if author.is_empty() {
-                    "model".to_owned()
-                } else {
-                    author
-                });
-            let now = confab_core::Clock::now(&BrowserClock);
-            let mut event = Event::text(&author, &invocation_id, now, stream.text());
-            event.id = view.id.clone();
-            event.status = status;
-            if let Some(error) = &error {
-                event.error_code = Some(error.code());
-                event.error_message = Some(error.to_string());
-            }
-            view.error.set(event.error_message.clone());
+            let result = CallResult {
+                event_id: view.id.clone(),
+                text: stream.text().to_owned(),
+                status,
+                error: error.as_ref().map(|e| (e.code(), e.to_string())),
+                response_model: stream.model().map(str::to_owned),
+                first_token_at,
+                usage: stream.usage(),
+                finish_reason: None,
+            };
+            view.error
+                .set(result.error.as_ref().map(|(_, m)| m.clone()));
             view.status.set(status);
-            store.finish_reply(&session.id, event);
+            store.finish_reply(&user, &call, result, &view);
         });
+    }
+
+    /// Saves the finished reply through the manager and refreshes the views.
+    fn finish_reply(&self, user: &str, call: &CallStart, result: CallResult, view: &MessageView) {
+        match self.with_manager(|m| m.finish_call(user, call, result)) {
+            Ok(_) => view.saved.set(true),
+            Err(error) => self.report(format!(
+                "The reply is shown but could not be saved: {error}"
+            )),
+        }
+        self.reply.set(None);
+        self.abort.set_value(None);
+        self.refresh_sidebar();
+        if self.open_id.get_untracked().as_deref() == Some(call.session_id.as_str())
+            && self.user_id() == user
+        {
+            self.open(&call.session_id);
+        }
     }
 }

@@ -30,7 +30,13 @@ pub fn Composer() -> impl IntoView {
         <form class="composer" on:submit=on_submit>
             <textarea
                 aria-label="Message"
-                placeholder="Message (Enter to send, Shift+Enter for a new line)"
+                placeholder=move || {
+                    if store.is_ended() {
+                        "This conversation has ended: a message starts a new one"
+                    } else {
+                        "Message (Enter to send, Shift+Enter for a new line)"
+                    }
+                }
                 rows="3"
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))

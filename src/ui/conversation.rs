@@ -1,3 +1,4 @@
+use confab_core::manager::{Rating, ReplyFeedback};
 use confab_core::session::MessageStatus;
 use leptos::prelude::*;
 
@@ -23,7 +24,39 @@ pub fn Conversation() -> impl IntoView {
             <For each=move || store.messages.get() key=|m| m.id.clone() let:message>
                 <Message message />
             </For>
+            <Ended />
         </section>
+    }
+}
+
+/// How an ended conversation ended, at its foot.
+#[component]
+fn Ended() -> impl IntoView {
+    let store = use_store();
+    move || {
+        let ending = store
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.ended.clone()))?;
+        let how = match (ending.reason, ending.satisfaction) {
+            (_, Some(confab_core::manager::Satisfaction::Satisfied)) => {
+                "You ended this conversation: satisfied.".to_owned()
+            }
+            (_, Some(confab_core::manager::Satisfaction::NotSatisfied)) => {
+                "You ended this conversation: not satisfied.".to_owned()
+            }
+            (confab_core::manager::EndReason::Expired, None) => {
+                "This conversation expired after a period of inactivity.".to_owned()
+            }
+            _ => "This conversation has ended.".to_owned(),
+        };
+        Some(view! {
+            <aside class="ended" data-end-reason=ending.reason.as_str()>
+                <p>{how}</p>
+                {(!ending.comment.is_empty())
+                    .then(|| view! { <p class="comment">"“" {ending.comment.clone()} "”"</p> })}
+                <p class="meta">"It stays here to read. A new message starts a new conversation."</p>
+            </aside>
+        })
     }
 }
 
@@ -37,6 +70,7 @@ fn Message(message: MessageView) -> impl IntoView {
         text,
         status,
         error,
+        saved,
     } = message;
     let status_attr = {
         let status = status.clone();
@@ -51,6 +85,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 status.get(),
                 MessageStatus::Error | MessageStatus::Interrupted
             ) && !store.is_streaming()
+                && !store.is_ended()
                 && store
                     .messages
                     .with(|m| m.last().is_some_and(|last| last.id == id))
@@ -74,23 +109,122 @@ fn Message(message: MessageView) -> impl IntoView {
                 .then(|| view! { <p class="meta">"Stopped"</p> })
         }
     };
+    let rateable = {
+        let status = status.clone();
+        move || role == Role::Assistant && saved.get() && status.get() != MessageStatus::Streaming
+    };
+    let feedback_id = id.clone();
     view! {
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id>
             <header class="author">{label}</header>
             <div class="text">{move || text.get()}</div>
             {stopped}
             {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! { <p class="error" role="alert">{e}</p> }
-                    })
+                error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
             <Show when=can_retry>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
                 </button>
             </Show>
+            <Show when=rateable.clone()>
+                <Feedback event_id=feedback_id.clone() />
+            </Show>
         </article>
+    }
+}
+
+/// Thumbs up or down on a reply, with an optional comment.
+#[component]
+fn Feedback(event_id: String) -> impl IntoView {
+    let store = use_store();
+    let given = {
+        let event_id = event_id.clone();
+        Memo::new(move |_| {
+            store
+                .conversation
+                .with(|c| c.as_ref().and_then(|c| c.feedback_for(&event_id).cloned()))
+        })
+    };
+    let choosing = RwSignal::new(None::<Rating>);
+    let comment = RwSignal::new(String::new());
+    let pressed = move |rating: Rating| {
+        move || {
+            let shown = choosing
+                .get()
+                .or_else(|| given.with(|g| g.as_ref().map(|g| g.rating)));
+            (shown == Some(rating)).to_string()
+        }
+    };
+    let submit = {
+        let event_id = event_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if let Some(rating) = choosing.get_untracked() {
+                store.rate(&event_id, rating, &comment.get_untracked());
+            }
+            choosing.set(None);
+            comment.set(String::new());
+        }
+    };
+    let summary = move || {
+        given.get().map(
+            |ReplyFeedback {
+                 rating, comment, ..
+             }| {
+                let what = match rating {
+                    Rating::Up => "You rated this reply as good",
+                    Rating::Down => "You rated this reply as bad",
+                };
+                let text = if comment.is_empty() {
+                    format!("{what}.")
+                } else {
+                    format!("{what}: “{comment}”")
+                };
+                view! { <p class="meta feedback-given">{text}</p> }
+            },
+        )
+    };
+    view! {
+        <div class="feedback">
+            <button
+                type="button"
+                class="thumb"
+                aria-label="Good reply"
+                aria-pressed=pressed(Rating::Up)
+                on:click=move |_| choosing.set(Some(Rating::Up))
+            >
+                "👍"
+            </button>
+            <button
+                type="button"
+                class="thumb"
+                aria-label="Bad reply"
+                aria-pressed=pressed(Rating::Down)
+                on:click=move |_| choosing.set(Some(Rating::Down))
+            >
+                "👎"
+            </button>
+            <Show when=move || choosing.with(Option::is_some)>
+                <form class="feedback-form" on:submit=submit.clone()>
+                    <label>
+                        "Comment (optional)"
+                        <input
+                            type="text"
+                            name="feedback-comment"
+                            prop:value=move || comment.get()
+                            on:input=move |ev| comment.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <button type="submit" class="primary">
+                        "Send feedback"
+                    </button>
+                    <button type="button" on:click=move |_| choosing.set(None)>
+                        "Cancel"
+                    </button>
+                </form>
+            </Show>
+            {summary}
+        </div>
     }
 }

@@ -3,6 +3,9 @@
 
 mod composer;
 mod conversation;
+mod details;
+mod end_dialog;
+mod profiles;
 mod settings_dialog;
 mod sidebar;
 
@@ -13,12 +16,16 @@ use crate::store::{provide_store, use_store};
 #[component]
 pub fn App() -> impl IntoView {
     provide_store();
+    let details_open = RwSignal::new(false);
     view! {
         <div class="app">
             <sidebar::Sidebar />
             <main class="chat">
-                <Header />
+                <Header details_open />
                 <Notice />
+                <Show when=move || details_open.get()>
+                    <details::Details />
+                </Show>
                 <conversation::Conversation />
                 <composer::Composer />
             </main>
@@ -27,23 +34,38 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn Header() -> impl IntoView {
+fn Header(details_open: RwSignal<bool>) -> impl IntoView {
     let store = use_store();
     let title = move || {
         let open = store.open_id.get();
-        store.summaries.with(|list| {
+        store.listings.with(|list| {
             open.and_then(|id| {
                 list.iter()
-                    .find(|s| s.id == id)
-                    .and_then(|s| s.title.clone())
+                    .find(|l| l.summary.id == id)
+                    .and_then(|l| l.summary.title.clone())
             })
             .unwrap_or_else(|| "New chat".to_owned())
         })
     };
+    let has_session = move || store.open_id.with(Option::is_some);
     view! {
         <header class="chat-header">
             <h1>{title}</h1>
-            <settings_dialog::SettingsButton />
+            <div class="header-actions">
+                <Show when=has_session>
+                    <button
+                        type="button"
+                        aria-expanded=move || details_open.get().to_string()
+                        on:click=move |_| details_open.update(|o| *o = !*o)
+                    >
+                        "Details"
+                    </button>
+                </Show>
+                <Show when=move || has_session() && !store.is_ended()>
+                    <end_dialog::EndConversationButton />
+                </Show>
+                <settings_dialog::SettingsButton />
+            </div>
         </header>
     }
 }
@@ -63,5 +85,18 @@ fn Notice() -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// A duration in seconds, shown with a unit that fits it.
+pub(crate) fn format_duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1e3)
+    } else if seconds < 120.0 {
+        format!("{seconds:.2} s")
+    } else if seconds < 7_200.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3_600.0)
     }
 }

@@ -2,7 +2,26 @@ use confab_core::settings::Settings;
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::store::use_store;
+use crate::store::{ChatStore, use_store};
+
+/// A quiet line on how trace export is going.
+fn export_status_text(store: &ChatStore) -> String {
+    if store.settings.with(|s| s.trace_export_url.is_empty()) {
+        return "Trace export is off.".to_owned();
+    }
+    let status = store.export_status.get();
+    let mut text = format!("Traces: {} spans exported", status.exported);
+    if status.queued > 0 {
+        text.push_str(&format!(", {} waiting", status.queued));
+    }
+    if status.dropped > 0 {
+        text.push_str(&format!(", {} dropped", status.dropped));
+    }
+    if let Some(error) = status.last_error {
+        text.push_str(&format!(" (last problem: {error})"));
+    }
+    text
+}
 
 /// A "Settings" button and the modal dialog it opens: endpoint, model and
 /// system prompt, saved when the user presses Save.
@@ -13,12 +32,27 @@ pub fn SettingsButton() -> impl IntoView {
     let endpoint = RwSignal::new(String::new());
     let model = RwSignal::new(String::new());
     let system_prompt = RwSignal::new(String::new());
+    let app_name = RwSignal::new(String::new());
+    let idle_minutes = RwSignal::new(String::new());
+    let max_hours = RwSignal::new(String::new());
+    let retention_days = RwSignal::new(String::new());
+    let trace_url = RwSignal::new(String::new());
 
     let open = move |_| {
         let current = store.settings.get_untracked();
         endpoint.set(current.endpoint);
         model.set(current.model);
         system_prompt.set(current.system_prompt);
+        app_name.set(current.app_name);
+        idle_minutes.set(current.idle_minutes.to_string());
+        max_hours.set(current.max_duration_hours.to_string());
+        retention_days.set(
+            current
+                .retention_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        );
+        trace_url.set(current.trace_export_url);
         store.refresh_models();
         if let Some(dialog) = dialog.get_untracked() {
             let _ = dialog.show_modal();
@@ -31,10 +65,17 @@ pub fn SettingsButton() -> impl IntoView {
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let current = store.settings.get_untracked();
+        let number = |text: String, fallback: u32| text.trim().parse().unwrap_or(fallback);
         store.save_settings(Settings {
             endpoint: endpoint.get_untracked(),
             model: model.get_untracked(),
             system_prompt: system_prompt.get_untracked(),
+            app_name: app_name.get_untracked(),
+            idle_minutes: number(idle_minutes.get_untracked(), current.idle_minutes),
+            max_duration_hours: number(max_hours.get_untracked(), current.max_duration_hours),
+            retention_days: retention_days.get_untracked().trim().parse().ok(),
+            trace_export_url: trace_url.get_untracked(),
         });
         close();
     };
@@ -81,6 +122,60 @@ pub fn SettingsButton() -> impl IntoView {
                         on:input=move |ev| system_prompt.set(event_target_value(&ev))
                     ></textarea>
                 </label>
+                <label>
+                    "App name"
+                    <input
+                        type="text"
+                        name="app-name"
+                        prop:value=move || app_name.get()
+                        on:input=move |ev| app_name.set(event_target_value(&ev))
+                    />
+                </label>
+                <fieldset>
+                    <legend>"Conversation lifetime"</legend>
+                    <label>
+                        "End a conversation idle for (minutes)"
+                        <input
+                            type="number"
+                            min="1"
+                            name="idle-minutes"
+                            prop:value=move || idle_minutes.get()
+                            on:input=move |ev| idle_minutes.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        "End a conversation older than (hours)"
+                        <input
+                            type="number"
+                            min="1"
+                            name="max-hours"
+                            prop:value=move || max_hours.get()
+                            on:input=move |ev| max_hours.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        "Delete ended conversations after (days; empty keeps them)"
+                        <input
+                            type="number"
+                            min="1"
+                            name="retention-days"
+                            placeholder="keep forever"
+                            prop:value=move || retention_days.get()
+                            on:input=move |ev| retention_days.set(event_target_value(&ev))
+                        />
+                    </label>
+                </fieldset>
+                <label>
+                    "Trace export URL (OTLP/HTTP; empty is off, /otlp is the proxy's relay)"
+                    <input
+                        type="text"
+                        name="trace-export-url"
+                        placeholder="off"
+                        prop:value=move || trace_url.get()
+                        on:input=move |ev| trace_url.set(event_target_value(&ev))
+                    />
+                </label>
+                <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
                 <div class="actions">
                     <button type="button" on:click=move |_| close()>
                         "Cancel"

@@ -33,17 +33,11 @@ pub struct Limits {
     pub retention: Option<f64>,
 }
 
-const DAY: f64 = 86_400.0;
-
 impl Default for Limits {
     /// A week of silence or a month of age ends a conversation; nothing is
     /// ever deleted unless the user sets a retention limit.
     fn default() -> Self {
-        Self {
-            idle: 7.0 * DAY,
-            max_duration: 30.0 * DAY,
-            retention: None,
-        }
+        crate::settings::Settings::default().limits()
     }
 }
 

@@ -1,0 +1,218 @@
+use confab_core::manager::Conversation;
+use confab_core::session::{APP_PREFIX, State, USER_PREFIX};
+use confab_core::telemetry::{Span, SpanStatus, Trace};
+use leptos::prelude::*;
+
+use super::format_duration;
+use crate::store::use_store;
+
+/// The open conversation's facts: ids, query count, state by scope, its
+/// trace on a timeline, and deleting it.
+#[component]
+pub fn Details() -> impl IntoView {
+    let store = use_store();
+    let confirm_delete = RwSignal::new(false);
+    view! {
+        <section class="details" aria-label="Conversation details">
+            {move || {
+                store.conversation.get().map(|c| view! { <Facts conversation=c /> })
+            }}
+            <StateInspector />
+            {move || store.conversation.get().map(|c| view! { <TracePanel trace=c.trace /> })}
+            <div class="danger">
+                <Show
+                    when=move || confirm_delete.get()
+                    fallback=move || {
+                        view! {
+                            <button type="button" on:click=move |_| confirm_delete.set(true)>
+                                "Delete conversation"
+                            </button>
+                        }
+                    }
+                >
+                    <span>"Delete this conversation for good?"</span>
+                    <button
+                        type="button"
+                        class="primary"
+                        on:click=move |_| {
+                            confirm_delete.set(false);
+                            store.delete_open();
+                        }
+                    >
+                        "Delete"
+                    </button>
+                    <button type="button" on:click=move |_| confirm_delete.set(false)>
+                        "Keep it"
+                    </button>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Facts(conversation: Conversation) -> impl IntoView {
+    let status = match &conversation.ended {
+        None => "active".to_owned(),
+        Some(ending) => format!("ended ({})", ending.reason.as_str()),
+    };
+    view! {
+        <dl class="facts">
+            <dt>"Conversation id"</dt>
+            <dd data-fact="conversation-id">{conversation.conversation_id.clone()}</dd>
+            <dt>"Session id"</dt>
+            <dd data-fact="session-id">{conversation.session_id.clone()}</dd>
+            <dt>"Queries"</dt>
+            <dd data-fact="query-count">{conversation.query_count()}</dd>
+            <dt>"Status"</dt>
+            <dd data-fact="status">{status}</dd>
+        </dl>
+    }
+}
+
+/// The session's state as ADK scopes it, read-only.
+#[component]
+fn StateInspector() -> impl IntoView {
+    let store = use_store();
+    let scope = move |name: &'static str, prefix: Option<&'static str>| {
+        let rows = move || {
+            store.session_state.with(|state: &State| {
+                state
+                    .iter()
+                    .filter(|(key, _)| match prefix {
+                        Some(prefix) => key.starts_with(prefix),
+                        None => !key.starts_with(APP_PREFIX) && !key.starts_with(USER_PREFIX),
+                    })
+                    .map(|(key, value)| (key.clone(), value.to_string()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        view! {
+            <table class="state" data-scope=name>
+                <caption>{format!("{name} state")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=rows key=|(k, v)| (k.clone(), v.clone()) let:row>
+                        <tr>
+                            <th scope="row">{row.0}</th>
+                            <td>{row.1}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        }
+    };
+    view! {
+        <div class="inspector" aria-label="State">
+            {scope("Session", None)}
+            {scope("User", Some(USER_PREFIX))}
+            {scope("App", Some(APP_PREFIX))}
+        </div>
+    }
+}
+
+/// The spans in tree order (parents before children), with their depth.
+fn tree(trace: &Trace) -> Vec<(usize, Span)> {
+    fn walk(trace: &Trace, span: &Span, depth: usize, out: &mut Vec<(usize, Span)>) {
+        out.push((depth, span.clone()));
+        for child in trace.children(&span.span_id) {
+            walk(trace, child, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(trace, &trace.root, 0, &mut out);
+    out
+}
+
+fn span_note(span: &Span) -> String {
+    let mut notes = Vec::new();
+    if let Some(ttft) = span.attr("confab.time_to_first_token_ms") {
+        notes.push(format!("first token {ttft} ms"));
+    }
+    if let (Some(input), Some(output)) = (
+        span.attr("gen_ai.usage.input_tokens"),
+        span.attr("gen_ai.usage.output_tokens"),
+    ) {
+        notes.push(format!("{input} → {output} tokens"));
+    }
+    for key in [
+        "confab.feedback.rating",
+        "confab.conversation.end_reason",
+        "confab.conversation.feedback",
+    ] {
+        if let Some(value) = span.attr(key) {
+            notes.push(format!(
+                "{}: {value}",
+                key.rsplit('.').next().unwrap_or(key)
+            ));
+        }
+    }
+    if let Some(comment) = span
+        .attr("confab.feedback.comment")
+        .or_else(|| span.attr("confab.conversation.comment"))
+        .filter(|c| !c.to_string().is_empty())
+    {
+        notes.push(format!("“{comment}”"));
+    }
+    if let SpanStatus::Error(message) = &span.status {
+        notes.push(format!("error: {message}"));
+    }
+    notes.join(" · ")
+}
+
+/// The conversation's spans on a timeline, with their durations.
+#[component]
+fn TracePanel(trace: Trace) -> impl IntoView {
+    let now = confab_core::Clock::now(&crate::platform::BrowserClock);
+    let start = trace.root.start;
+    let end = std::iter::once(&trace.root)
+        .chain(&trace.spans)
+        .map(|s| s.end.unwrap_or(now))
+        .fold(start, f64::max);
+    let total = (end - start).max(1e-3);
+    let rows = tree(&trace)
+        .into_iter()
+        .map(|(depth, span)| {
+            let left = (span.start - start) / total * 100.0;
+            let width = (span.duration(now) / total * 100.0).max(0.4);
+            let duration = if span.end.is_some() {
+                format_duration(span.duration(now))
+            } else {
+                format!("{} (open)", format_duration(span.duration(now)))
+            };
+            let status = match &span.status {
+                SpanStatus::Error(_) => "error",
+                SpanStatus::Ok => "ok",
+                SpanStatus::Unset => "unset",
+            };
+            view! {
+                <li
+                    class="span"
+                    data-span-name=span.name.clone()
+                    data-span-id=span.span_id.clone()
+                    data-parent-id=span.parent_span_id.clone().unwrap_or_default()
+                    data-span-status=status
+                    style=format!("--depth: {depth}")
+                >
+                    <span class="span-name">{span.name.clone()}</span>
+                    <span class="span-duration">{duration}</span>
+                    <span class="span-bar" aria-hidden="true">
+                        <span style=format!("left: {left:.2}%; width: {width:.2}%")></span>
+                    </span>
+                    <span class="span-note">{span_note(&span)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="trace" aria-label="Trace">
+            <h2>"Trace " <code>{trace.trace_id().to_owned()}</code></h2>
+            <ol class="spans">{rows}</ol>
+        </section>
+    }
+}

@@ -1,0 +1,81 @@
+use confab_core::manager::Satisfaction;
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::store::use_store;
+
+/// "End conversation": asks whether the user was satisfied, and for an
+/// optional comment, then ends the open conversation.
+#[component]
+pub fn EndConversationButton() -> impl IntoView {
+    let store = use_store();
+    let dialog = NodeRef::<html::Dialog>::new();
+    let satisfied = RwSignal::new(None::<Satisfaction>);
+    let comment = RwSignal::new(String::new());
+    let open = move |_| {
+        satisfied.set(None);
+        comment.set(String::new());
+        if let Some(dialog) = dialog.get_untracked() {
+            let _ = dialog.show_modal();
+        }
+    };
+    let close = move || {
+        if let Some(dialog) = dialog.get_untracked() {
+            dialog.close();
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(satisfaction) = satisfied.get_untracked() else {
+            return;
+        };
+        close();
+        store.end_conversation(satisfaction, &comment.get_untracked());
+    };
+    let choice = move |value: Satisfaction, label: &'static str| {
+        view! {
+            <label class="choice">
+                <input
+                    type="radio"
+                    name="satisfaction"
+                    required
+                    prop:checked=move || satisfied.get() == Some(value)
+                    on:change=move |_| satisfied.set(Some(value))
+                />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <button type="button" on:click=open>
+            "End conversation"
+        </button>
+        <dialog node_ref=dialog class="small-dialog" aria-labelledby="end-title">
+            <form on:submit=submit>
+                <h2 id="end-title">"End conversation"</h2>
+                <fieldset>
+                    <legend>"Did this conversation help?"</legend>
+                    {choice(Satisfaction::Satisfied, "Satisfied")}
+                    {choice(Satisfaction::NotSatisfied, "Not satisfied")}
+                </fieldset>
+                <label>
+                    "Comment (optional)"
+                    <textarea
+                        name="end-comment"
+                        rows="3"
+                        prop:value=move || comment.get()
+                        on:input=move |ev| comment.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close()>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="primary">
+                        "End conversation"
+                    </button>
+                </div>
+            </form>
+        </dialog>
+    }
+}
