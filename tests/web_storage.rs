@@ -125,3 +125,61 @@ fn the_adapter_lists_and_removes_keys() {
         Some("2")
     );
 }
+
+#[wasm_bindgen_test]
+fn the_session_manager_persists_in_local_storage_across_a_restart() {
+    use confab_core::manager::{CallResult, Limits, Satisfaction, SessionManager};
+    use confab_core::session::MessageStatus;
+
+    fresh();
+    let manager = || {
+        SessionManager::new(
+            KvSessionService::new(LocalStorageKv, BrowserClock),
+            LocalStorageKv,
+            BrowserClock,
+            "confab",
+            Limits::default(),
+        )
+    };
+    let (session_id, conversation_id) = {
+        let mut m = manager();
+        let query = m.begin_query("ada", "hello from the browser").unwrap();
+        let call = m.begin_call("ada", &query.session.id, None).unwrap();
+        m.finish_call(
+            "ada",
+            &call,
+            CallResult {
+                text: "hi".into(),
+                status: MessageStatus::Complete,
+                response_model: Some("confab-echo".into()),
+                ..CallResult::default()
+            },
+        )
+        .unwrap();
+        let conversation = m.conversation("ada", &query.session.id).unwrap();
+        (query.session.id, conversation.conversation_id)
+    };
+    // A "reload": new manager, same localStorage.
+    let mut m = manager();
+    assert_eq!(
+        m.current_session_id("ada").unwrap(),
+        Some(session_id.clone())
+    );
+    assert_eq!(m.get_conversation_id("ada").unwrap(), Some(conversation_id));
+    assert_eq!(m.get_query_count("ada").unwrap(), 1);
+    assert!(
+        m.current_session_id("bob").unwrap().is_none(),
+        "users are isolated"
+    );
+    m.end_conversation("ada", Satisfaction::Satisfied, "")
+        .unwrap();
+    let conversation = m.conversation("ada", &session_id).unwrap();
+    assert!(conversation.trace.root.end.is_some());
+    assert_eq!(m.current_session_id("ada").unwrap(), None);
+    assert!(
+        local_storage()
+            .get_item(&keys::conversation("confab", "ada", &session_id))
+            .unwrap()
+            .is_some()
+    );
+}

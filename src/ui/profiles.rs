@@ -43,9 +43,9 @@ pub fn ProfileSwitcher() -> impl IntoView {
     };
     view! {
         <div class="profiles">
-            <label>
-                "Profile"
-                <select
+            <label for="profile-select">"Profile"</label>
+            <select
+                    id="profile-select"
                     name="profile"
                     on:change=move |ev| store.switch_profile(&event_target_value(&ev))
                     prop:value=move || store.profiles.with(|p| p.active.clone())
@@ -62,8 +62,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                             {profile.name.clone()}
                         </option>
                     </For>
-                </select>
-            </label>
+            </select>
             <div class="profile-actions">
                 <button type="button" on:click=move |_| open(true)>
                     "New profile"

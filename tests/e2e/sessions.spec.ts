@@ -1,0 +1,166 @@
+// Session management as the seed documents describe it: profiles (users),
+// conversation ids, state scopes, feedback and ending on the trace, expiry.
+import { test, expect, type ChatPage } from './fixtures';
+import type { Page } from '@playwright/test';
+
+async function openDetails(page: Page) {
+  const details = page.getByRole('region', { name: 'Conversation details' });
+  if (!(await details.isVisible())) await page.getByRole('button', { name: 'Details' }).click();
+  await expect(details).toBeVisible();
+  return details;
+}
+
+async function fact(page: Page, name: string): Promise<string> {
+  const details = await openDetails(page);
+  return ((await details.locator(`[data-fact="${name}"]`).textContent()) ?? '').trim();
+}
+
+async function stateRows(page: Page, scope: 'Session' | 'User' | 'App'): Promise<Record<string, string>> {
+  const details = await openDetails(page);
+  const rows = await details.locator(`table[data-scope="${scope}"] tbody tr`).evaluateAll((trs) =>
+    trs.map((tr) => [tr.querySelector('th')!.textContent!, tr.querySelector('td')!.textContent!]),
+  );
+  return Object.fromEntries(rows);
+}
+
+async function addProfile(page: Page, name: string) {
+  await page.getByRole('button', { name: 'New profile' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New profile' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Add profile' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+async function chatOnce(chat: ChatPage, text: string) {
+  await chat.send(text);
+  await expect(chat.userMessages.last()).toHaveText(text);
+  return chat.lastReplyDone();
+}
+
+test('two profiles keep their conversations and user state apart across a reload', async ({ chat, page }) => {
+  const profile = page.getByRole('combobox', { name: 'Profile' });
+  await expect(profile).toHaveValue('local');
+  await chatOnce(chat, 'Question from Me');
+  await chatOnce(chat, 'Second question from Me');
+  const myConversation = await fact(page, 'conversation-id');
+  expect(myConversation).toMatch(/^conv_[0-9a-f]{12}$/);
+  expect(await fact(page, 'session-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(await fact(page, 'query-count')).toBe('2');
+  expect(await stateRows(page, 'User')).toEqual({ 'user:query_total': '2' });
+  expect((await stateRows(page, 'Session'))['query_count']).toBe('2');
+  expect((await stateRows(page, 'Session'))['conversation_id']).toBe(`"${myConversation}"`);
+
+  await addProfile(page, 'Bob');
+  await expect(profile.locator('option:checked')).toHaveText('Bob');
+  await expect(chat.sessionButtons).toHaveCount(0);
+  await expect(chat.userMessages).toHaveCount(0);
+  await chatOnce(chat, 'Question from Bob');
+  await expect(chat.sessionButtons).toHaveText(['Question from Bob']);
+  expect(await fact(page, 'conversation-id')).not.toBe(myConversation);
+  expect(await stateRows(page, 'User')).toEqual({ 'user:query_total': '1' });
+  // App state is shared by every user of the app.
+  expect(await stateRows(page, 'App')).toEqual({ 'app:last_model': '"confab-echo"' });
+
+  await page.reload();
+  await expect(profile.locator('option:checked')).toHaveText('Bob');
+  await expect(chat.sessionButtons).toHaveText(['Question from Bob']);
+  await expect(chat.userMessages).toHaveText(['Question from Bob']);
+
+  await profile.selectOption({ label: 'Me' });
+  await expect(chat.sessionButtons).toHaveText(['Question from Me']);
+  await expect(chat.userMessages).toHaveText(['Question from Me', 'Second question from Me']);
+  expect(await fact(page, 'conversation-id')).toBe(myConversation);
+  expect(await stateRows(page, 'User')).toEqual({ 'user:query_total': '2' });
+
+  // Renaming keeps the id (and so the conversations).
+  await page.getByRole('button', { name: 'Rename profile' }).click();
+  const rename = page.getByRole('dialog', { name: 'Rename profile' });
+  await rename.getByLabel('Name').fill('Alice');
+  await rename.getByRole('button', { name: 'Rename' }).click();
+  await page.reload();
+  await expect(profile.locator('option:checked')).toHaveText('Alice');
+  await expect(chat.sessionButtons).toHaveText(['Question from Me']);
+});
+
+test('feedback on a reply and ending the conversation are recorded on its trace', async ({ chat, page }) => {
+  const reply = await chatOnce(chat, 'Plan a weekend in Lyon');
+  await reply.getByRole('button', { name: 'Good reply' }).click();
+  await reply.getByLabel('Comment (optional)').fill('Exactly what I needed');
+  await reply.getByRole('button', { name: 'Send feedback' }).click();
+  await expect(reply.getByText('You rated this reply as good: “Exactly what I needed”')).toBeVisible();
+  await expect(reply.getByRole('button', { name: 'Good reply' })).toHaveAttribute('aria-pressed', 'true');
+  const sessionId = await fact(page, 'session-id');
+
+  await page.getByRole('button', { name: 'End conversation' }).click();
+  const dialog = page.getByRole('dialog', { name: 'End conversation' });
+  await dialog.getByLabel('Satisfied', { exact: true }).check();
+  await dialog.getByLabel('Comment (optional)').fill('Thanks, all set');
+  await dialog.getByRole('button', { name: 'End conversation' }).click();
+  await expect(page.getByText('You ended this conversation: satisfied.')).toBeVisible();
+  await expect(page.locator('.ended').getByText('“Thanks, all set”')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'End conversation' })).toHaveCount(0);
+
+  // The trace: root, the query span with its model call and the feedback.
+  const trace = page.getByRole('region', { name: 'Trace' });
+  await openDetails(page);
+  expect(await fact(page, 'status')).toBe('ended (ended)');
+  const root = trace.locator('[data-span-name="conversation"]');
+  await expect(root).toContainText('feedback: satisfied');
+  await expect(root).toContainText('“Thanks, all set”');
+  const query = trace.locator('[data-span-name="user_query_1"]');
+  const queryId = await query.getAttribute('data-span-id');
+  await expect(query).toHaveAttribute('data-parent-id', (await root.getAttribute('data-span-id'))!);
+  await expect(query).toContainText('first token');
+  const call = trace.locator('[data-span-name="chat confab-echo"]');
+  await expect(call).toHaveAttribute('data-parent-id', queryId!);
+  await expect(call).toContainText('tokens');
+  const feedback = trace.locator('[data-span-name="feedback"]');
+  await expect(feedback).toHaveAttribute('data-parent-id', queryId!);
+  await expect(feedback).toContainText('rating: up');
+  await expect(feedback).toContainText('“Exactly what I needed”');
+
+  // Ended conversations are archived; the next message starts a new one.
+  const ended = page.getByRole('region', { name: 'Ended' });
+  await expect(ended.locator('.session')).toHaveText(['Plan a weekend in Lyon']);
+  await chatOnce(chat, 'Something new');
+  expect(await fact(page, 'session-id')).not.toBe(sessionId);
+  await expect(page.getByRole('region', { name: 'Active' }).locator('.session')).toHaveText(['Something new']);
+
+  await page.reload();
+  await ended.locator('.session').click();
+  await expect(chat.userMessages).toHaveText(['Plan a weekend in Lyon']);
+  await expect(page.getByText('You ended this conversation: satisfied.')).toBeVisible();
+  await expect(chat.replies.first().getByText('You rated this reply as good: “Exactly what I needed”')).toBeVisible();
+});
+
+test('an idle conversation expires: the next message starts a new session, the old one stays readable', async ({ page, server }) => {
+  await page.clock.install();
+  const chat = new (await import('./fixtures')).ChatPage(page);
+  await chat.goto(server.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByLabel('End a conversation idle for (minutes)').fill('5');
+  await settings.getByRole('button', { name: 'Save' }).click();
+
+  await chatOnce(chat, 'Before the break');
+  const firstSession = await fact(page, 'session-id');
+  await page.clock.fastForward('04:00');
+  await chatOnce(chat, 'Still within the limit');
+  expect(await fact(page, 'session-id')).toBe(firstSession);
+
+  await page.clock.fastForward('06:00');
+  await chatOnce(chat, 'After the break');
+  const secondSession = await fact(page, 'session-id');
+  expect(secondSession).not.toBe(firstSession);
+  expect(await fact(page, 'query-count')).toBe('1');
+  await expect(chat.userMessages).toHaveText(['After the break']);
+
+  const ended = page.getByRole('region', { name: 'Ended' });
+  await expect(ended.locator('.session')).toHaveText(['Before the break']);
+  await ended.locator('.session').click();
+  await expect(chat.userMessages).toHaveText(['Before the break', 'Still within the limit']);
+  await expect(page.getByText('This conversation expired after a period of inactivity.')).toBeVisible();
+  expect(await fact(page, 'status')).toBe('ended (expired)');
+  const root = page.getByRole('region', { name: 'Trace' }).locator('[data-span-name="conversation"]');
+  await expect(root).toContainText('end_reason: expired');
+});
