@@ -46,4 +46,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -x node_modu
   echo "$lock_sum" > "$stamp"
 fi
 
+# Real third-party peers the tests run against, each in its own virtualenv
+# under .tools/ (git-ignored): rotel, an OTLP/HTTP receiver that prints the
+# spans it decodes.
+ROTEL_VERSION=0.0.1a15
+if [ ! -x .tools/rotel/bin/python ] || ! .tools/rotel/bin/python -m pip show rotel 2>/dev/null | grep -qx "Version: $ROTEL_VERSION"; then
+  step "installing rotel $ROTEL_VERSION (OTLP receiver for the trace export tests)"
+  python3 -m venv .tools/rotel
+  .tools/rotel/bin/python -m pip install --quiet --pre "rotel==$ROTEL_VERSION"
+fi
+
 step "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

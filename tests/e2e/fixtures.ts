@@ -14,7 +14,7 @@ export class Proxy {
   private child: ChildProcess | null = null;
   url = '';
 
-  constructor(private options: { tokenDelayMs: number; listen: string }) {}
+  constructor(private options: { tokenDelayMs: number; listen: string; otlpUrl?: string }) {}
 
   /** Starts the proxy and resolves once it prints its address. */
   async start(): Promise<void> {
@@ -22,7 +22,12 @@ export class Proxy {
     if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run make test');
     const child = spawn(
       proxyBin,
-      ['--listen', this.options.listen, '--dist', dist, '--echo-token-delay-ms', String(this.options.tokenDelayMs)],
+      [
+        '--listen', this.options.listen,
+        '--dist', dist,
+        '--echo-token-delay-ms', String(this.options.tokenDelayMs),
+        ...(this.options.otlpUrl ? ['--otlp-url', this.options.otlpUrl] : []),
+      ],
       // No upstream: the built-in offline model answers.
       { env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -106,13 +111,127 @@ export class ChatPage {
   }
 }
 
-type Fixtures = { server: Proxy; chat: ChatPage; tokenDelayMs: number };
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** One span as rotel prints it (`--debug-log traces --debug-log-verbosity detailed`). */
+export type ReceivedSpan = {
+  traceId: string;
+  parentId: string;
+  spanId: string;
+  name: string;
+  kind: string;
+  status: string;
+  attributes: Record<string, string>;
+};
+
+/**
+ * rotel: a real OTLP/HTTP receiver (PyPI `rotel`, installed by setup.sh into
+ * .tools/rotel) that prints every span it decodes; the tests read them back.
+ */
+export class Rotel {
+  private child: ChildProcess | null = null;
+  private output = '';
+  url = '';
+
+  async start(): Promise<void> {
+    const bin = path.join(root, '.tools/rotel/lib/python3.11/site-packages/rotel/rotel-agent');
+    if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make test (scripts/setup.sh installs it)`);
+    const [http, grpc] = [await freePort(), await freePort()];
+    const child = spawn(
+      bin,
+      [
+        'start',
+        '--otlp-http-endpoint', `127.0.0.1:${http}`,
+        '--otlp-grpc-endpoint', `127.0.0.1:${grpc}`,
+        '--exporter', 'blackhole',
+        '--debug-log', 'traces',
+        '--debug-log-verbosity', 'detailed',
+        '--pid-file', path.join(root, `target/rotel-${http}.pid`),
+        '--log-file', path.join(root, `target/rotel-${http}.log`),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    child.stdout!.on('data', (d) => (this.output += d));
+    child.stderr!.on('data', (d) => (this.output += d));
+    this.url = `http://127.0.0.1:${http}`;
+    // Ready once it accepts a (empty) export.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const response = await fetch(`${this.url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"resourceSpans":[]}',
+        });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(`rotel did not start: ${this.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Every span printed so far. */
+  spans(): ReceivedSpan[] {
+    const spans: ReceivedSpan[] = [];
+    for (const block of this.output.split(/^Span #\d+$/m).slice(1)) {
+      const field = (name: string) => (block.match(new RegExp(`^\\s*${name}\\s*: ?(.*)$`, 'm'))?.[1] ?? '').trim();
+      const attributes: Record<string, string> = {};
+      const attrs = block.split(/^Attributes:$/m)[1] ?? '';
+      // The attribute lines follow at once; the first other line ends them.
+      for (const line of attrs.split('\n').slice(1)) {
+        const match = line.match(/^\s*-> ([^:]+): (.*)$/);
+        if (!match) break;
+        attributes[match[1]] = match[2];
+      }
+      spans.push({
+        traceId: field('Trace ID'),
+        parentId: field('Parent ID'),
+        spanId: field('ID'),
+        name: field('Name'),
+        kind: field('Kind'),
+        status: field('Status code'),
+        attributes,
+      });
+    }
+    return spans;
+  }
+}
+
+type Fixtures = { server: Proxy; chat: ChatPage; tokenDelayMs: number; otlpUrl: string | undefined };
 
 export const test = base.extend<Fixtures>({
   tokenDelayMs: [15, { option: true }],
+  otlpUrl: [undefined, { option: true }],
   // Not named `proxy`: that is Playwright's own option for an HTTP proxy.
-  server: async ({ tokenDelayMs }, use) => {
-    const proxy = new Proxy({ tokenDelayMs, listen: '127.0.0.1:0' });
+  server: async ({ tokenDelayMs, otlpUrl }, use) => {
+    const proxy = new Proxy({ tokenDelayMs, listen: '127.0.0.1:0', otlpUrl });
     await proxy.start();
     try {
       await use(proxy);
