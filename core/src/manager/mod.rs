@@ -217,6 +217,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             .set(attr::SESSION_ID, session.id.as_str())
             .set("confab.app_name", self.app_name.as_str());
         trace.tags = vec!["conversation".into(), self.app_name.clone()];
+        // OTLP has no tags; collectors show them as an attribute.
+        let tags = trace.tags.join(",");
+        trace.root.set("confab.tags", tags);
         Conversation {
             conversation_id,
             session_id: session.id.clone(),
