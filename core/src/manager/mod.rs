@@ -161,9 +161,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         )?)
     }
 
-    /// The conversation record of a session. A session without one (made
-    /// before the manager kept records) is adopted: given an id and a trace.
-    pub fn conversation(
+    fn conversation_inner(
         &mut self,
         user_id: &str,
         session_id: &str,
@@ -244,10 +242,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 
     // --- the seed's SessionManager --------------------------------------
 
-    /// The user's current session, or a new one if there is none or it has
-    /// ended (or expired just now).
-    pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
-        self.expire_due(user_id)?;
+    fn get_or_create_session_inner(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+        self.expire_due_inner(user_id)?;
         let record = self.user_record(user_id)?;
         if let Some(current) = &record.current
             && record.status(current).is_some_and(|s| s.ended.is_none())
@@ -259,13 +255,10 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 Err(error) => return Err(error),
             }
         }
-        self.create_new_session(user_id)
+        self.create_new_session_inner(user_id)
     }
 
-    /// Starts a fresh context: a new session with a new conversation id and
-    /// trace, made current. Earlier conversations stay as they are (the user
-    /// can go back to them) until ended or expired.
-    pub fn create_new_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+    fn create_new_session_inner(&mut self, user_id: &str) -> Result<Session, ManagerError> {
         let now = self.clock.now();
         let conversation_id = new_conversation_id();
         let state: State = [("conversation_id".to_owned(), json!(conversation_id))].into();
@@ -282,9 +275,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(session)
     }
 
-    /// Forgets the user's current session (the seed's `clear_session`): the
-    /// next message starts a new one. Nothing is deleted.
-    pub fn clear_session(&mut self, user_id: &str) -> Result<(), ManagerError> {
+    fn clear_session_inner(&mut self, user_id: &str) -> Result<(), ManagerError> {
         let mut record = self.user_record(user_id)?;
         if record.current.take().is_some() {
             self.save_user_record(user_id, &record)?;
@@ -292,10 +283,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(())
     }
 
-    /// Makes an active conversation the current one (the user opened it).
-    /// An ended one stays readable but is not made current: returns false.
-    pub fn switch_to(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
-        let conversation = self.conversation(user_id, session_id)?;
+    fn switch_to_inner(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
+        let conversation = self.conversation_inner(user_id, session_id)?;
         let mut record = self.user_record(user_id)?;
         let active = conversation.is_active();
         let current = active.then(|| session_id.to_owned());
@@ -313,7 +302,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// The current conversation's id (the seed's `get_conversation_id`).
     pub fn get_conversation_id(&mut self, user_id: &str) -> Result<Option<String>, ManagerError> {
         match self.current_session_id(user_id)? {
-            Some(id) => Ok(Some(self.conversation(user_id, &id)?.conversation_id)),
+            Some(id) => Ok(Some(self.conversation_inner(user_id, &id)?.conversation_id)),
             None => Ok(None),
         }
     }
@@ -321,7 +310,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Queries in the current conversation (the seed's `get_query_count`).
     pub fn get_query_count(&mut self, user_id: &str) -> Result<usize, ManagerError> {
         match self.current_session_id(user_id)? {
-            Some(id) => Ok(self.conversation(user_id, &id)?.query_count()),
+            Some(id) => Ok(self.conversation_inner(user_id, &id)?.query_count()),
             None => Ok(0),
         }
     }
@@ -347,11 +336,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 
     // --- queries and model calls ----------------------------------------
 
-    /// Records the user's message in their current conversation (making one
-    /// if needed): the event, the query log, and a span for the query.
-    pub fn begin_query(&mut self, user_id: &str, text: &str) -> Result<QueryStart, ManagerError> {
-        let mut session = self.get_or_create_session(user_id)?;
-        let mut conversation = self.conversation(user_id, &session.id)?;
+    fn begin_query_inner(&mut self, user_id: &str, text: &str) -> Result<QueryStart, ManagerError> {
+        let mut session = self.get_or_create_session_inner(user_id)?;
+        let mut conversation = self.conversation_inner(user_id, &session.id)?;
         let now = self.clock.now();
         let number = conversation.query_count() + 1;
         let total = session
@@ -399,7 +386,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         session_id: &str,
         request_model: Option<&str>,
     ) -> Result<CallStart, ManagerError> {
-        let conversation = self.conversation(user_id, session_id)?;
+        let conversation = self.conversation_inner(user_id, session_id)?;
         if !conversation.is_active() {
             return Err(ManagerError::Ended);
         }
@@ -425,9 +412,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         })
     }
 
-    /// Saves the reply of a model call as an event, and records the call's
-    /// span, the query span's outcome and the query log's response.
-    pub fn finish_call(
+    fn finish_call_inner(
         &mut self,
         user_id: &str,
         call: &CallStart,
@@ -457,7 +442,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         let mut session = self.get_session(user_id, &call.session_id)?;
         let saved = self.service.append_event(&mut session, event)?;
 
-        let mut conversation = self.conversation(user_id, &call.session_id)?;
+        let mut conversation = self.conversation_inner(user_id, &call.session_id)?;
         let call_span = self.call_span(&conversation, call, &result, &model, now);
         if let Some(query) = conversation.trace.span_mut(&call.query_span_id) {
             query.end = Some(now);
@@ -549,9 +534,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 
     // --- feedback and ending ---------------------------------------------
 
-    /// Records a thumbs up or down (and an optional comment) on a reply, as
-    /// a `feedback` span under the query it answered.
-    pub fn rate_reply(
+    fn rate_reply_inner(
         &mut self,
         user_id: &str,
         session_id: &str,
@@ -565,7 +548,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             .iter()
             .find(|e| e.id == event_id && !e.is_from_user())
             .ok_or_else(|| ManagerError::UnknownReply(event_id.to_owned()))?;
-        let mut conversation = self.conversation(user_id, session_id)?;
+        let mut conversation = self.conversation_inner(user_id, session_id)?;
         let now = self.clock.now();
         let parent = conversation
             .trace
@@ -598,10 +581,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(())
     }
 
-    /// Ends the user's current conversation with their feedback (the seed's
-    /// `end_conversation`): its trace is closed and the next message starts
-    /// a new session. Returns the ended session's id.
-    pub fn end_conversation(
+    fn end_conversation_inner(
         &mut self,
         user_id: &str,
         satisfaction: Satisfaction,
@@ -624,7 +604,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     }
 
     fn end(&mut self, user_id: &str, session_id: &str, ending: Ending) -> Result<(), ManagerError> {
-        let mut conversation = self.conversation(user_id, session_id)?;
+        let mut conversation = self.conversation_inner(user_id, session_id)?;
         if !conversation.is_active() {
             return Ok(());
         }
@@ -667,10 +647,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(())
     }
 
-    /// Ends every active conversation of the user that has been idle longer
-    /// than the inactivity limit or lasted longer than the maximum.
-    /// Returns the ids of the sessions it ended.
-    pub fn expire_due(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+    fn expire_due_inner(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
         let now = self.clock.now();
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
@@ -700,9 +677,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(expired)
     }
 
-    /// Deletes ended conversations older than the retention limit, if the
-    /// user set one. Returns the ids of the deleted sessions.
-    pub fn apply_retention(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+    fn apply_retention_inner(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
         let Some(retention) = self.limits.retention else {
             return Ok(Vec::new());
         };
@@ -715,13 +690,12 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             .map(|s| s.session_id.clone())
             .collect();
         for session_id in &due {
-            self.delete_conversation(user_id, session_id)?;
+            self.delete_conversation_inner(user_id, session_id)?;
         }
         Ok(due)
     }
 
-    /// Deletes a conversation: its session, its record and its status.
-    pub fn delete_conversation(
+    fn delete_conversation_inner(
         &mut self,
         user_id: &str,
         session_id: &str,
@@ -741,6 +715,126 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             record.current = None;
         }
         self.save_user_record(user_id, &record)
+    }
+}
+
+/// The public operations: each one is all-or-nothing over the store (see
+/// [`crate::storage::Journaled`]), so a full quota halfway leaves nothing
+/// half-written, and spans of a failed operation are never exported.
+impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
+    fn atomically<R>(
+        &mut self,
+        operation: impl FnOnce(&mut Self) -> Result<R, ManagerError>,
+    ) -> Result<R, ManagerError> {
+        let exported = self.outbox.len();
+        self.kv.begin();
+        let result = operation(self);
+        if result.is_ok() {
+            self.kv.commit();
+        } else {
+            self.kv.rollback();
+            self.outbox.truncate(exported);
+        }
+        result
+    }
+
+    /// The conversation record of a session. A session without one (made
+    /// before the manager kept records) is adopted: given an id and a trace.
+    pub fn conversation(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Conversation, ManagerError> {
+        self.atomically(|m| m.conversation_inner(user_id, session_id))
+    }
+
+    /// The user's current session, or a new one if there is none or it has
+    /// ended (or expired just now).
+    pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+        self.atomically(|m| m.get_or_create_session_inner(user_id))
+    }
+
+    /// Starts a fresh context: a new session with a new conversation id and
+    /// trace, made current. Earlier conversations stay as they are (the user
+    /// can go back to them) until ended or expired.
+    pub fn create_new_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
+        self.atomically(|m| m.create_new_session_inner(user_id))
+    }
+
+    /// Forgets the user's current session (the seed's `clear_session`): the
+    /// next message starts a new one. Nothing is deleted.
+    pub fn clear_session(&mut self, user_id: &str) -> Result<(), ManagerError> {
+        self.atomically(|m| m.clear_session_inner(user_id))
+    }
+
+    /// Makes an active conversation the current one (the user opened it).
+    /// An ended one stays readable but is not made current: returns false.
+    pub fn switch_to(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
+        self.atomically(|m| m.switch_to_inner(user_id, session_id))
+    }
+
+    /// Records the user's message in their current conversation (making one
+    /// if needed): the event, the query log, and a span for the query.
+    pub fn begin_query(&mut self, user_id: &str, text: &str) -> Result<QueryStart, ManagerError> {
+        self.atomically(|m| m.begin_query_inner(user_id, text))
+    }
+
+    /// Saves the reply of a model call as an event, and records the call's
+    /// span, the query span's outcome and the query log's response.
+    pub fn finish_call(
+        &mut self,
+        user_id: &str,
+        call: &CallStart,
+        result: CallResult,
+    ) -> Result<Event, ManagerError> {
+        self.atomically(|m| m.finish_call_inner(user_id, call, result))
+    }
+
+    /// Records a thumbs up or down (and an optional comment) on a reply, as
+    /// a `feedback` span under the query it answered.
+    pub fn rate_reply(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        event_id: &str,
+        rating: Rating,
+        comment: &str,
+    ) -> Result<(), ManagerError> {
+        self.atomically(|m| m.rate_reply_inner(user_id, session_id, event_id, rating, comment))
+    }
+
+    /// Ends the user's current conversation with their feedback (the seed's
+    /// `end_conversation`): its trace is closed and the next message starts
+    /// a new session. Returns the ended session's id.
+    pub fn end_conversation(
+        &mut self,
+        user_id: &str,
+        satisfaction: Satisfaction,
+        comment: &str,
+    ) -> Result<Option<String>, ManagerError> {
+        self.atomically(|m| m.end_conversation_inner(user_id, satisfaction, comment))
+    }
+
+    /// Ends every active conversation of the user that has been idle longer
+    /// than the inactivity limit or lasted longer than the maximum.
+    /// Returns the ids of the sessions it ended.
+    pub fn expire_due(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        self.atomically(|m| m.expire_due_inner(user_id))
+    }
+
+    /// Deletes ended conversations older than the retention limit, if the
+    /// user set one. Returns the ids of the deleted sessions.
+    pub fn apply_retention(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        self.atomically(|m| m.apply_retention_inner(user_id))
+    }
+
+    /// Deletes a conversation: its session, its record and its status.
+    pub fn delete_conversation(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(), ManagerError> {
+        self.atomically(|m| m.delete_conversation_inner(user_id, session_id))
     }
 }
 

@@ -577,3 +577,79 @@ fn the_manager_works_over_the_in_memory_service_too() {
     assert_eq!(first.session.id, again.id);
     assert_eq!(m.get_query_count("alice").unwrap(), 1);
 }
+
+#[test]
+fn a_full_store_halfway_through_leaves_nothing_half_written() {
+    use crate::storage::Journaled;
+    let memory = MemoryKv::new();
+    let kv = Journaled::new(&memory);
+    let clock = ManualClock::at(1_000.0);
+    let mut m = SessionManager::new(
+        KvSessionService::new(kv.clone(), clock.clone()),
+        kv.clone(),
+        clock.clone(),
+        "confab",
+        limits(),
+    );
+    let (first, _) = {
+        let query = m.begin_query("alice", "hello").unwrap();
+        let call = m.begin_call("alice", &query.session.id, None).unwrap();
+        let event = m
+            .finish_call(
+                "alice",
+                &call,
+                CallResult {
+                    text: "hi".into(),
+                    status: MessageStatus::Complete,
+                    ..CallResult::default()
+                },
+            )
+            .unwrap();
+        (query, event)
+    };
+    m.take_finished_spans();
+    let before: Vec<(String, Option<String>)> = memory
+        .keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let v = memory.get(&k).unwrap();
+            (k, v)
+        })
+        .collect();
+    // The user's message fits; its query span and log then do not.
+    let big = "w".repeat(15_000);
+    memory.set_quota(Some(memory.used_units() + 15_600));
+    let result = m.begin_query("alice", &big).map(|q| q.number);
+    assert!(
+        matches!(
+            result,
+            Err(ManagerError::Session(SessionError::Storage(
+                crate::storage::KvError::QuotaExceeded { .. }
+            )))
+        ),
+        "{result:?}"
+    );
+    let after: Vec<(String, Option<String>)> = memory
+        .keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let v = memory.get(&k).unwrap();
+            (k, v)
+        })
+        .collect();
+    assert_eq!(after, before, "every key is as it was");
+    assert!(m.take_finished_spans().is_empty());
+    assert_eq!(m.get_query_count("alice").unwrap(), 1);
+    let session = m
+        .service()
+        .get_session(
+            "confab",
+            "alice",
+            &first.session.id,
+            GetSessionConfig::default(),
+        )
+        .unwrap();
+    assert_eq!(session.events.len(), 2);
+}

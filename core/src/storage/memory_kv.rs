@@ -1,4 +1,4 @@
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use super::{KvError, KvStore};
@@ -8,7 +8,7 @@ use super::{KvError, KvStore};
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, String>>,
-    quota_units: Option<usize>,
+    quota_units: Cell<Option<usize>>,
 }
 
 impl MemoryKv {
@@ -20,8 +20,13 @@ impl MemoryKv {
     pub fn with_quota(units: usize) -> Self {
         Self {
             entries: RefCell::default(),
-            quota_units: Some(units),
+            quota_units: Cell::new(Some(units)),
         }
+    }
+
+    /// Changes the quota (`None`: unlimited), as if the disk filled up.
+    pub fn set_quota(&self, units: Option<usize>) {
+        self.quota_units.set(units);
     }
 
     /// UTF-16 code units used by keys and values (what browsers count).
@@ -44,7 +49,7 @@ impl KvStore for MemoryKv {
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
-        if let Some(quota) = self.quota_units {
+        if let Some(quota) = self.quota_units.get() {
             let current = self
                 .entries
                 .borrow()

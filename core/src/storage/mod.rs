@@ -1,9 +1,11 @@
 //! Persistence: a string key-value store (localStorage in the browser, a map
 //! in tests) and the layout of Confab's keys in it.
 
+mod journal;
 pub mod keys;
 mod memory_kv;
 
+pub use journal::Journaled;
 pub use memory_kv::MemoryKv;
 
 use thiserror::Error;
@@ -62,6 +64,12 @@ pub trait KvStore {
     fn remove(&self, key: &str) -> Result<(), KvError>;
     /// Every key in the store (ours and others').
     fn keys(&self) -> Result<Vec<String>, KvError>;
+
+    /// Starts a group of writes that `rollback` can undo (see
+    /// [`Journaled`]); plain stores have no journal and ignore it.
+    fn begin(&self) {}
+    fn commit(&self) {}
+    fn rollback(&self) {}
 }
 
 impl<K: KvStore + ?Sized> KvStore for &K {
@@ -76,5 +84,14 @@ impl<K: KvStore + ?Sized> KvStore for &K {
     }
     fn keys(&self) -> Result<Vec<String>, KvError> {
         (**self).keys()
+    }
+    fn begin(&self) {
+        (**self).begin()
+    }
+    fn commit(&self) {
+        (**self).commit()
+    }
+    fn rollback(&self) {
+        (**self).rollback()
     }
 }
