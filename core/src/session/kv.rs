@@ -3,29 +3,50 @@
 //!
 //! Layout: one key per session body (with its session-scoped state), one
 //! key per app's and per user's shared state, and one small index of
-//! summaries (see [`crate::storage::keys`]). Writes go body first, index
-//! last, so the index never points at a session that is not there.
+//! summaries and tombstones (see [`crate::storage::keys`]). Writes go body
+//! first, index last, so the index never points at a session that is not
+//! there. Every read checks the schema version in `confab:meta` first.
+//!
+//! An entry that does not parse is moved aside (quarantined) and reported;
+//! an unreadable index is rebuilt from the session bodies.
 //!
 //! [`MemoryKv`]: crate::storage::MemoryKv
 
-use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
-use super::model::State;
-use super::model::{Event, Session, SessionSummary, new_id};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::model::{Event, Session, SessionSummary, State, new_id};
 use super::service::{
     CreateSession, GetSessionConfig, SessionError, SessionService, apply_event,
     apply_event_to_stored, ensure_fresh, newest_first, trim_events,
 };
 use super::state::ScopedState;
 use crate::clock::Clock;
-use crate::storage::{KvError, KvStore, keys, read_json, write_json};
+use crate::storage::index::Index;
+use crate::storage::quarantine::quarantine;
+use crate::storage::{KvError, KvStore, Quarantined, keys, read_json, write_json};
 
-/// The stored index: every session's summary, and the schema version.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Index {
-    schema: u32,
-    #[serde(default)]
-    sessions: Vec<SessionSummary>,
+/// `confab:meta`.
+#[derive(Debug, serde::Deserialize, Serialize)]
+pub struct Meta {
+    pub schema: u32,
+}
+
+/// The schema version of the store: `None` for an empty store; a store
+/// from before `confab:meta` existed is version 1.
+pub fn stored_schema(kv: &impl KvStore) -> Result<Option<u32>, SessionError> {
+    match read_json::<Meta>(kv, keys::META) {
+        Ok(Some(meta)) => Ok(Some(meta.schema)),
+        Ok(None) if kv.get(keys::INDEX)?.is_some() => Ok(Some(1)),
+        Ok(None) => Ok(None),
+        Err(KvError::Corrupt { reason, .. }) => Err(SessionError::Corrupt {
+            key: keys::META.to_owned(),
+            reason,
+        }),
+        Err(error) => Err(error.into()),
+    }
 }
 
 pub struct KvSessionService<K: KvStore, C: Clock> {
@@ -34,6 +55,8 @@ pub struct KvSessionService<K: KvStore, C: Clock> {
     /// A failure to update the index after the session itself was saved: the
     /// data is safe, but the user should hear that storage is in trouble.
     warning: Option<KvError>,
+    /// Entries moved aside since the last `take_quarantined`.
+    quarantined: RefCell<Vec<Quarantined>>,
 }
 
 impl<K: KvStore, C: Clock> KvSessionService<K, C> {
@@ -42,6 +65,7 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
             kv,
             clock,
             warning: None,
+            quarantined: RefCell::default(),
         }
     }
 
@@ -54,6 +78,11 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         self.warning.take()
     }
 
+    /// Entries found unreadable and moved aside since the last call.
+    pub fn take_quarantined(&self) -> Vec<Quarantined> {
+        std::mem::take(&mut self.quarantined.borrow_mut())
+    }
+
     /// Every summary in the index, all apps and users, newest first.
     pub fn all_summaries(&self) -> Result<Vec<SessionSummary>, SessionError> {
         let mut sessions = self.read_index()?.sessions;
@@ -61,47 +90,83 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         Ok(sessions)
     }
 
-    fn read_index(&self) -> Result<Index, SessionError> {
-        let Some(text) = self.kv.get(keys::INDEX)? else {
-            return Ok(Index {
-                schema: keys::SCHEMA_VERSION,
-                sessions: Vec::new(),
-            });
-        };
-        let index: Index = serde_json::from_str(&text).map_err(|e| SessionError::Corrupt {
-            key: keys::INDEX.to_owned(),
-            reason: e.to_string(),
-        })?;
-        if index.schema != keys::SCHEMA_VERSION {
-            return Err(SessionError::UnsupportedSchema {
-                found: index.schema,
-                supported: keys::SCHEMA_VERSION,
-            });
+    /// Moves `key` aside and remembers the report.
+    fn set_aside(&self, key: &str, reason: &str) -> Result<(), SessionError> {
+        let report = quarantine(&self.kv, key, reason, self.clock.now())?;
+        self.quarantined.borrow_mut().push(report);
+        Ok(())
+    }
+
+    /// Reads JSON under `key`; unreadable text is moved aside and read as
+    /// absent (the caller decides what absent means).
+    fn read_or_set_aside<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        match read_json(&self.kv, key) {
+            Ok(value) => Ok(value),
+            Err(KvError::Corrupt { reason, .. }) => {
+                self.set_aside(key, &reason)?;
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
         }
+    }
+
+    fn check_schema(&self) -> Result<(), SessionError> {
+        match stored_schema(&self.kv)? {
+            None => Ok(()),
+            Some(keys::SCHEMA_VERSION) => Ok(()),
+            Some(found) => Err(SessionError::UnsupportedSchema {
+                found,
+                supported: keys::SCHEMA_VERSION,
+            }),
+        }
+    }
+
+    fn read_index(&self) -> Result<Index, SessionError> {
+        self.check_schema()?;
+        match read_json::<Index>(&self.kv, keys::INDEX) {
+            Ok(index) => Ok(index.unwrap_or_default()),
+            Err(KvError::Corrupt { reason, .. }) => {
+                self.set_aside(keys::INDEX, &reason)?;
+                self.rebuild_index()
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The index made anew from the session bodies (after it was lost).
+    fn rebuild_index(&self) -> Result<Index, SessionError> {
+        let mut index = Index::default();
+        let prefix = format!("{}session:", keys::PREFIX);
+        for key in self.kv.keys()? {
+            if !key.starts_with(&prefix) {
+                continue;
+            }
+            if let Some(session) = self.read_or_set_aside::<Session>(&key)? {
+                index.upsert(SessionSummary::of(&session));
+            }
+        }
+        self.write_index(&index)?;
         Ok(index)
     }
 
     fn write_index(&self, index: &Index) -> Result<(), KvError> {
-        let text = serde_json::to_string(index).map_err(|e| KvError::Other(e.to_string()))?;
-        self.kv.set(keys::INDEX, &text)
+        if self.kv.get(keys::META)?.is_none() {
+            write_json(
+                &self.kv,
+                keys::META,
+                &Meta {
+                    schema: keys::SCHEMA_VERSION,
+                },
+            )?;
+        }
+        write_json(&self.kv, keys::INDEX, index)
     }
 
-    /// Puts `summary` into the index (replacing the entry with its id).
     fn upsert_summary(&mut self, summary: SessionSummary) -> Result<(), SessionError> {
         let mut index = self.read_index()?;
-        index
-            .sessions
-            .retain(|s| !(s.id == summary.id && same_owner(s, &summary)));
-        index.sessions.push(summary);
+        index.upsert(summary);
         self.write_index(&index)?;
         Ok(())
-    }
-
-    fn read_json<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, SessionError> {
-        Ok(read_json(&self.kv, key)?)
     }
 
     fn write_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
@@ -110,10 +175,10 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
 
     fn shared_state(&self, app_name: &str, user_id: &str) -> Result<(State, State), SessionError> {
         let app = self
-            .read_json(&keys::app_state(app_name))?
+            .read_or_set_aside(&keys::app_state(app_name))?
             .unwrap_or_default();
         let user = self
-            .read_json(&keys::user_state(app_name, user_id))?
+            .read_or_set_aside(&keys::user_state(app_name, user_id))?
             .unwrap_or_default();
         Ok((app, user))
     }
@@ -153,10 +218,40 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         }
         Ok(())
     }
-}
 
-fn same_owner(a: &SessionSummary, b: &SessionSummary) -> bool {
-    a.app_name == b.app_name && a.user_id == b.user_id
+    /// The stored body of a live session. A deleted one (tombstoned in the
+    /// index, perhaps rewritten by a tab that had not heard) is not found,
+    /// and its body is removed again; an unreadable one is moved aside,
+    /// taken out of the index and reported as corrupt.
+    fn read_body(
+        &self,
+        index: &Index,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Session, SessionError> {
+        let key = keys::session(app_name, user_id, session_id);
+        if index.is_deleted(app_name, user_id, session_id) {
+            if self.kv.get(&key)?.is_some() {
+                self.kv.remove(&key)?;
+            }
+            return Err(SessionError::not_found(app_name, user_id, session_id));
+        }
+        match read_json::<Session>(&self.kv, &key) {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(SessionError::not_found(app_name, user_id, session_id)),
+            Err(KvError::Corrupt { reason, .. }) => {
+                self.set_aside(&key, &reason)?;
+                let mut index = index.clone();
+                index.sessions.retain(|s| {
+                    !(s.id == session_id && s.app_name == app_name && s.user_id == user_id)
+                });
+                self.write_index(&index)?;
+                Err(SessionError::Corrupt { key, reason })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
 }
 
 impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
@@ -194,10 +289,8 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         session_id: &str,
         config: GetSessionConfig,
     ) -> Result<Session, SessionError> {
-        let key = keys::session(app_name, user_id, session_id);
-        let stored = self
-            .read_json(&key)?
-            .ok_or_else(|| SessionError::not_found(app_name, user_id, session_id))?;
+        let index = self.read_index()?;
+        let stored = self.read_body(&index, app_name, user_id, session_id)?;
         let mut session = self.view(stored)?;
         trim_events(&mut session, config);
         Ok(session)
@@ -226,19 +319,16 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
     ) -> Result<(), SessionError> {
         let key = keys::session(app_name, user_id, session_id);
         let mut index = self.read_index()?;
-        let before = index.sessions.len();
-        index
-            .sessions
-            .retain(|s| !(s.id == session_id && s.app_name == app_name && s.user_id == user_id));
-        let listed = index.sessions.len() != before;
-        if !listed && self.kv.get(&key)?.is_none() {
+        let exists = self.kv.get(&key)?.is_some();
+        let now = self.clock.now();
+        let listed = index.delete(app_name, user_id, session_id, now);
+        if !listed && !exists {
             return Err(SessionError::not_found(app_name, user_id, session_id));
         }
-        // Index first: a crash in between leaves an unlisted body, never a
-        // listed session without one.
-        if listed {
-            self.write_index(&index)?;
-        }
+        index.prune(now);
+        // Index (with its tombstone) first: a crash in between leaves an
+        // unlisted body, never a listed session without one.
+        self.write_index(&index)?;
         self.kv.remove(&key)?;
         Ok(())
     }
@@ -248,9 +338,9 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             return Ok(event);
         }
         let key = keys::session(&session.app_name, &session.user_id, &session.id);
-        let mut stored: Session = self.read_json(&key)?.ok_or_else(|| {
-            SessionError::not_found(&session.app_name, &session.user_id, &session.id)
-        })?;
+        let index = self.read_index()?;
+        let mut stored =
+            self.read_body(&index, &session.app_name, &session.user_id, &session.id)?;
         ensure_fresh(&stored, session)?;
         let shared = apply_event_to_stored(&mut stored, &event);
         // The event itself first: once its body is written, it is saved.

@@ -9,7 +9,7 @@ pub mod state;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 
-pub use kv::KvSessionService;
+pub use kv::{KvSessionService, Meta, stored_schema};
 pub use memory::InMemorySessionService;
 pub use model::{
     Content, Event, EventActions, MessageStatus, Part, Session, SessionSummary, State, USER_AUTHOR,
@@ -55,12 +55,18 @@ mod tests {
         service.append_event(&mut session, event).unwrap();
         let stored = kv.keys().unwrap();
         assert_eq!(
-            stored.len(),
-            2,
-            "one index and one session body: {stored:?}"
+            stored,
+            [
+                keys::INDEX.to_owned(),
+                keys::META.to_owned(),
+                keys::session("confab", "local", &session.id)
+            ],
+            "meta, index and one session body"
         );
-        assert!(stored.iter().all(|k| k.starts_with(keys::PREFIX)));
-        assert!(stored.contains(&keys::session("confab", "local", &session.id)));
+        assert_eq!(
+            kv.get(keys::META).unwrap().as_deref(),
+            Some(format!("{{\"schema\":{}}}", keys::SCHEMA_VERSION).as_str())
+        );
     }
 
     #[test]
@@ -93,54 +99,76 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_session_body_is_reported_not_panicked_on() {
+    fn a_corrupt_session_body_is_moved_aside_and_the_rest_works() {
         let kv = MemoryKv::new();
         let mut service = kv_service(&kv);
-        let session = service
+        let broken = service
             .create_session(CreateSession::new("confab", "local"))
             .unwrap();
-        let key = keys::session("confab", "local", &session.id);
+        let fine = service
+            .create_session(CreateSession::new("confab", "local"))
+            .unwrap();
+        let key = keys::session("confab", "local", &broken.id);
         kv.set(&key, "{not json").unwrap();
         let result =
-            service.get_session("confab", "local", &session.id, GetSessionConfig::default());
+            service.get_session("confab", "local", &broken.id, GetSessionConfig::default());
         assert!(
             matches!(result, Err(SessionError::Corrupt { key: ref k, .. }) if *k == key),
             "got {result:?}"
         );
-        assert_eq!(kv.get(&key).unwrap().as_deref(), Some("{not json"));
-        // The index still lists it, and other sessions are unaffected.
-        assert_eq!(service.list_sessions("confab", "local").unwrap().len(), 1);
+        let reports = service.take_quarantined();
+        assert_eq!(reports.len(), 1);
+        let moved_to = reports[0].moved_to.clone().unwrap();
+        assert_eq!(kv.get(&moved_to).unwrap().as_deref(), Some("{not json"));
+        assert_eq!(kv.get(&key).unwrap(), None);
+        // The index no longer lists it; the other session is untouched.
+        let listed: Vec<String> = service
+            .list_sessions("confab", "local")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(listed, [fine.id.clone()]);
+        service
+            .get_session("confab", "local", &fine.id, GetSessionConfig::default())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_index_is_moved_aside_and_rebuilt_from_the_sessions() {
+        let kv = MemoryKv::new();
+        let mut service = kv_service(&kv);
+        let mut session = service
+            .create_session(CreateSession::new("confab", "local"))
+            .unwrap();
+        let event = Event::text("user", "i", 2_000.0, "still here");
+        service.append_event(&mut session, event).unwrap();
+        kv.set(keys::INDEX, "garbage").unwrap();
+
+        let list = service.list_sessions("confab", "local").unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].title.as_deref(), Some("still here"));
+        let reports = service.take_quarantined();
+        assert_eq!(reports[0].key, keys::INDEX);
+        let moved_to = reports[0].moved_to.clone().unwrap();
+        assert_eq!(kv.get(&moved_to).unwrap().as_deref(), Some("garbage"));
         service
             .create_session(CreateSession::new("confab", "local"))
             .unwrap();
     }
 
     #[test]
-    fn a_corrupt_index_is_reported_and_left_alone() {
-        let kv = MemoryKv::new();
-        kv.set(keys::INDEX, "garbage").unwrap();
-        let mut service = kv_service(&kv);
-        assert!(matches!(
-            service.list_sessions("confab", "local"),
-            Err(SessionError::Corrupt { .. })
-        ));
-        assert!(matches!(
-            service.create_session(CreateSession::new("confab", "local")),
-            Err(SessionError::Corrupt { .. })
-        ));
-        assert_eq!(
-            kv.keys().unwrap(),
-            [keys::INDEX],
-            "nothing else was written"
-        );
-        assert_eq!(kv.get(keys::INDEX).unwrap().as_deref(), Some("garbage"));
-    }
-
-    #[test]
     fn a_store_from_a_newer_version_is_left_untouched() {
         let kv = MemoryKv::new();
-        let newer = r#"{"schema":99,"sessions":[]}"#;
-        kv.set(keys::INDEX, newer).unwrap();
+        kv.set(keys::META, r#"{"schema":99}"#).unwrap();
+        kv.set(keys::INDEX, r#"{"sessions":[],"future":true}"#)
+            .unwrap();
+        let before: Vec<(String, Option<String>)> = kv
+            .keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.clone(), kv.get(&k).unwrap()))
+            .collect();
         let mut service = kv_service(&kv);
         assert_eq!(
             service.list_sessions("confab", "local"),
@@ -154,8 +182,81 @@ mod tests {
                 .create_session(CreateSession::new("confab", "local"))
                 .is_err()
         );
-        assert_eq!(kv.get(keys::INDEX).unwrap().as_deref(), Some(newer));
-        assert_eq!(kv.keys().unwrap().len(), 1);
+        let after: Vec<(String, Option<String>)> = kv
+            .keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.clone(), kv.get(&k).unwrap()))
+            .collect();
+        assert_eq!(after, before);
+    }
+
+    #[test]
+    fn a_deleted_session_does_not_come_back_from_a_stale_tab() {
+        let kv = MemoryKv::new();
+        let mut tab_a = kv_service(&kv);
+        let mut tab_b = kv_service(&kv);
+        let mut session = tab_a
+            .create_session(CreateSession::new("confab", "local"))
+            .unwrap();
+        let mut stale = session.clone();
+        let body_before_delete = kv
+            .get(&keys::session("confab", "local", &session.id))
+            .unwrap()
+            .unwrap();
+        tab_a
+            .delete_session("confab", "local", &session.id)
+            .unwrap();
+        // Tab B still holds it and appends: refused, nothing resurrected.
+        let late = Event::text("user", "i", 3_000.0, "late");
+        assert!(matches!(
+            tab_b.append_event(&mut stale, late),
+            Err(SessionError::NotFound { .. })
+        ));
+        // Tab B's older write of the body lands after the delete: ignored
+        // and cleaned up on the next read.
+        kv.set(
+            &keys::session("confab", "local", &session.id),
+            &body_before_delete,
+        )
+        .unwrap();
+        assert!(matches!(
+            tab_b.get_session("confab", "local", &session.id, GetSessionConfig::default()),
+            Err(SessionError::NotFound { .. })
+        ));
+        assert_eq!(
+            kv.get(&keys::session("confab", "local", &session.id))
+                .unwrap(),
+            None
+        );
+        assert!(tab_b.list_sessions("confab", "local").unwrap().is_empty());
+        let again = Event::text("user", "i", 3_001.0, "x");
+        assert!(tab_a.append_event(&mut session, again).is_err());
+    }
+
+    #[test]
+    fn the_same_event_appended_twice_is_one_event() {
+        let kv = MemoryKv::new();
+        let mut service = kv_service(&kv);
+        let mut session = service
+            .create_session(CreateSession::new("confab", "local"))
+            .unwrap();
+        let mut event = Event::text("model", "i", 2_000.0, "partial so far");
+        event.status = MessageStatus::Interrupted;
+        service.append_event(&mut session, event.clone()).unwrap();
+        event.status = MessageStatus::Complete;
+        event.content = Some(Content {
+            role: "model".into(),
+            parts: vec![Part::text("the whole reply")],
+        });
+        event.timestamp = 2_001.0;
+        service.append_event(&mut session, event).unwrap();
+        let stored = service
+            .get_session("confab", "local", &session.id, GetSessionConfig::default())
+            .unwrap();
+        assert_eq!(stored.events.len(), 1);
+        assert_eq!(stored.events[0].text_content(), "the whole reply");
+        assert_eq!(stored, session);
     }
 
     #[test]

@@ -159,8 +159,17 @@ pub(crate) fn apply_event(session: &mut Session, mut event: Event) -> Event {
     }
     // Time never runs backwards for a session, even if the clock does.
     session.last_update_time = session.last_update_time.max(event.timestamp);
-    session.events.push(event.clone());
+    put_event(&mut session.events, event.clone());
     event
+}
+
+/// Appends `event`, or replaces the event with its id (ids are unique: the
+/// same event arriving twice, from a retry or another tab, is one event).
+fn put_event(events: &mut Vec<Event>, event: Event) {
+    match events.iter_mut().find(|e| e.id == event.id) {
+        Some(existing) => *existing = event,
+        None => events.push(event),
+    }
 }
 
 /// The same for the stored session body, which keeps only session-scoped
@@ -173,7 +182,7 @@ pub(crate) fn apply_event_to_stored(stored: &mut Session, event: &Event) -> Scop
     kept.actions
         .state_delta
         .retain(|key, _| !key.starts_with(super::TEMP_PREFIX));
-    stored.events.push(kept);
+    put_event(&mut stored.events, kept);
     delta
 }
 

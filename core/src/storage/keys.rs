@@ -1,15 +1,59 @@
 //! Confab's keys in the browser's key-value store. Everything lives under one
 //! namespace prefix so other apps on the same origin are never touched, and
-//! the stored schema version is recorded in the index.
+//! the stored schema version is recorded in [`META`], which every reader
+//! checks first.
 
 /// The namespace of every key Confab writes.
 pub const PREFIX: &str = "confab:";
 
 /// The version of the stored layout that this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// The list of sessions (summaries only), read at startup.
+/// `{"schema": N}`: the layout version of everything under [`PREFIX`].
+/// Written last by a migration, so a half-done one is never taken as done.
+pub const META: &str = "confab:meta";
+
+/// The list of sessions (summaries only) and tombstones, read at startup.
 pub const INDEX: &str = "confab:index";
+
+/// Unreadable entries are moved under this prefix, never deleted.
+pub const QUARANTINE_PREFIX: &str = "confab:quarantine:";
+
+/// The copy of the old store kept while a migration runs.
+pub const BACKUP_PREFIX: &str = "confab:backup:";
+
+/// Whether `key` holds Confab data (not a quarantined entry or a backup).
+pub fn is_data_key(key: &str) -> bool {
+    key.starts_with(PREFIX)
+        && !key.starts_with(QUARANTINE_PREFIX)
+        && !key.starts_with(BACKUP_PREFIX)
+}
+
+/// Where an unreadable entry found at `at` (ms since the epoch) goes.
+pub fn quarantine(key: &str, at_ms: u64) -> String {
+    format!("{QUARANTINE_PREFIX}{at_ms}:{key}")
+}
+
+/// The reply being streamed in a session, saved every ~250 ms so a closed
+/// tab loses at most that much of it. Removed once the reply is an event.
+pub fn draft(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{PREFIX}draft:{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
+/// The prefix of every draft of one user.
+pub fn drafts_of(app_name: &str, user_id: &str) -> String {
+    format!("{PREFIX}draft:{}:{}:", escape(app_name), escape(user_id))
+}
+
+/// The prefix of every session body of one user.
+pub fn sessions_of(app_name: &str, user_id: &str) -> String {
+    format!("{PREFIX}session:{}:{}:", escape(app_name), escape(user_id))
+}
 
 /// User settings (endpoint, model, system prompt).
 pub const SETTINGS: &str = "confab:settings";

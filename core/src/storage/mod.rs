@@ -1,12 +1,16 @@
 //! Persistence: a string key-value store (localStorage in the browser, a map
 //! in tests) and the layout of Confab's keys in it.
 
+pub mod index;
 mod journal;
 pub mod keys;
 mod memory_kv;
+pub mod migrate;
+pub mod quarantine;
 
 pub use journal::Journaled;
 pub use memory_kv::MemoryKv;
+pub use quarantine::Quarantined;
 
 use thiserror::Error;
 

@@ -1,0 +1,222 @@
+//! Schema migrations. Each schema version has a migration from the one
+//! before it: a pure function from the old store (every data key and its
+//! text) to the new one, tested with stored fixtures of the old format.
+//!
+//! [`run`] applies them safely: a backup of the old store is written first
+//! (no room for it: nothing is touched), the new store is written with the
+//! version key last, read back and compared, and only then is the backup
+//! dropped. A run cut short (a closed tab) is undone from the backup at the
+//! next start and tried again. A store from a newer version is left alone.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use thiserror::Error;
+
+use super::{KvError, KvStore, keys};
+use crate::session::{SessionError, stored_schema};
+
+/// Every data key of a store and its text.
+pub type Store = BTreeMap<String, String>;
+
+type Migration = fn(&Store) -> Result<Store, String>;
+
+/// `MIGRATIONS[i]` turns schema `i + 1` into schema `i + 2`.
+const MIGRATIONS: &[Migration] = &[v1_to_v2];
+
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum MigrationError {
+    #[error(
+        "the stored conversations were written by a newer version of Confab (format {found}; this version reads {supported}); they were left untouched, so open them with a newer Confab"
+    )]
+    Newer { found: u32, supported: u32 },
+    #[error(
+        "the stored conversations need upgrading from format {from}, but there is no room for the safety copy ({error}); nothing was changed. Export your conversations or free browser storage, then reload"
+    )]
+    NoRoomForBackup { from: u32, error: KvError },
+    #[error(
+        "upgrading the stored conversations from format {from} failed ({reason}); they were restored as they were"
+    )]
+    Failed { from: u32, reason: String },
+    #[error(transparent)]
+    Storage(#[from] KvError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MigrationReport {
+    pub from: u32,
+    pub to: u32,
+    /// A previous run had been cut short and was undone first.
+    pub recovered: bool,
+}
+
+/// Schema 1 → 2: the version moves from the index into `confab:meta`, the
+/// index gains tombstones, and `app:`/`user:` keys that schema 1 kept in
+/// session bodies move to the shared app and user state, where schema 2
+/// keeps them (a value already there is newer and wins).
+pub fn v1_to_v2(old: &Store) -> Result<Store, String> {
+    let mut new = old.clone();
+    if let Some(text) = old.get(keys::INDEX)
+        && let Ok(Value::Object(mut index)) = serde_json::from_str::<Value>(text)
+    {
+        index.remove("schema");
+        index.entry("tombstones").or_insert_with(|| json!([]));
+        new.insert(keys::INDEX.to_owned(), Value::Object(index).to_string());
+    }
+    let session_prefix = format!("{}session:", keys::PREFIX);
+    for (key, text) in old.iter().filter(|(k, _)| k.starts_with(&session_prefix)) {
+        // An unreadable body is left for the reader to move aside.
+        let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        let (Some(app), Some(user)) = (
+            body.get("appName")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            body.get("userId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        ) else {
+            continue;
+        };
+        let Some(Value::Object(state)) = body.get_mut("state") else {
+            continue;
+        };
+        let shared: Vec<(String, Value)> = state
+            .iter()
+            .filter(|(k, _)| k.starts_with("app:") || k.starts_with("user:"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if shared.is_empty() {
+            continue;
+        }
+        for (prefixed, value) in shared {
+            state.remove(&prefixed);
+            let (target, name) = match prefixed.strip_prefix("app:") {
+                Some(name) => (keys::app_state(&app), name.to_owned()),
+                None => (
+                    keys::user_state(&app, &user),
+                    prefixed["user:".len()..].to_owned(),
+                ),
+            };
+            let mut scope: Map<String, Value> = new
+                .get(&target)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            scope.entry(name).or_insert(value);
+            new.insert(target, Value::Object(scope).to_string());
+        }
+        new.insert(key.clone(), Value::Object(body).to_string());
+    }
+    new.insert(keys::META.to_owned(), json!({ "schema": 2 }).to_string());
+    Ok(new)
+}
+
+/// Applies every migration from schema `from` to the current one.
+pub fn migrate(store: &Store, from: u32) -> Result<Store, String> {
+    let mut store = store.clone();
+    for version in from..keys::SCHEMA_VERSION {
+        let step = MIGRATIONS
+            .get(version as usize - 1)
+            .ok_or_else(|| format!("no migration from format {version}"))?;
+        store = step(&store)?;
+    }
+    Ok(store)
+}
+
+fn backup_key(version: u32) -> String {
+    format!("{}v{version}", keys::BACKUP_PREFIX)
+}
+
+fn read_store(kv: &impl KvStore) -> Result<Store, KvError> {
+    let mut store = Store::new();
+    for key in kv.keys()?.into_iter().filter(|k| keys::is_data_key(k)) {
+        if let Some(text) = kv.get(&key)? {
+            store.insert(key, text);
+        }
+    }
+    Ok(store)
+}
+
+/// Makes the data keys equal `target`: writes what differs, removes what is
+/// not in it. The version key goes last.
+fn write_store(kv: &impl KvStore, target: &Store) -> Result<(), KvError> {
+    let current = read_store(kv)?;
+    for key in current.keys().filter(|k| !target.contains_key(*k)) {
+        kv.remove(key)?;
+    }
+    for (key, text) in target.iter().filter(|(k, _)| *k != keys::META) {
+        if current.get(key) != Some(text) {
+            kv.set(key, text)?;
+        }
+    }
+    match target.get(keys::META) {
+        Some(meta) => kv.set(keys::META, meta),
+        None => kv.remove(keys::META),
+    }
+}
+
+/// Puts the store back as the backup under `key` has it, then drops it.
+fn restore(kv: &impl KvStore, key: &str) -> Result<(), MigrationError> {
+    let text = kv.get(key)?.unwrap_or_default();
+    let store: Store = serde_json::from_str(&text).map_err(|e| MigrationError::Failed {
+        from: 0,
+        reason: format!("the safety copy {key} is unreadable: {e}"),
+    })?;
+    write_store(kv, &store)?;
+    kv.remove(key)?;
+    Ok(())
+}
+
+/// Brings the store to the current schema, if it is older. `Ok(None)`: it
+/// already was (or is empty).
+pub fn run(kv: &impl KvStore) -> Result<Option<MigrationReport>, MigrationError> {
+    let pending = kv
+        .keys()?
+        .into_iter()
+        .find(|k| k.starts_with(keys::BACKUP_PREFIX));
+    let recovered = pending.is_some();
+    if let Some(backup) = pending {
+        restore(kv, &backup)?;
+    }
+    let from = match stored_schema(kv)? {
+        None | Some(keys::SCHEMA_VERSION) => return Ok(None),
+        Some(found) if found > keys::SCHEMA_VERSION => {
+            return Err(MigrationError::Newer {
+                found,
+                supported: keys::SCHEMA_VERSION,
+            });
+        }
+        Some(found) => found,
+    };
+    let old = read_store(kv)?;
+    let backup = backup_key(from);
+    let copy = serde_json::to_string(&old).map_err(|e| KvError::Other(e.to_string()))?;
+    if let Err(error) = kv.set(&backup, &copy) {
+        return Err(MigrationError::NoRoomForBackup { from, error });
+    }
+    let fail = |reason: String| -> MigrationError {
+        match restore(kv, &backup) {
+            Ok(()) => MigrationError::Failed { from, reason },
+            Err(error) => error,
+        }
+    };
+    let new = migrate(&old, from).map_err(fail)?;
+    if let Err(error) = write_store(kv, &new) {
+        return Err(fail(error.to_string()));
+    }
+    match read_store(kv) {
+        Ok(written) if written == new => {}
+        Ok(_) => return Err(fail("the upgraded store did not read back the same".into())),
+        Err(error) => return Err(fail(error.to_string())),
+    }
+    kv.remove(&backup)?;
+    Ok(Some(MigrationReport {
+        from,
+        to: keys::SCHEMA_VERSION,
+        recovered,
+    }))
+}
