@@ -128,7 +128,7 @@ mod tests {
             .into_iter()
             .map(|s| s.id)
             .collect();
-        assert_eq!(listed, [fine.id.clone()]);
+        assert_eq!(listed, vec![fine.id.clone()]);
         service
             .get_session("confab", "local", &fine.id, GetSessionConfig::default())
             .unwrap();
