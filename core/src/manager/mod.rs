@@ -75,8 +75,9 @@ pub struct QueryStart {
     pub number: usize,
 }
 
-/// A model call in progress (kept in memory until it finishes).
-#[derive(Clone, Debug)]
+/// A model call in progress (kept in memory, and in its reply's draft).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallStart {
     pub session_id: String,
     pub query_span_id: String,
@@ -85,6 +86,27 @@ pub struct CallStart {
     pub start: f64,
     pub request_model: Option<String>,
 }
+
+/// A reply still streaming, saved every ~250 ms under the session's draft
+/// key (not as an event: ADK never stores partial events). A reply whose
+/// tab died is found here at the next start and saved as `interrupted`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Draft {
+    pub call: CallStart,
+    pub event_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub updated_at: f64,
+}
+
+/// A draft not updated for this long belongs to a tab that is gone (a live
+/// tab rewrites its draft at least every few seconds while streaming).
+pub const DRAFT_ABANDONED_AFTER: f64 = 15.0;
+
+/// Why a recovered draft is incomplete, as its event says.
+pub const DRAFT_INTERRUPTED: &str = "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply.";
 
 /// How a model call ended, as the transport saw it.
 #[derive(Clone, Debug, Default)]
@@ -109,6 +131,8 @@ pub struct SessionManager<S: SessionService, K: KvStore, C: Clock> {
     limits: Limits,
     /// Finished spans not yet handed to the exporter.
     outbox: Vec<Span>,
+    /// Manager records found unreadable and moved aside.
+    quarantined: std::cell::RefCell<Vec<crate::storage::Quarantined>>,
 }
 
 /// Characters of query and response text kept on spans.
@@ -123,6 +147,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             app_name: app_name.to_owned(),
             limits,
             outbox: Vec::new(),
+            quarantined: Default::default(),
         }
     }
 
@@ -149,8 +174,41 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 
     // --- records -------------------------------------------------------
 
+    /// Entries of the manager and its service found unreadable and moved
+    /// aside since the last call.
+    pub fn take_quarantined(&mut self) -> Vec<crate::storage::Quarantined> {
+        let mut all = std::mem::take(&mut *self.quarantined.borrow_mut());
+        all.extend(self.service.take_quarantined());
+        all
+    }
+
+    fn set_aside(&self, key: &str, reason: &str) -> Result<(), ManagerError> {
+        let report =
+            crate::storage::quarantine::quarantine(&self.kv, key, reason, self.clock.now())?;
+        self.quarantined.borrow_mut().push(report);
+        Ok(())
+    }
+
+    /// A manager record; an unreadable one is moved aside and read as absent
+    /// (records can be rebuilt from the sessions).
+    fn read_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, ManagerError> {
+        match read_json(&self.kv, key) {
+            Ok(record) => Ok(record),
+            Err(KvError::Corrupt { reason, .. }) => {
+                self.set_aside(key, &reason)?;
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
     pub fn user_record(&self, user_id: &str) -> Result<UserRecord, ManagerError> {
-        Ok(read_json(&self.kv, &keys::user_record(&self.app_name, user_id))?.unwrap_or_default())
+        Ok(self
+            .read_record(&keys::user_record(&self.app_name, user_id))?
+            .unwrap_or_default())
     }
 
     fn save_user_record(&self, user_id: &str, record: &UserRecord) -> Result<(), ManagerError> {
@@ -167,7 +225,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         session_id: &str,
     ) -> Result<Conversation, ManagerError> {
         let key = keys::conversation(&self.app_name, user_id, session_id);
-        if let Some(conversation) = read_json(&self.kv, &key)? {
+        if let Some(conversation) = self.read_record(&key)? {
             return Ok(conversation);
         }
         let session = self.get_session(user_id, session_id)?;
@@ -178,6 +236,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         let mut conversation = self.new_conversation(&session, started);
         for event in session.events.iter().filter(|e| e.is_from_user()) {
             conversation.queries.push(QueryLog {
+                id: event.invocation_id.clone(),
                 query: truncate(&event.text_content(), QUERY_LOG_CHARS),
                 response: "No response".into(),
                 at: event.timestamp,
@@ -362,10 +421,11 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         if let Some(span) = conversation.trace.span_mut(&span_id) {
             span.set("confab.query.number", number)
                 .set("confab.query.input", truncate(text, SPAN_TEXT_CHARS))
-                .set("confab.invocation_id", invocation_id)
+                .set("confab.invocation_id", invocation_id.as_str())
                 .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str());
         }
         conversation.queries.push(QueryLog {
+            id: invocation_id.clone(),
             query: truncate(text, QUERY_LOG_CHARS),
             response: "No response".into(),
             at: now,
@@ -441,6 +501,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
         let mut session = self.get_session(user_id, &call.session_id)?;
         let saved = self.service.append_event(&mut session, event)?;
+        self.kv
+            .remove(&keys::draft(&self.app_name, user_id, &call.session_id))?;
 
         let mut conversation = self.conversation_inner(user_id, &call.session_id)?;
         let call_span = self.call_span(&conversation, call, &result, &model, now);
@@ -468,7 +530,11 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
         self.outbox.push(call_span.clone());
         conversation.trace.spans.push(call_span);
-        if let Some(log) = conversation.queries.last_mut() {
+        if let Some(log) = conversation
+            .queries
+            .iter_mut()
+            .rfind(|q| q.id == call.invocation_id || q.id.is_empty())
+        {
             log.response = if result.text.is_empty() {
                 "No response".into()
             } else {
@@ -826,6 +892,72 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// user set one. Returns the ids of the deleted sessions.
     pub fn apply_retention(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
         self.atomically(|m| m.apply_retention_inner(user_id))
+    }
+
+    /// Saves what has arrived of a streaming reply (a small key of its own:
+    /// the session body is not rewritten while a reply streams).
+    pub fn save_draft(
+        &self,
+        user_id: &str,
+        call: &CallStart,
+        event_id: &str,
+        text: &str,
+        model: Option<&str>,
+    ) -> Result<(), ManagerError> {
+        let draft = Draft {
+            call: call.clone(),
+            event_id: event_id.to_owned(),
+            text: text.to_owned(),
+            model: model.map(str::to_owned),
+            updated_at: self.clock.now(),
+        };
+        let key = keys::draft(&self.app_name, user_id, &call.session_id);
+        Ok(write_json(&self.kv, &key, &draft)?)
+    }
+
+    /// Saves the replies of tabs that closed mid-stream as `interrupted`
+    /// events (with their text so far). Drafts still being written by a
+    /// live tab are left alone. Returns the sessions it touched.
+    pub fn recover_drafts(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        let prefix = keys::drafts_of(&self.app_name, user_id);
+        let now = self.clock.now();
+        let mut recovered = Vec::new();
+        for key in self
+            .kv
+            .keys()?
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+        {
+            let draft: Draft = match read_json(&self.kv, &key) {
+                Ok(Some(draft)) => draft,
+                Ok(None) => continue,
+                Err(KvError::Corrupt { reason, .. }) => {
+                    self.set_aside(&key, &reason)?;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            if now - draft.updated_at < DRAFT_ABANDONED_AFTER {
+                continue;
+            }
+            let result = CallResult {
+                event_id: draft.event_id.clone(),
+                text: draft.text.clone(),
+                status: MessageStatus::Interrupted,
+                error: Some(("interrupted".into(), DRAFT_INTERRUPTED.into())),
+                response_model: draft.model.clone(),
+                ..CallResult::default()
+            };
+            match self.finish_call(user_id, &draft.call, result) {
+                Ok(_) => recovered.push(draft.call.session_id.clone()),
+                // Its conversation is gone: the draft has nowhere to go.
+                Err(ManagerError::Session(SessionError::NotFound { .. })) => {
+                    self.kv.remove(&key)?;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(recovered)
     }
 
     /// Deletes a conversation: its session, its record and its status.

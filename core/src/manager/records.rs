@@ -11,6 +11,9 @@ pub const RESPONSE_LOG_CHARS: usize = 500;
 /// One query of a conversation and what the model answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryLog {
+    /// The invocation id of the query (empty in records made before ids).
+    #[serde(default)]
+    pub id: String,
     pub query: String,
     /// "No response" until (or unless) the model answers.
     pub response: String,

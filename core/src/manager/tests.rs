@@ -653,3 +653,125 @@ fn a_full_store_halfway_through_leaves_nothing_half_written() {
         .unwrap();
     assert_eq!(session.events.len(), 2);
 }
+
+#[test]
+fn a_reply_left_streaming_by_a_closed_tab_is_saved_as_interrupted() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let (session_id, event_id) = {
+        let mut m = manager(&kv, &clock, limits());
+        let query = m.begin_query("alice", "tell me a story").unwrap();
+        let call = m.begin_call("alice", &query.session.id, None).unwrap();
+        let event_id = new_id();
+        m.save_draft("alice", &call, &event_id, "Once upon", Some("confab-echo"))
+            .unwrap();
+        clock.advance(0.25);
+        m.save_draft(
+            "alice",
+            &call,
+            &event_id,
+            "Once upon a time",
+            Some("confab-echo"),
+        )
+        .unwrap();
+        (query.session.id, event_id)
+        // The tab dies here: no finish_call.
+    };
+    let draft_key = keys::draft("confab", "alice", &session_id);
+    assert!(kv.get(&draft_key).unwrap().is_some());
+
+    let mut m = manager(&kv, &clock, limits());
+    clock.advance(2.0);
+    assert!(
+        m.recover_drafts("alice").unwrap().is_empty(),
+        "a fresh draft may belong to a live tab"
+    );
+    clock.advance(DRAFT_ABANDONED_AFTER);
+    assert_eq!(m.recover_drafts("alice").unwrap(), [session_id.clone()]);
+    assert_eq!(kv.get(&draft_key).unwrap(), None);
+    let session = m
+        .service()
+        .get_session("confab", "alice", &session_id, GetSessionConfig::default())
+        .unwrap();
+    let reply = session.events.last().unwrap();
+    assert_eq!(reply.id, event_id);
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    assert_eq!(reply.text_content(), "Once upon a time");
+    assert_eq!(reply.error_message.as_deref(), Some(DRAFT_INTERRUPTED));
+    let conversation = m.conversation("alice", &session_id).unwrap();
+    assert_eq!(conversation.queries[0].response, "Once upon a time");
+    let query = conversation
+        .trace
+        .spans
+        .iter()
+        .find(|s| s.name == "user_query_1")
+        .unwrap();
+    assert!(query.end.is_some() && matches!(query.status, SpanStatus::Error(_)));
+    // Retry works on it like on any failed reply.
+    let retry = m.begin_call("alice", &session_id, None).unwrap();
+    assert_eq!(retry.attempt, 2);
+}
+
+#[test]
+fn a_finished_reply_leaves_no_draft() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let query = m.begin_query("alice", "hi").unwrap();
+    let call = m.begin_call("alice", &query.session.id, None).unwrap();
+    let event_id = new_id();
+    m.save_draft("alice", &call, &event_id, "hel", None)
+        .unwrap();
+    m.finish_call(
+        "alice",
+        &call,
+        CallResult {
+            event_id,
+            text: "hello".into(),
+            status: MessageStatus::Complete,
+            ..CallResult::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        kv.get(&keys::draft("confab", "alice", &query.session.id))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn unreadable_manager_records_are_moved_aside_and_rebuilt() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (query, _) = exchange(&mut m, &clock, "alice", "keep me", "ok");
+    kv.set(
+        &keys::conversation("confab", "alice", &query.session.id),
+        "{{{",
+    )
+    .unwrap();
+    kv.set(&keys::user_record("confab", "alice"), "nope")
+        .unwrap();
+
+    let listings = m.listings("alice").unwrap();
+    assert_eq!(listings.len(), 1, "the session is still listed");
+    let conversation = m.conversation("alice", &query.session.id).unwrap();
+    assert!(conversation.conversation_id.starts_with("conv_"));
+    assert_eq!(
+        conversation.query_count(),
+        1,
+        "rebuilt from the session's events"
+    );
+    let reports = m.take_quarantined();
+    let keys_moved: Vec<&str> = reports.iter().map(|r| r.key.as_str()).collect();
+    assert!(keys_moved.contains(&keys::user_record("confab", "alice").as_str()));
+    assert!(
+        keys_moved.contains(&keys::conversation("confab", "alice", &query.session.id).as_str())
+    );
+    assert!(reports.iter().all(|r| r.moved_to.is_some()));
+    // And chatting goes on.
+    m.switch_to("alice", &query.session.id).unwrap();
+    let next = m.begin_query("alice", "still here?").unwrap();
+    assert_eq!(next.session.id, query.session.id);
+}

@@ -73,16 +73,6 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         &self.kv
     }
 
-    /// Takes the last non-fatal storage problem, if any.
-    pub fn take_warning(&mut self) -> Option<KvError> {
-        self.warning.take()
-    }
-
-    /// Entries found unreadable and moved aside since the last call.
-    pub fn take_quarantined(&self) -> Vec<Quarantined> {
-        std::mem::take(&mut self.quarantined.borrow_mut())
-    }
-
     /// Every summary in the index, all apps and users, newest first.
     pub fn all_summaries(&self) -> Result<Vec<SessionSummary>, SessionError> {
         let mut sessions = self.read_index()?.sessions;
@@ -255,6 +245,14 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
 }
 
 impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
+    fn take_warning(&mut self) -> Option<KvError> {
+        self.warning.take()
+    }
+
+    fn take_quarantined(&self) -> Vec<Quarantined> {
+        std::mem::take(&mut self.quarantined.borrow_mut())
+    }
+
     fn create_session(&mut self, request: CreateSession) -> Result<Session, SessionError> {
         // Refuse before writing anything if the index cannot be read.
         self.read_index()?;

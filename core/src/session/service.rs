@@ -100,6 +100,17 @@ pub trait SessionService {
     /// events are returned untouched and not persisted. Appending through a
     /// copy older than the stored session is `Stale`, never an overwrite.
     fn append_event(&mut self, session: &mut Session, event: Event) -> Result<Event, SessionError>;
+
+    /// A storage problem that did not fail the call (the data is saved but
+    /// the user should hear of it). Backends without storage have none.
+    fn take_warning(&mut self) -> Option<KvError> {
+        None
+    }
+
+    /// Stored entries found unreadable and moved aside since the last call.
+    fn take_quarantined(&self) -> Vec<crate::storage::Quarantined> {
+        Vec::new()
+    }
 }
 
 impl From<KvError> for SessionError {
