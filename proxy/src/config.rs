@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use clap::Parser;
 
 /// The name of the built-in offline model.
@@ -91,16 +92,27 @@ impl Config {
 pub struct ApiKey(Option<String>);
 
 impl ApiKey {
+    /// Surrounding whitespace (a newline from a key file) is dropped.
     pub fn new(key: &str) -> Self {
-        Self(Some(key.to_owned()).filter(|k| !k.is_empty()))
+        Self(Some(key.trim().to_owned()).filter(|k| !k.is_empty()))
     }
 
     pub fn from_env() -> Self {
         Self::new(&std::env::var("CONFAB_UPSTREAM_API_KEY").unwrap_or_default())
     }
 
-    pub(crate) fn bearer(&self) -> Option<String> {
-        self.0.as_ref().map(|k| format!("Bearer {k}"))
+    /// The `Authorization` value, marked sensitive so that HTTP libraries
+    /// never print it in their debug output.
+    pub(crate) fn bearer(&self) -> Option<HeaderValue> {
+        let key = self.0.as_ref()?;
+        let mut value = HeaderValue::try_from(format!("Bearer {key}")).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
+    /// A key is set but cannot be sent (it holds control characters).
+    pub(crate) fn is_unusable(&self) -> bool {
+        self.0.is_some() && self.bearer().is_none()
     }
 }
 

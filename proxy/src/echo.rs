@@ -2,6 +2,7 @@
 //! shows it received the whole conversation, streamed token by token in the
 //! OpenAI format, so the app works with no API key and no network.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -135,8 +136,11 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Unique within the process: the time alone repeats within a second.
 fn completion_id() -> String {
-    format!("chatcmpl-echo-{}", unix_now())
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("chatcmpl-echo-{}-{n}", unix_now())
 }
 
 fn usage(request: &EchoRequest, text: &str) -> Value {

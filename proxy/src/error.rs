@@ -14,6 +14,8 @@ pub enum ProxyError {
         "The model '{0}' does not exist on this proxy. In offline mode only confab-echo is available."
     )]
     UnknownModel(String),
+    #[error("The request body could not be read: {1}")]
+    UnreadableBody(StatusCode, String),
     #[error(
         "No such endpoint: {method} {path}. This proxy serves POST /api/v1/chat/completions and GET /api/v1/models."
     )]
@@ -34,6 +36,7 @@ impl ProxyError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadJson(_) => StatusCode::BAD_REQUEST,
+            Self::UnreadableBody(status, _) => *status,
             Self::UnknownModel(_) | Self::NotFound { .. } | Self::NoCollector => {
                 StatusCode::NOT_FOUND
             }
@@ -43,7 +46,9 @@ impl ProxyError {
 
     fn kind(&self) -> &'static str {
         match self {
-            Self::BadJson(_) | Self::UnknownModel(_) => "invalid_request_error",
+            Self::BadJson(_) | Self::UnreadableBody(..) | Self::UnknownModel(_) => {
+                "invalid_request_error"
+            }
             Self::NotFound { .. } | Self::NoCollector => "not_found",
             Self::Unreachable(_) => "upstream_unreachable",
         }

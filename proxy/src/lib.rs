@@ -17,13 +17,16 @@ mod error;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -56,10 +59,15 @@ pub fn app(config: Config) -> Router {
             post(chat_completions).fallback(api_not_found),
         )
         .route("/api/v1/models", get(models).fallback(api_not_found))
+        // `/api/{*rest}` does not match `/api/` itself; list the bare
+        // prefixes too, so no API-looking path falls through to the app.
+        .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .route("/otlp/v1/traces", post(otlp_traces).fallback(api_not_found))
+        .route("/otlp", any(api_not_found))
+        .route("/otlp/", any(api_not_found))
         .route("/otlp/{*rest}", any(api_not_found))
-        .route("/api", any(api_not_found))
         .route("/healthz", get(healthz));
     let router = match dist {
         // Unknown paths get index.html: the app is a single page.
@@ -83,24 +91,73 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
         None => "offline model confab-echo".to_owned(),
     };
     tracing::info!(%addr, mode, dist = ?config.dist, "starting");
+    if config.upstream().is_some() && config.api_key.is_unusable() {
+        tracing::warn!(
+            "CONFAB_UPSTREAM_API_KEY contains characters not allowed in an HTTP header; it is not sent"
+        );
+    }
     println!("confab-proxy listening on http://{addr}");
     axum::serve(listener, app(config)).await
 }
 
 /// One log line per request; never bodies, never headers (the key).
+/// A streamed reply is logged when its body ends or the client goes away,
+/// so `ms` covers the whole stream, not just the time to the headers.
 async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = Instant::now();
+    let mut line = LogLine {
+        method: request.method().clone(),
+        path: request.uri().path().to_owned(),
+        status: 0,
+        started: Instant::now(),
+        complete: true,
+    };
     let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
+    line.status = response.status().as_u16();
+    if HttpBody::size_hint(response.body()).exact().is_some() {
+        // A body of known length: `line` is dropped, and logged, now.
+        return response;
+    }
+    line.complete = false;
+    let (parts, body) = response.into_parts();
+    // The line travels with the body stream; the stream's end marks it
+    // complete, and dropping it (at the end or on disconnect) logs it.
+    let logged = futures_util::stream::unfold(
+        (body.into_data_stream(), line),
+        |(mut data, mut line)| async move {
+            match data.next().await {
+                Some(chunk) => Some((chunk, (data, line))),
+                None => {
+                    line.complete = true;
+                    drop(line); // logs now, as the stream ends
+                    None
+                }
+            }
+        },
     );
-    response
+    Response::from_parts(parts, Body::from_stream(logged))
+}
+
+/// The facts of one request's log line, written when it is dropped.
+struct LogLine {
+    method: Method,
+    path: String,
+    status: u16,
+    started: Instant,
+    /// False when the client went away before a streamed body ended.
+    complete: bool,
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        tracing::info!(
+            method = %self.method,
+            path = self.path,
+            status = self.status,
+            ms = self.started.elapsed().as_millis() as u64,
+            complete = self.complete,
+            "request"
+        );
+    }
 }
 
 async fn healthz(State(state): Shared) -> Json<Value> {
@@ -123,7 +180,13 @@ async fn api_not_found(method: Method, uri: Uri) -> ProxyError {
     }
 }
 
-async fn chat_completions(State(state): Shared, body: Bytes) -> Result<Response, ProxyError> {
+async fn chat_completions(
+    State(state): Shared,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProxyError> {
+    // Even a body that cannot be read (too large, cut off) gets an answer
+    // in the OpenAI error format, which the client shows.
+    let body = body.map_err(|e| ProxyError::UnreadableBody(e.status(), e.body_text()))?;
     let mut request: Value =
         serde_json::from_slice(&body).map_err(|e| ProxyError::BadJson(e.to_string()))?;
     if !request.is_object() {
@@ -222,6 +285,8 @@ async fn forward(
     state: &AppState,
     request: reqwest::RequestBuilder,
 ) -> Result<Response, ProxyError> {
+    // A fresh request: none of the client's headers (its Authorization
+    // above all) are passed on, only the ones set here.
     let mut request = request.header(header::CONTENT_TYPE, "application/json");
     if let Some(bearer) = state.config.api_key.bearer() {
         request = request.header(header::AUTHORIZATION, bearer);

@@ -687,7 +687,7 @@ fn a_reply_left_streaming_by_a_closed_tab_is_saved_as_interrupted() {
         "a fresh draft may belong to a live tab"
     );
     clock.advance(DRAFT_ABANDONED_AFTER);
-    assert_eq!(m.recover_drafts("alice").unwrap(), [session_id.clone()]);
+    assert_eq!(m.recover_drafts("alice").unwrap(), vec![session_id.clone()]);
     assert_eq!(kv.get(&draft_key).unwrap(), None);
     let session = m
         .service()
