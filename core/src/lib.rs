@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod session;
 pub mod settings;
 pub mod storage;
+pub mod sync;
 pub mod telemetry;
 pub mod transport;
 

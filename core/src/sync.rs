@@ -1,0 +1,334 @@
+//! Many tabs, one store. Each tab writes localStorage with read-merge-write,
+//! but two tabs can still race (each read before the other's write landed).
+//! The loser hears of it through the `storage` event: [`reconcile`] merges
+//! the value another tab just wrote with the value this tab last wrote, and
+//! says what to write back if the other tab dropped something of ours.
+//! Events are append-only with unique ids, spans and queries have ids, and
+//! deletions leave tombstones, so the merges never lose or resurrect data.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::manager::{Conversation, UserRecord};
+use crate::session::{Event, MessageStatus, Session};
+use crate::storage::index::Index;
+use crate::storage::{KvError, KvStore, keys};
+
+/// How settled an event is: a later, more final version of the same event
+/// (same id) wins.
+fn finality(status: MessageStatus) -> u8 {
+    match status {
+        MessageStatus::Streaming => 0,
+        MessageStatus::Interrupted => 1,
+        MessageStatus::Complete | MessageStatus::Stopped | MessageStatus::Error => 2,
+    }
+}
+
+fn better(a: &Event, b: &Event) -> bool {
+    (finality(a.status), a.timestamp) > (finality(b.status), b.timestamp)
+}
+
+/// Both tabs' events (each once), in time order; the newer state.
+pub fn merge_sessions(mut theirs: Session, mine: &Session) -> Session {
+    for event in &mine.events {
+        match theirs.events.iter_mut().find(|e| e.id == event.id) {
+            Some(existing) if better(event, existing) => *existing = event.clone(),
+            Some(_) => {}
+            None => theirs.events.push(event.clone()),
+        }
+    }
+    theirs
+        .events
+        .sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+    if mine.last_update_time > theirs.last_update_time {
+        theirs.state.extend(mine.state.clone());
+    } else {
+        for (key, value) in &mine.state {
+            theirs
+                .state
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+        }
+    }
+    theirs.last_update_time = theirs.last_update_time.max(mine.last_update_time);
+    theirs
+}
+
+/// Both tabs' queries, spans and ratings; an ending from either.
+pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Conversation {
+    for query in &mine.queries {
+        match theirs
+            .queries
+            .iter_mut()
+            .find(|q| q.id == query.id && !q.id.is_empty())
+        {
+            // The one with the answer is the later one.
+            Some(existing) if existing.response == "No response" => *existing = query.clone(),
+            Some(_) => {}
+            None if query.id.is_empty() => {}
+            None => theirs.queries.push(query.clone()),
+        }
+    }
+    theirs.queries.sort_by(|a, b| a.at.total_cmp(&b.at));
+    if theirs.trace.root.end.is_none() && mine.trace.root.end.is_some() {
+        theirs.trace.root = mine.trace.root.clone();
+    }
+    for span in &mine.trace.spans {
+        match theirs
+            .trace
+            .spans
+            .iter_mut()
+            .find(|s| s.span_id == span.span_id)
+        {
+            Some(existing) if existing.end.is_none() && span.end.is_some() => {
+                *existing = span.clone();
+            }
+            Some(_) => {}
+            None => theirs.trace.spans.push(span.clone()),
+        }
+    }
+    theirs
+        .trace
+        .spans
+        .sort_by(|a, b| a.start.total_cmp(&b.start));
+    for rating in &mine.feedback {
+        if !theirs
+            .feedback
+            .iter()
+            .any(|f| f.event_id == rating.event_id && f.at == rating.at)
+        {
+            theirs.feedback.push(rating.clone());
+        }
+    }
+    theirs.feedback.sort_by(|a, b| a.at.total_cmp(&b.at));
+    if theirs.ended.is_none() {
+        theirs.ended = mine.ended.clone();
+    }
+    theirs
+}
+
+/// Both tabs' conversations of the user; an ending from either. The
+/// current session is the other tab's (the most recent choice).
+pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserRecord {
+    for status in &mine.conversations {
+        match theirs.status_mut(&status.session_id) {
+            Some(existing) if existing.ended.is_none() => existing.ended = status.ended.clone(),
+            Some(_) => {}
+            None => theirs.conversations.push(status.clone()),
+        }
+    }
+    theirs
+}
+
+fn merged<T: DeserializeOwned + Serialize + PartialEq>(
+    theirs: &str,
+    mine: &str,
+    merge: impl FnOnce(T, &T) -> T,
+) -> Option<String> {
+    let theirs: T = serde_json::from_str(theirs).ok()?;
+    let mine: T = serde_json::from_str(mine).ok()?;
+    let original = serde_json::to_value(&theirs).ok()?;
+    let result = merge(theirs, &mine);
+    let value = serde_json::to_value(&result).ok()?;
+    (value != original).then(|| value.to_string())
+}
+
+/// Another tab wrote `theirs` under `key` (`None`: removed it); this tab
+/// last wrote `mine` there. Returns the value to write back, if the other
+/// tab's value lacks something of ours. Removals and unreadable values are
+/// respected: nothing is written back.
+pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> {
+    let theirs = theirs?;
+    let session = format!("{}session:", keys::PREFIX);
+    let conversation = format!("{}conversation:", keys::PREFIX);
+    let user = format!("{}user:", keys::PREFIX);
+    if key == keys::INDEX {
+        merged::<Index>(theirs, mine, |t, m| t.merge(m))
+    } else if key.starts_with(&session) {
+        merged::<Session>(theirs, mine, merge_sessions)
+    } else if key.starts_with(&conversation) {
+        merged::<Conversation>(theirs, mine, merge_conversations)
+    } else if key.starts_with(&user) {
+        merged::<UserRecord>(theirs, mine, merge_user_records)
+    } else {
+        // Settings, profiles, shared state: the last write wins.
+        None
+    }
+}
+
+/// Keeps the value this tab last wrote under each of its recent keys, for
+/// [`reconcile`]. Clones share the record.
+#[derive(Clone, Debug, Default)]
+pub struct Recording<K> {
+    inner: K,
+    written: Rc<RefCell<VecDeque<(String, String)>>>,
+}
+
+/// Keys remembered (the oldest is forgotten first).
+const REMEMBERED: usize = 64;
+
+impl<K: KvStore> Recording<K> {
+    pub fn new(inner: K) -> Self {
+        Self {
+            inner,
+            written: Rc::default(),
+        }
+    }
+
+    /// What this tab last wrote under `key`, if it still remembers.
+    pub fn last_written(&self, key: &str) -> Option<String> {
+        self.written
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+impl<K: KvStore> KvStore for Recording<K> {
+    fn get(&self, key: &str) -> Result<Option<String>, KvError> {
+        self.inner.get(key)
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
+        self.inner.set(key, value)?;
+        let mut written = self.written.borrow_mut();
+        written.retain(|(k, _)| k != key);
+        written.push_back((key.to_owned(), value.to_owned()));
+        if written.len() > REMEMBERED {
+            written.pop_front();
+        }
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) -> Result<(), KvError> {
+        self.inner.remove(key)?;
+        self.written.borrow_mut().retain(|(k, _)| k != key);
+        Ok(())
+    }
+
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        self.inner.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SteppingClock;
+    use crate::session::{CreateSession, GetSessionConfig, KvSessionService, SessionService};
+    use crate::storage::MemoryKv;
+
+    /// Two tabs that each read the session before the other's write landed.
+    #[test]
+    fn racing_appends_from_two_tabs_lose_no_event() {
+        let shared = MemoryKv::new();
+        let tab_a = Recording::new(&shared);
+        let tab_b = Recording::new(&shared);
+        let mut service_a = KvSessionService::new(tab_a.clone(), SteppingClock::new(10.0, 1.0));
+        let mut service_b = KvSessionService::new(tab_b.clone(), SteppingClock::new(10.0, 1.0));
+        let session = service_a
+            .create_session(CreateSession::new("confab", "u"))
+            .unwrap();
+        let key = keys::session("confab", "u", &session.id);
+        let before = shared.get(&key).unwrap().unwrap();
+
+        let mut copy_a = session.clone();
+        service_a
+            .append_event(&mut copy_a, Event::text("user", "a", 20.0, "from tab A"))
+            .unwrap();
+        // Tab B's read was stale: it had not seen A's write yet.
+        shared.set(&key, &before).unwrap();
+        let mut copy_b = session.clone();
+        service_b
+            .append_event(&mut copy_b, Event::text("user", "b", 21.0, "from tab B"))
+            .unwrap();
+        let after_b = shared.get(&key).unwrap().unwrap();
+        assert!(!after_b.contains("from tab A"), "A's event was overwritten");
+
+        // Tab A hears of B's write and merges.
+        let mine = tab_a.last_written(&key).unwrap();
+        let fix = reconcile(&key, Some(&after_b), &mine).expect("A writes back");
+        tab_a.set(&key, &fix).unwrap();
+        // Tab B hears of A's fix: nothing of B's is missing, so no write.
+        let mine_b = tab_b.last_written(&key).unwrap();
+        assert_eq!(reconcile(&key, Some(&fix), &mine_b), None);
+
+        let stored = service_a
+            .get_session("confab", "u", &session.id, GetSessionConfig::default())
+            .unwrap();
+        let texts: Vec<String> = stored.events.iter().map(Event::text_content).collect();
+        assert_eq!(texts, ["from tab A", "from tab B"]);
+    }
+
+    #[test]
+    fn the_more_final_version_of_an_event_wins() {
+        let mut session = Session {
+            id: "s".into(),
+            app_name: "a".into(),
+            user_id: "u".into(),
+            state: Default::default(),
+            events: vec![],
+            last_update_time: 1.0,
+        };
+        let mut partial = Event::text("m", "i", 2.0, "half");
+        partial.status = MessageStatus::Interrupted;
+        let mut whole = partial.clone();
+        whole.status = MessageStatus::Complete;
+        whole.content = Some(crate::session::Content {
+            role: "model".into(),
+            parts: vec![crate::session::Part::text("whole")],
+        });
+        session.events = vec![partial.clone()];
+        let mut mine = session.clone();
+        mine.events = vec![whole.clone()];
+        let merged = merge_sessions(session.clone(), &mine);
+        assert_eq!(merged.events, [whole.clone()]);
+        let merged_back = merge_sessions(mine, &session);
+        assert_eq!(merged_back.events, [whole]);
+    }
+
+    #[test]
+    fn a_removal_or_unreadable_value_is_not_written_over() {
+        let key = keys::session("a", "u", "s");
+        assert_eq!(reconcile(&key, None, "{}"), None);
+        assert_eq!(reconcile(&key, Some("garbage"), "{}"), None);
+        assert_eq!(
+            reconcile(keys::SETTINGS, Some("{}"), r#"{"model":"x"}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn the_index_keeps_both_tabs_sessions_and_honours_deletions() {
+        use crate::session::SessionSummary;
+        let summary = |id: &str| SessionSummary {
+            id: id.into(),
+            app_name: "a".into(),
+            user_id: "u".into(),
+            title: None,
+            last_update_time: 1.0,
+            event_count: 0,
+        };
+        let mut mine = Index::default();
+        mine.upsert(summary("mine"));
+        mine.upsert(summary("doomed"));
+        let mut theirs = Index::default();
+        theirs.upsert(summary("theirs"));
+        theirs.upsert(summary("doomed"));
+        theirs.delete("a", "u", "doomed", 5.0);
+        let mine_text = serde_json::to_string(&mine).unwrap();
+        let theirs_text = serde_json::to_string(&theirs).unwrap();
+        let fixed: Index =
+            serde_json::from_str(&reconcile(keys::INDEX, Some(&theirs_text), &mine_text).unwrap())
+                .unwrap();
+        let mut ids: Vec<&str> = fixed.sessions.iter().map(|s| s.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["mine", "theirs"]);
+        assert!(fixed.is_deleted("a", "u", "doomed"));
+    }
+}
