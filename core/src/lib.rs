@@ -17,6 +17,7 @@ pub mod settings;
 pub mod storage;
 pub mod sync;
 pub mod telemetry;
+pub mod transfer;
 pub mod transport;
 
 pub use clock::Clock;

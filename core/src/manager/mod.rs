@@ -229,11 +229,24 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             return Ok(conversation);
         }
         let session = self.get_session(user_id, session_id)?;
+        let conversation = self.adopt(&session);
+        self.save_conversation(&conversation)?;
+        let mut record = self.user_record(user_id)?;
+        if record.status(session_id).is_none() {
+            record.conversations.push(status_of(&conversation));
+            self.save_user_record(user_id, &record)?;
+        }
+        Ok(conversation)
+    }
+
+    /// A conversation record for a session that has none: a new id and
+    /// trace, and the query log read from its events.
+    pub(crate) fn adopt(&self, session: &Session) -> Conversation {
         let started = session
             .events
             .first()
             .map_or(session.last_update_time, |e| e.timestamp);
-        let mut conversation = self.new_conversation(&session, started);
+        let mut conversation = self.new_conversation(session, started);
         for event in session.events.iter().filter(|e| e.is_from_user()) {
             conversation.queries.push(QueryLog {
                 id: event.invocation_id.clone(),
@@ -242,13 +255,27 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 at: event.timestamp,
             });
         }
-        self.save_conversation(&conversation)?;
-        let mut record = self.user_record(user_id)?;
-        if record.status(session_id).is_none() {
-            record.conversations.push(status_of(&conversation));
-            self.save_user_record(user_id, &record)?;
-        }
-        Ok(conversation)
+        conversation
+    }
+
+    pub(crate) fn stored_conversation(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<Conversation>, ManagerError> {
+        self.read_record(&keys::conversation(&self.app_name, user_id, session_id))
+    }
+
+    pub(crate) fn put_conversation(&self, conversation: &Conversation) -> Result<(), ManagerError> {
+        self.save_conversation(conversation)
+    }
+
+    pub(crate) fn put_user_record(
+        &self,
+        user_id: &str,
+        record: &UserRecord,
+    ) -> Result<(), ManagerError> {
+        self.save_user_record(user_id, record)
     }
 
     fn save_conversation(&self, conversation: &Conversation) -> Result<(), ManagerError> {
@@ -788,7 +815,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 /// [`crate::storage::Journaled`]), so a full quota halfway leaves nothing
 /// half-written, and spans of a failed operation are never exported.
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
-    fn atomically<R>(
+    pub(crate) fn atomically<R>(
         &mut self,
         operation: impl FnOnce(&mut Self) -> Result<R, ManagerError>,
     ) -> Result<R, ManagerError> {

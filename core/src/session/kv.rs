@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use super::model::{Event, Session, SessionSummary, State, new_id};
 use super::service::{
     CreateSession, GetSessionConfig, SessionError, SessionService, apply_event,
-    apply_event_to_stored, ensure_fresh, newest_first, trim_events,
+    apply_event_to_stored, ensure_fresh, initial_events, newest_first, trim_events,
 };
 use super::state::ScopedState;
 use crate::clock::Clock;
@@ -267,7 +267,7 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             app_name: request.app_name,
             user_id: request.user_id,
             state: std::mem::take(&mut initial.session),
-            events: Vec::new(),
+            events: initial_events(request.events),
             last_update_time: self.clock.now(),
         };
         self.store_shared(&session.app_name, &session.user_id, initial)?;

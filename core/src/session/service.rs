@@ -13,6 +13,10 @@ pub struct CreateSession {
     pub user_id: String,
     pub state: Option<State>,
     pub session_id: Option<String>,
+    /// Events the session starts with (as ADK's api_server accepts on
+    /// create): to restore or import a session. Their state deltas are not
+    /// applied again; `state` is the state.
+    pub events: Vec<Event>,
 }
 
 impl CreateSession {
@@ -176,11 +180,32 @@ pub(crate) fn apply_event(session: &mut Session, mut event: Event) -> Event {
 
 /// Appends `event`, or replaces the event with its id (ids are unique: the
 /// same event arriving twice, from a retry or another tab, is one event).
+/// Events stay in time order (an imported older event goes in its place).
 fn put_event(events: &mut Vec<Event>, event: Event) {
     match events.iter_mut().find(|e| e.id == event.id) {
         Some(existing) => *existing = event,
-        None => events.push(event),
+        None => {
+            let at = events
+                .iter()
+                .rposition(|e| e.timestamp <= event.timestamp)
+                .map_or(0, |i| i + 1);
+            events.insert(at, event);
+        }
     }
+}
+
+/// The initial events of a new session: unique ids, time order, and no
+/// `temp:` keys (they are never stored).
+pub(crate) fn initial_events(events: Vec<Event>) -> Vec<Event> {
+    let mut out = Vec::with_capacity(events.len());
+    for mut event in events.into_iter().filter(|e| !e.partial) {
+        event
+            .actions
+            .state_delta
+            .retain(|key, _| !key.starts_with(super::TEMP_PREFIX));
+        put_event(&mut out, event);
+    }
+    out
 }
 
 /// The same for the stored session body, which keeps only session-scoped

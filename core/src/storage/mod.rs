@@ -7,6 +7,7 @@ pub mod keys;
 mod memory_kv;
 pub mod migrate;
 pub mod quarantine;
+pub mod usage;
 
 pub use journal::Journaled;
 pub use memory_kv::MemoryKv;

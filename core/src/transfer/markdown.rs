@@ -1,0 +1,93 @@
+//! One conversation as Markdown, for reading and sharing. (Lossy: the JSON
+//! export is the backup.)
+
+use crate::chat::title_of;
+use crate::manager::Conversation;
+use crate::session::{MessageStatus, Session};
+
+fn date(seconds: f64) -> String {
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm), so
+    // no date library is needed for one line.
+    let days = (seconds / 86_400.0).floor() as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+pub fn conversation_markdown(session: &Session, conversation: Option<&Conversation>) -> String {
+    let title = title_of(&session.events).unwrap_or_else(|| "New chat".into());
+    let mut out = format!("# {title}\n\n");
+    if let Some(first) = session.events.first() {
+        out.push_str(&format!("*{}*", date(first.timestamp)));
+        if let Some(c) = conversation {
+            out.push_str(&format!(" · `{}`", c.conversation_id));
+        }
+        out.push_str("\n\n");
+    }
+    for event in &session.events {
+        let who = if event.is_from_user() {
+            "You"
+        } else {
+            &event.author
+        };
+        out.push_str(&format!(
+            "**{who}:**\n\n{}\n\n",
+            event.text_content().trim_end()
+        ));
+        let note = match event.status {
+            MessageStatus::Stopped => Some("stopped"),
+            MessageStatus::Interrupted => Some("interrupted"),
+            MessageStatus::Error => Some("error"),
+            _ => None,
+        };
+        if let Some(note) = note {
+            let detail = event.error_message.as_deref().unwrap_or("");
+            out.push_str(&format!("> *({note}) {detail}*\n\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Event;
+
+    #[test]
+    fn a_conversation_reads_as_markdown() {
+        let mut failed = Event::text("gpt", "i", 1_764_000_002.0, "");
+        failed.status = MessageStatus::Error;
+        failed.error_message = Some("HTTP 500".into());
+        let session = Session {
+            id: "s".into(),
+            app_name: "confab".into(),
+            user_id: "u".into(),
+            state: Default::default(),
+            events: vec![
+                Event::text("user", "i", 1_764_000_000.0, "Plan a trip"),
+                Event::text("gpt", "i", 1_764_000_001.0, "Sure:\n\n- Paris\n"),
+                failed,
+            ],
+            last_update_time: 1_764_000_002.0,
+        };
+        let md = conversation_markdown(&session, None);
+        assert!(md.starts_with("# Plan a trip\n\n*2025-11-24*\n\n"), "{md}");
+        assert!(md.contains("**You:**\n\nPlan a trip\n\n"));
+        assert!(md.contains("**gpt:**\n\nSure:\n\n- Paris\n\n"));
+        assert!(md.contains("> *(error) HTTP 500*"));
+    }
+
+    #[test]
+    fn dates_are_civil_dates() {
+        assert_eq!(date(0.0), "1970-01-01");
+        assert_eq!(date(951_782_400.0), "2000-02-29");
+        assert_eq!(date(1_796_083_200.0), "2026-12-01");
+    }
+}
