@@ -72,12 +72,23 @@ fn content_of(frames: &[String]) -> String {
         .collect()
 }
 
+/// An HTTP client whose every request, body included, ends within `WAIT`:
+/// no test can hang on a reply that never finishes.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(WAIT).build().unwrap()
+}
+
+async fn http_get(url: String) -> reqwest::Response {
+    client().get(url).send().await.unwrap()
+}
+
 async fn post_chat(base: &str, body: Value) -> reqwest::Response {
-    let request = reqwest::Client::new()
+    client()
         .post(format!("{base}/api/v1/chat/completions"))
         .json(&body)
-        .send();
-    timeout(WAIT, request).await.unwrap().unwrap()
+        .send()
+        .await
+        .unwrap()
 }
 
 fn assert_no_key(headers: &reqwest::header::HeaderMap, body: &str) {
@@ -164,7 +175,7 @@ async fn the_offline_model_refuses_other_models_and_bad_json() {
     assert_eq!(body["error"]["code"], "model_not_found");
     assert!(body["error"]["message"].as_str().unwrap().contains("gpt-4"));
 
-    let response = reqwest::Client::new()
+    let response = client()
         .post(format!("{}/api/v1/chat/completions", proxy.url))
         .body("{not json")
         .send()
@@ -198,7 +209,7 @@ async fn a_non_streaming_request_gets_one_completion() {
 #[tokio::test]
 async fn only_the_api_routes_exist_and_health_answers() {
     let proxy = start_proxy(Config::for_tests()).await;
-    let client = reqwest::Client::new();
+    let client = client();
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/other"),
         (reqwest::Method::GET, "/api/v1/chat/completions"),
@@ -244,10 +255,7 @@ async fn the_built_app_is_served_with_a_single_page_fallback() {
         ..Config::for_tests()
     })
     .await;
-    let get = |path: &'static str| {
-        let url = format!("{}{path}", proxy.url);
-        async move { reqwest::get(url).await.unwrap() }
-    };
+    let get = |path: &'static str| http_get(format!("{}{path}", proxy.url));
     assert_eq!(
         get("/").await.text().await.unwrap(),
         "<html>confab app</html>"
@@ -256,15 +264,31 @@ async fn the_built_app_is_served_with_a_single_page_fallback() {
     let fallback = get("/some/route").await;
     assert_eq!(fallback.status(), 200);
     assert_eq!(fallback.text().await.unwrap(), "<html>confab app</html>");
-    assert_eq!(get("/api/nope").await.status(), 404);
+    for path in ["/api/nope", "/api/", "/api", "/otlp/"] {
+        let response = get(path).await;
+        assert_eq!(response.status(), 404, "{path} is not the app");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["type"], "not_found", "{path}");
+    }
 }
 
-/// What the fake upstream saw, and a gate that holds its stream mid-way.
+/// What the fake upstream saw, a gate that holds its stream mid-way, and
+/// a signal that its stream was dropped (the connection was closed).
 #[derive(Default)]
 struct Upstream {
     authorization: Mutex<Vec<Option<String>>>,
     bodies: Mutex<Vec<Value>>,
     gate: Notify,
+    stream_dropped: Notify,
+}
+
+/// Lives in the fake upstream's response stream; tells when it is dropped.
+struct DropSignal(Arc<Upstream>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        self.0.stream_dropped.notify_one();
+    }
 }
 
 fn chunk(content: &str) -> String {
@@ -294,20 +318,18 @@ async fn fake_chat(
             .into_response(),
         _ => {
             // One frame, then wait for the test to release the rest.
-            let steps = futures_util::stream::unfold(0, move |step| {
-                let upstream = upstream.clone();
-                async move {
-                    let frame = match step {
-                        0 => chunk("first "),
-                        1 => {
-                            let _ = timeout(WAIT, upstream.gate.notified()).await;
-                            chunk("second")
-                        }
-                        2 => "data: [DONE]\n\n".to_owned(),
-                        _ => return None,
-                    };
-                    Some((Ok::<_, std::convert::Infallible>(frame), step + 1))
-                }
+            let signal = DropSignal(upstream);
+            let steps = futures_util::stream::unfold((0, signal), |(step, signal)| async move {
+                let frame = match step {
+                    0 => chunk("first "),
+                    1 => {
+                        let _ = timeout(WAIT, signal.0.gate.notified()).await;
+                        chunk("second")
+                    }
+                    2 => "data: [DONE]\n\n".to_owned(),
+                    _ => return None,
+                };
+                Some((Ok::<_, std::convert::Infallible>(frame), (step + 1, signal)))
             });
             ([("content-type", "text/event-stream")], Body::from_stream(steps)).into_response()
         }
@@ -346,7 +368,7 @@ fn upstream_config(url: &str) -> Config {
 async fn forwarding_adds_the_key_and_streams_without_buffering() {
     let (server, upstream) = start_upstream().await;
     let proxy = start_proxy(upstream_config(&server.url)).await;
-    let request = reqwest::Client::new()
+    let request = client()
         .post(format!("{}/api/v1/chat/completions", proxy.url))
         .header("authorization", "Bearer from-the-browser")
         .json(
@@ -364,12 +386,14 @@ async fn forwarding_adds_the_key_and_streams_without_buffering() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&first), chunk("first "));
     upstream.gate.notify_one();
+    let headers = response.headers().clone();
     let mut rest = Vec::new();
     while let Some(bytes) = timeout(WAIT, response.chunk()).await.unwrap().unwrap() {
         rest.extend_from_slice(&bytes);
     }
     let rest = String::from_utf8(rest).unwrap();
     assert_eq!(rest, format!("{}data: [DONE]\n\n", chunk("second")));
+    assert_no_key(&headers, &rest);
 
     let seen = upstream.authorization.lock().unwrap().clone();
     assert_eq!(
@@ -400,12 +424,12 @@ async fn errors_pass_through_with_status_retry_after_and_body() {
 async fn models_are_forwarded_and_a_missing_model_passes_through() {
     let (server, upstream) = start_upstream().await;
     let proxy = start_proxy(upstream_config(&server.url)).await;
-    let models: Value = reqwest::get(format!("{}/api/v1/models", proxy.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let response = http_get(format!("{}/api/v1/models", proxy.url)).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    assert_no_key(&headers, &body);
+    let models: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(models["data"][0]["id"], "upstream-model");
     assert_eq!(
         upstream.authorization.lock().unwrap().as_slice(),
@@ -416,6 +440,54 @@ async fn models_are_forwarded_and_a_missing_model_passes_through() {
     response.text().await.unwrap();
     let sent = upstream.bodies.lock().unwrap().clone();
     assert_eq!(sent[0].get("model"), None, "no default model configured");
+
+    let health: Value = http_get(format!("{}/healthz", proxy.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health, json!({"status": "ok", "mode": "upstream"}));
+}
+
+#[tokio::test]
+async fn without_a_key_the_clients_authorization_still_stays_behind() {
+    let (server, upstream) = start_upstream().await;
+    let proxy = start_proxy(Config {
+        api_key: ApiKey::default(),
+        ..upstream_config(&server.url)
+    })
+    .await;
+    upstream.gate.notify_one();
+    let response = client()
+        .post(format!("{}/api/v1/chat/completions", proxy.url))
+        .header("authorization", "Bearer from-the-browser")
+        .json(&json!({"model": "m", "messages": [], "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap();
+    assert_eq!(upstream.authorization.lock().unwrap().as_slice(), [None]);
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_closes_the_upstream_stream() {
+    let (server, upstream) = start_upstream().await;
+    let proxy = start_proxy(upstream_config(&server.url)).await;
+    let mut response = post_chat(
+        &proxy.url,
+        json!({"model": "m", "messages": [], "stream": true}),
+    )
+    .await;
+    let first = timeout(WAIT, response.chunk()).await.unwrap().unwrap();
+    assert_eq!(first.as_deref(), Some(chunk("first ").as_bytes()));
+    // The upstream now holds its stream at the gate, which is never opened.
+    // Hanging up must reach it through the proxy well before its own
+    // give-up time (WAIT), or something is still reading on our behalf.
+    drop(response);
+    timeout(Duration::from_secs(2), upstream.stream_dropped.notified())
+        .await
+        .expect("the upstream stream was dropped after the client left");
 }
 
 #[tokio::test]
@@ -492,7 +564,7 @@ async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
     })
     .await;
     let body = r#"{"resourceSpans":[]}"#;
-    let response = reqwest::Client::new()
+    let response = client()
         .post(format!("{}/otlp/v1/traces", proxy.url))
         .header("content-type", "application/json")
         .body(body)
@@ -509,7 +581,7 @@ async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
 
     // Without a collector configured, the route explains itself.
     let offline = start_proxy(Config::for_tests()).await;
-    let response = reqwest::Client::new()
+    let response = client()
         .post(format!("{}/otlp/v1/traces", offline.url))
         .body(body)
         .send()
@@ -517,4 +589,84 @@ async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
         .unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("--otlp-url"));
+}
+
+/// Log output captured in memory, for the test that reads the log lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (bounded) until the log holds `needle`.
+    async fn wait_for(&self, needle: &str) {
+        let found = timeout(WAIT, async {
+            while !self.text().contains(needle) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "no {needle:?} in the log:\n{}", self.text());
+    }
+}
+
+#[tokio::test]
+async fn log_lines_show_requests_and_hang_ups_but_never_content_or_the_key() {
+    // The test runtime has one thread, so this subscriber sees the proxy's
+    // tasks too.
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // An offline reply slow enough to hang up in the middle of it.
+    let offline = start_proxy(Config {
+        echo_token_delay_ms: 50,
+        api_key: ApiKey::new(KEY),
+        ..Config::for_tests()
+    })
+    .await;
+    let secret = "my private words";
+    let mut response = post_chat(
+        &offline.url,
+        json!({"messages": [{"role": "user", "content": secret}], "stream": true}),
+    )
+    .await;
+    timeout(WAIT, response.chunk()).await.unwrap().unwrap();
+    drop(response);
+    // The echo stream was dropped when the client left, not run to its end
+    // (which would take seconds at this pace and log complete=true).
+    log.wait_for("complete=false").await;
+
+    let (server, _upstream) = start_upstream().await;
+    let proxy = start_proxy(upstream_config(&server.url)).await;
+    let models = http_get(format!("{}/api/v1/models", proxy.url)).await;
+    assert_eq!(models.status(), 200);
+    log.wait_for("path=\"/api/v1/models\" status=200").await;
+
+    let text = log.text();
+    assert!(
+        text.contains("method=POST path=\"/api/v1/chat/completions\" status=200"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(secret),
+        "message content in the log:\n{text}"
+    );
+    assert!(!text.contains(KEY), "the key in the log:\n{text}");
 }
