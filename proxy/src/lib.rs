@@ -109,15 +109,17 @@ async fn log_request(request: Request, next: Next) -> Response {
         path: request.uri().path().to_owned(),
         status: 0,
         started: Instant::now(),
-        complete: true,
+        // Stays false (with status 0) if the client leaves before the
+        // handler answers, which drops this future and `line` with it.
+        complete: false,
     };
     let response = next.run(request).await;
     line.status = response.status().as_u16();
     if HttpBody::size_hint(response.body()).exact().is_some() {
         // A body of known length: `line` is dropped, and logged, now.
+        line.complete = true;
         return response;
     }
-    line.complete = false;
     let (parts, body) = response.into_parts();
     // The line travels with the body stream; the stream's end marks it
     // complete, and dropping it (at the end or on disconnect) logs it.

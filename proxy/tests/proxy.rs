@@ -1,55 +1,20 @@
 //! confab-proxy over real HTTP on loopback: the offline model, and
-//! forwarding to a local test server that speaks the OpenAI wire format
-//! (the only test double: it stands in for the external model).
+//! forwarding to the fake upstream of `common`.
+
+mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use common::*;
 use confab_proxy::Config;
 use confab_proxy::config::ApiKey;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio::time::timeout;
-
-const KEY: &str = "sk-test-secret-9f8e7d";
-const WAIT: Duration = Duration::from_secs(5);
-
-/// A server task that is stopped when the guard is dropped.
-struct Running {
-    url: String,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn start_proxy(config: Config) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let _ = confab_proxy::serve(config, listener).await;
-    });
-    Running { url, task }
-}
-
-async fn start_router(router: Router) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Running { url, task }
-}
 
 /// The data of each SSE frame of a body (frames are `data: …\n\n`).
 fn frames(body: &str) -> Vec<String> {
@@ -70,35 +35,6 @@ fn content_of(frames: &[String]) -> String {
                 .map(str::to_owned)
         })
         .collect()
-}
-
-/// An HTTP client whose every request, body included, ends within `WAIT`:
-/// no test can hang on a reply that never finishes.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(WAIT).build().unwrap()
-}
-
-async fn http_get(url: String) -> reqwest::Response {
-    client().get(url).send().await.unwrap()
-}
-
-async fn post_chat(base: &str, body: Value) -> reqwest::Response {
-    client()
-        .post(format!("{base}/api/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn assert_no_key(headers: &reqwest::header::HeaderMap, body: &str) {
-    assert!(!body.contains(KEY), "the key leaked into a body: {body}");
-    for (name, value) in headers {
-        assert!(
-            !value.to_str().unwrap_or("").contains(KEY),
-            "the key leaked into header {name}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -164,6 +100,43 @@ async fn the_offline_model_sees_the_whole_conversation() {
     assert!(text.contains("turn 2"), "{text}");
     assert!(text.contains("Your first message was: \"first\""), "{text}");
     assert!(!body.contains("\"usage\""), "no usage unless asked for");
+}
+
+#[tokio::test]
+async fn hanging_up_stops_the_offline_model() {
+    // Slow enough that the whole reply would take many seconds.
+    let proxy = start_proxy(Config {
+        echo_token_delay_ms: 200,
+        ..Config::for_tests()
+    })
+    .await;
+    // Each test has its own runtime: its tasks are this proxy's alone.
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let idle = metrics.num_alive_tasks();
+    let mut response = post_chat(
+        &proxy.url,
+        json!({"messages": [{"role": "user", "content": "hi"}], "stream": true}),
+    )
+    .await;
+    timeout(WAIT, response.chunk()).await.unwrap().unwrap();
+    assert!(
+        metrics.num_alive_tasks() > idle,
+        "a connection is being served"
+    );
+    drop(response);
+    // Once the client is gone nothing may keep producing the reply: the
+    // task count falls back to the idle server's.
+    let settled = timeout(Duration::from_secs(2), async {
+        while metrics.num_alive_tasks() > idle {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "{} tasks still alive after the client left, {idle} when idle",
+        metrics.num_alive_tasks()
+    );
 }
 
 #[tokio::test]
@@ -269,98 +242,6 @@ async fn the_built_app_is_served_with_a_single_page_fallback() {
         assert_eq!(response.status(), 404, "{path} is not the app");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["type"], "not_found", "{path}");
-    }
-}
-
-/// What the fake upstream saw, a gate that holds its stream mid-way, and
-/// a signal that its stream was dropped (the connection was closed).
-#[derive(Default)]
-struct Upstream {
-    authorization: Mutex<Vec<Option<String>>>,
-    bodies: Mutex<Vec<Value>>,
-    gate: Notify,
-    stream_dropped: Notify,
-}
-
-/// Lives in the fake upstream's response stream; tells when it is dropped.
-struct DropSignal(Arc<Upstream>);
-
-impl Drop for DropSignal {
-    fn drop(&mut self) {
-        self.0.stream_dropped.notify_one();
-    }
-}
-
-fn chunk(content: &str) -> String {
-    format!(
-        "data: {}\n\n",
-        json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]})
-    )
-}
-
-async fn fake_chat(
-    axum::extract::State(upstream): axum::extract::State<Arc<Upstream>>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let auth = headers
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_owned());
-    upstream.authorization.lock().unwrap().push(auth);
-    let request: Value = serde_json::from_str(&body).unwrap();
-    upstream.bodies.lock().unwrap().push(request.clone());
-    match request["model"].as_str() {
-        Some("rate-limited") => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "3"), ("content-type", "application/json")],
-            r#"{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit"}}"#,
-        )
-            .into_response(),
-        _ => {
-            // One frame, then wait for the test to release the rest.
-            let signal = DropSignal(upstream);
-            let steps = futures_util::stream::unfold((0, signal), |(step, signal)| async move {
-                let frame = match step {
-                    0 => chunk("first "),
-                    1 => {
-                        let _ = timeout(WAIT, signal.0.gate.notified()).await;
-                        chunk("second")
-                    }
-                    2 => "data: [DONE]\n\n".to_owned(),
-                    _ => return None,
-                };
-                Some((Ok::<_, std::convert::Infallible>(frame), (step + 1, signal)))
-            });
-            ([("content-type", "text/event-stream")], Body::from_stream(steps)).into_response()
-        }
-    }
-}
-
-async fn fake_models(
-    axum::extract::State(upstream): axum::extract::State<Arc<Upstream>>,
-    headers: HeaderMap,
-) -> impl IntoResponse {
-    let auth = headers
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_owned());
-    upstream.authorization.lock().unwrap().push(auth);
-    axum::Json(json!({"object": "list", "data": [{"id": "upstream-model", "object": "model"}]}))
-}
-
-async fn start_upstream() -> (Running, Arc<Upstream>) {
-    let upstream = Arc::new(Upstream::default());
-    let router = Router::new()
-        .route("/v1/chat/completions", post(fake_chat))
-        .route("/v1/models", get(fake_models))
-        .with_state(upstream.clone());
-    (start_router(router).await, upstream)
-}
-
-fn upstream_config(url: &str) -> Config {
-    Config {
-        upstream_url: Some(format!("{url}/v1")),
-        api_key: ApiKey::new(KEY),
-        ..Config::for_tests()
     }
 }
 
@@ -589,84 +470,4 @@ async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
         .unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("--otlp-url"));
-}
-
-/// Log output captured in memory, for the test that reads the log lines.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Waits (bounded) until the log holds `needle`.
-    async fn wait_for(&self, needle: &str) {
-        let found = timeout(WAIT, async {
-            while !self.text().contains(needle) {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await;
-        assert!(found.is_ok(), "no {needle:?} in the log:\n{}", self.text());
-    }
-}
-
-#[tokio::test]
-async fn log_lines_show_requests_and_hang_ups_but_never_content_or_the_key() {
-    // The test runtime has one thread, so this subscriber sees the proxy's
-    // tasks too.
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    // An offline reply slow enough to hang up in the middle of it.
-    let offline = start_proxy(Config {
-        echo_token_delay_ms: 50,
-        api_key: ApiKey::new(KEY),
-        ..Config::for_tests()
-    })
-    .await;
-    let secret = "my private words";
-    let mut response = post_chat(
-        &offline.url,
-        json!({"messages": [{"role": "user", "content": secret}], "stream": true}),
-    )
-    .await;
-    timeout(WAIT, response.chunk()).await.unwrap().unwrap();
-    drop(response);
-    // The echo stream was dropped when the client left, not run to its end
-    // (which would take seconds at this pace and log complete=true).
-    log.wait_for("complete=false").await;
-
-    let (server, _upstream) = start_upstream().await;
-    let proxy = start_proxy(upstream_config(&server.url)).await;
-    let models = http_get(format!("{}/api/v1/models", proxy.url)).await;
-    assert_eq!(models.status(), 200);
-    log.wait_for("path=\"/api/v1/models\" status=200").await;
-
-    let text = log.text();
-    assert!(
-        text.contains("method=POST path=\"/api/v1/chat/completions\" status=200"),
-        "{text}"
-    );
-    assert!(
-        !text.contains(secret),
-        "message content in the log:\n{text}"
-    );
-    assert!(!text.contains(KEY), "the key in the log:\n{text}");
 }
