@@ -92,7 +92,7 @@ fn a_full_quota_is_a_typed_error_and_loses_nothing() {
 }
 
 #[wasm_bindgen_test]
-fn a_corrupt_entry_is_reported_and_left_in_place() {
+fn a_corrupt_entry_is_moved_aside_and_reported() {
     let mut service = fresh();
     let session = service
         .create_session(CreateSession::new("confab", "local"))
@@ -104,10 +104,31 @@ fn a_corrupt_entry_is_reported_and_left_in_place() {
         matches!(result, Err(SessionError::Corrupt { .. })),
         "got {result:?}"
     );
+    let reports = service.take_quarantined();
+    let moved_to = reports[0].moved_to.clone().expect("moved aside");
     assert_eq!(
-        LocalStorageKv.get(&key).unwrap().as_deref(),
+        LocalStorageKv.get(&moved_to).unwrap().as_deref(),
         Some("\u{0}garbage")
     );
+    assert_eq!(LocalStorageKv.get(&key).unwrap(), None);
+    assert!(service.list_sessions("confab", "local").unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn a_failed_group_of_writes_is_rolled_back_in_local_storage() {
+    use confab_core::storage::Journaled;
+    fresh();
+    LocalStorageKv.set("confab:a", "old").unwrap();
+    let journaled = Journaled::new(LocalStorageKv);
+    journaled.begin();
+    journaled.set("confab:a", "new").unwrap();
+    journaled.set("confab:b", "added").unwrap();
+    journaled.rollback();
+    assert_eq!(
+        LocalStorageKv.get("confab:a").unwrap().as_deref(),
+        Some("old")
+    );
+    assert_eq!(LocalStorageKv.get("confab:b").unwrap(), None);
 }
 
 #[wasm_bindgen_test]

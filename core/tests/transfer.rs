@@ -143,7 +143,9 @@ fn an_import_merges_new_events_into_an_existing_conversation() {
     let clock = ManualClock::at(1_000.0);
     let mut m = manager(&kv, &clock);
     let id = chat(&mut m, &clock, "ada", "one");
-    let older = m.export("ada", Some(std::slice::from_ref(&id)), 0.0).unwrap();
+    let older = m
+        .export("ada", Some(std::slice::from_ref(&id)), 0.0)
+        .unwrap();
     m.switch_to("ada", &id).unwrap();
     chat(&mut m, &clock, "ada", "two");
     // Another device has the older copy plus a message of its own.

@@ -2,8 +2,10 @@
 //! localStorage, fetch or the clock directly.
 
 pub mod clock;
+pub mod files;
 pub mod http;
 pub mod local_storage;
+pub mod storage_manager;
 
 pub use clock::BrowserClock;
 pub use local_storage::LocalStorageKv;

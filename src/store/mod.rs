@@ -10,6 +10,7 @@
 //! message list, so the rest of the page does not re-render per token.
 
 mod export;
+mod persistence;
 mod reply;
 
 use std::time::Duration;
@@ -23,14 +24,18 @@ use confab_core::session::{
     new_id,
 };
 use confab_core::settings::Settings;
-use confab_core::storage::{KvError, KvStore, keys};
+use confab_core::storage::{Journaled, KvError, KvStore, keys};
+use confab_core::sync::Recording;
 use confab_core::telemetry::export::ExportStatus;
 use leptos::prelude::*;
 
 use crate::platform::{BrowserClock, LocalStorageKv};
 
-pub type Manager =
-    SessionManager<KvSessionService<LocalStorageKv, BrowserClock>, LocalStorageKv, BrowserClock>;
+/// localStorage, remembering this tab's last writes (for merging with other
+/// tabs) and journaled (so a failed operation leaves nothing half-written).
+pub type Kv = Journaled<Recording<LocalStorageKv>>;
+
+pub type Manager = SessionManager<KvSessionService<Kv, BrowserClock>, Kv, BrowserClock>;
 
 /// How often idle conversations are checked for expiry while the page is open.
 const EXPIRY_CHECK: Duration = Duration::from_secs(30);
@@ -100,11 +105,14 @@ impl MessageView {
     }
 }
 
-/// The reply being streamed: which session it belongs to and its view.
+/// The reply being streamed: which session it belongs to, its view, and
+/// the model call (for its draft).
 #[derive(Clone)]
 pub struct ActiveReply {
     pub session_id: String,
     pub view: MessageView,
+    pub user_id: String,
+    pub call: confab_core::manager::CallStart,
 }
 
 /// Shown when a conversation ends with a user message and no reply saved.
@@ -124,21 +132,39 @@ pub struct ChatStore {
     pub session_state: RwSignal<State>,
     pub reply: RwSignal<Option<ActiveReply>>,
     pub settings: RwSignal<Settings>,
-    /// A problem the user should know about (storage full, corrupt data).
-    pub notice: RwSignal<Option<String>>,
+    /// Problems the user should know about (corrupt data moved aside, a
+    /// failed action), each dismissible.
+    pub notices: RwSignal<Vec<String>>,
+    /// Storage refused a write: the banner with what uses the space.
+    pub storage_full: RwSignal<bool>,
+    /// Why the stored conversations cannot be opened at all (a newer
+    /// version's store, a failed upgrade); nothing is written then.
+    pub blocked: RwSignal<Option<String>>,
+    /// Whether the browser granted persistent storage (`None`: not known).
+    pub persisted: RwSignal<Option<bool>>,
     /// Model ids offered by the endpoint, for the settings dialog.
     pub models: RwSignal<Vec<String>>,
     /// How trace export is going (shown quietly, never as an error).
     pub export_status: RwSignal<ExportStatus>,
-    manager: StoredValue<Manager>,
+    manager: StoredValue<Manager, LocalStorage>,
+    /// The same store as the manager's, for merging other tabs' writes.
+    recording: StoredValue<Recording<LocalStorageKv>, LocalStorage>,
     abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     exporter: StoredValue<export::Exporter>,
+    /// Replies that finished while storage was full, saved once there is room.
+    unsaved: StoredValue<Vec<persistence::Unsaved>, LocalStorage>,
+    /// When the streaming reply's draft was last written (seconds), and
+    /// whether a trailing write is scheduled.
+    draft_clock: StoredValue<(f64, bool)>,
+    /// A refresh after other tabs' writes is already scheduled.
+    refresh_pending: StoredValue<bool>,
 }
 
-fn new_manager(settings: &Settings) -> Manager {
+fn new_manager(settings: &Settings, recording: &Recording<LocalStorageKv>) -> Manager {
+    let kv = Journaled::new(recording.clone());
     SessionManager::new(
-        KvSessionService::new(LocalStorageKv, BrowserClock),
-        LocalStorageKv,
+        KvSessionService::new(kv.clone(), BrowserClock),
+        kv,
         BrowserClock,
         &settings.app_name,
         settings.limits(),
@@ -146,17 +172,20 @@ fn new_manager(settings: &Settings) -> Manager {
 }
 
 impl ChatStore {
-    /// Reads settings, profiles and the session list, and opens the user's
-    /// current conversation. Nothing is written before this read (a write
-    /// first could wipe data).
+    /// Upgrades the stored format if needed, then reads settings, profiles
+    /// and the session list, and opens the user's current conversation.
+    /// Nothing is written before the stored state has been read (a write
+    /// first could wipe data); a store from a newer version is not touched.
     pub fn load() -> Self {
         let kv = LocalStorageKv;
+        let (migration, blocked) = persistence::upgrade_store();
         let settings = Settings::from_stored(kv.get(keys::SETTINGS).ok().flatten().as_deref());
-        let mut notice = None;
+        let mut notices: Vec<String> = migration.into_iter().collect();
         let profiles = Profiles::load(&kv).unwrap_or_else(|error| {
-            notice = Some(error.to_string());
+            notices.push(error.to_string());
             Profiles::default()
         });
+        let recording = Recording::new(LocalStorageKv);
         let store = Self {
             profiles: RwSignal::new(profiles),
             listings: RwSignal::new(Vec::new()),
@@ -165,15 +194,28 @@ impl ChatStore {
             conversation: RwSignal::new(None),
             session_state: RwSignal::new(State::new()),
             reply: RwSignal::new(None),
-            manager: StoredValue::new(new_manager(&settings)),
+            manager: StoredValue::new_local(new_manager(&settings, &recording)),
+            recording: StoredValue::new_local(recording),
             settings: RwSignal::new(settings),
-            notice: RwSignal::new(notice),
+            notices: RwSignal::new(notices),
+            storage_full: RwSignal::new(false),
+            blocked: RwSignal::new(blocked),
+            persisted: RwSignal::new(None),
             models: RwSignal::new(Vec::new()),
             export_status: RwSignal::new(ExportStatus::default()),
             abort: StoredValue::new_local(None),
             exporter: StoredValue::new(export::Exporter::default()),
+            unsaved: StoredValue::new_local(Vec::new()),
+            draft_clock: StoredValue::new((0.0, false)),
+            refresh_pending: StoredValue::new(false),
         };
+        if store.blocked.with_untracked(Option::is_some) {
+            return store;
+        }
         store.enter_profile();
+        store.watch_other_tabs();
+        store.flush_drafts_on_hide();
+        store.request_persistence();
         set_interval(move || store.check_expiry(), EXPIRY_CHECK);
         store
     }
@@ -194,34 +236,51 @@ impl ChatStore {
     }
 
     fn report(&self, error: impl std::fmt::Display) {
-        self.notice.set(Some(error.to_string()));
+        let text = error.to_string();
+        self.notices.update(|n| {
+            if !n.contains(&text) {
+                n.push(text);
+            }
+        });
     }
 
-    /// Runs `action` on the session manager and hands any finished spans to
-    /// the exporter. (The manager lives as long as the app.)
+    /// Runs `action` on the session manager, hands finished spans to the
+    /// exporter, and reports entries moved aside and a full storage.
     fn with_manager<R>(
         &self,
         action: impl FnOnce(&mut Manager) -> Result<R, ManagerError>,
     ) -> Result<R, ManagerError> {
-        let (result, spans) = self
-            .manager
-            .try_update_value(|m| {
-                let result = action(m);
-                (result, m.take_finished_spans())
-            })
-            .unwrap_or_else(|| {
-                let closing = KvError::Unavailable("the page is closing".into());
-                (Err(ManagerError::from(closing)), Vec::new())
-            });
+        if let Some(reason) = self.blocked.get_untracked() {
+            return Err(ManagerError::from(KvError::Unavailable(reason)));
+        }
+        let outcome = self.manager.try_update_value(|m| {
+            let result = action(m);
+            let warning = m.service_mut().take_warning();
+            (
+                result,
+                m.take_finished_spans(),
+                m.take_quarantined(),
+                warning,
+            )
+        });
+        let Some((result, spans, quarantined, warning)) = outcome else {
+            let closing = KvError::Unavailable("the page is closing".into());
+            return Err(ManagerError::from(closing));
+        };
         if !spans.is_empty() {
             self.export(spans);
         }
-        if let Some(warning) = self
-            .manager
-            .try_update_value(|m| m.service_mut().take_warning())
-            .flatten()
-        {
+        for report in quarantined {
+            self.report(report);
+        }
+        if let Some(warning) = warning {
+            self.note_storage_error(&warning);
             self.report(warning);
+        }
+        if let Err(ManagerError::Session(confab_core::session::SessionError::Storage(error))) =
+            &result
+        {
+            self.note_storage_error(error);
         }
         result
     }
@@ -231,6 +290,7 @@ impl ChatStore {
     fn enter_profile(&self) {
         let user = self.user_id();
         if let Err(error) = self.with_manager(|m| {
+            m.recover_drafts(&user)?;
             m.expire_due(&user)?;
             m.apply_retention(&user)?;
             Ok(())
@@ -354,14 +414,19 @@ impl ChatStore {
             return false;
         }
         let user = self.user_id();
-        // A message in an ended conversation starts a new one.
-        if self.is_ended()
-            && let Err(error) = self.with_manager(|m| m.clear_session(&user))
-        {
-            self.report(error);
-            return false;
-        }
-        let query = match self.with_manager(|m| m.begin_query(&user, text)) {
+        // The message goes to the conversation on screen (another tab may
+        // have made another one current); in an ended one, or a new chat,
+        // it starts a new conversation.
+        let open = self.open_id.get_untracked().filter(|_| !self.is_ended());
+        let query = match self.with_manager(|m| {
+            match &open {
+                Some(id) => {
+                    m.switch_to(&user, id)?;
+                }
+                None => m.clear_session(&user)?,
+            }
+            m.begin_query(&user, text)
+        }) {
             Ok(query) => query,
             Err(error) => {
                 self.report(error);
@@ -425,22 +490,8 @@ impl ChatStore {
 
     /// Deletes the open conversation for good.
     pub fn delete_open(&self) {
-        let Some(id) = self.open_id.get_untracked() else {
-            return;
-        };
-        if self
-            .reply
-            .with_untracked(|r| r.as_ref().is_some_and(|r| r.session_id == id))
-        {
-            return self.report("Stop the reply before deleting its conversation.");
-        }
-        let user = self.user_id();
-        match self.with_manager(|m| m.delete_conversation(&user, &id)) {
-            Ok(()) => {
-                self.refresh_sidebar();
-                self.show_new_chat();
-            }
-            Err(error) => self.report(error),
+        if let Some(id) = self.open_id.get_untracked() {
+            self.delete_conversation(&id);
         }
     }
 
@@ -453,7 +504,8 @@ impl ChatStore {
         let app_changed = settings.app_name != self.settings.with_untracked(|s| s.app_name.clone());
         if app_changed {
             // Another app's sessions: a fresh manager over them.
-            self.manager.set_value(new_manager(&settings));
+            let recording = self.recording.get_value();
+            self.manager.set_value(new_manager(&settings, &recording));
         } else {
             let limits = settings.limits();
             self.manager.update_value(|m| m.set_limits(limits));

@@ -86,7 +86,10 @@ impl ChatStore {
         self.reply.set(Some(ActiveReply {
             session_id: session_id.to_owned(),
             view: view.clone(),
+            user_id: user.clone(),
+            call: call.clone(),
         }));
+        self.draft_clock.set_value((0.0, false));
         // Re-render the conversation from storage, with the reply at its end.
         self.open(session_id);
 
@@ -106,6 +109,7 @@ impl ChatStore {
                 if !added.is_empty() {
                     first_token_at.get_or_insert_with(now);
                     view.text.update(|t| t.push_str(&added));
+                    store.persist_draft(false);
                 }
                 !stream.is_finished()
             })
@@ -130,16 +134,25 @@ impl ChatStore {
 
     /// Saves the finished reply through the manager and refreshes the views.
     fn finish_reply(&self, user: &str, call: &CallStart, result: CallResult, view: &MessageView) {
+        let kept = result.clone();
         match self.with_manager(|m| m.finish_call(user, call, result)) {
             Ok(_) => view.saved.set(true),
-            Err(error) => self.report(format!(
-                "The reply is shown but could not be saved: {error}"
-            )),
+            Err(error) => {
+                // Kept on screen and in memory, saved once there is room.
+                self.keep_unsaved(user, call, kept);
+                self.report(format!(
+                    "The reply is shown but could not be saved yet: {error}"
+                ));
+            }
         }
+        let saved = view.saved.get_untracked();
         self.reply.set(None);
         self.abort.set_value(None);
         self.refresh_sidebar();
-        if self.open_id.get_untracked().as_deref() == Some(call.session_id.as_str())
+        // An unsaved reply stays on screen as it is (re-reading the session
+        // from storage would drop it).
+        if saved
+            && self.open_id.get_untracked().as_deref() == Some(call.session_id.as_str())
             && self.user_id() == user
         {
             self.open(&call.session_id);

@@ -19,6 +19,17 @@ pub fn Details() -> impl IntoView {
             }}
             <StateInspector />
             {move || store.conversation.get().map(|c| view! { <TracePanel trace=c.trace /> })}
+            <div class="export-actions">
+                <button
+                    type="button"
+                    on:click=move |_| store.export_json(store.open_id.get_untracked().map(|id| vec![id]))
+                >
+                    "Export JSON"
+                </button>
+                <button type="button" on:click=move |_| store.export_markdown()>
+                    "Export Markdown"
+                </button>
+            </div>
             <div class="danger">
                 <Show
                     when=move || confirm_delete.get()

@@ -3,6 +3,7 @@
 
 mod composer;
 mod conversation;
+mod data;
 mod details;
 mod end_dialog;
 mod profiles;
@@ -22,6 +23,8 @@ pub fn App() -> impl IntoView {
             <sidebar::Sidebar />
             <main class="chat">
                 <Header details_open />
+                <data::Blocked />
+                <data::StorageFull />
                 <Notice />
                 <Show when=move || details_open.get()>
                     <details::Details />
@@ -70,16 +73,20 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// A dismissible banner for problems outside one message (storage).
+/// Dismissible notes on problems outside one message (an entry moved
+/// aside, an action that failed).
 #[component]
 fn Notice() -> impl IntoView {
     let store = use_store();
     move || {
-        store.notice.get().map(|text| {
+        let notices = store.notices.get();
+        (!notices.is_empty()).then(|| {
             view! {
                 <div class="notice" role="alert">
-                    <p>{text}</p>
-                    <button type="button" on:click=move |_| store.notice.set(None)>
+                    <ul>
+                        {notices.into_iter().map(|text| view! { <li>{text}</li> }).collect_view()}
+                    </ul>
+                    <button type="button" on:click=move |_| store.notices.set(Vec::new())>
                         "Dismiss"
                     </button>
                 </div>

@@ -38,7 +38,10 @@ pub fn SettingsButton() -> impl IntoView {
     let retention_days = RwSignal::new(String::new());
     let trace_url = RwSignal::new(String::new());
 
+    // Odd while the dialog is open: the data tools measure on opening.
+    let open_count = RwSignal::new(0_u32);
     let open = move |_| {
+        open_count.update(|n| *n += if *n % 2 == 0 { 1 } else { 2 });
         let current = store.settings.get_untracked();
         endpoint.set(current.endpoint);
         model.set(current.model);
@@ -59,6 +62,7 @@ pub fn SettingsButton() -> impl IntoView {
         }
     };
     let close = move || {
+        open_count.update(|n| *n += 1);
         if let Some(dialog) = dialog.get_untracked() {
             dialog.close();
         }
@@ -176,6 +180,9 @@ pub fn SettingsButton() -> impl IntoView {
                     />
                 </label>
                 <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
+                <Show when=move || open_count.get() % 2 == 1>
+                    <super::data::DataTools />
+                </Show>
                 <div class="actions">
                     <button type="button" on:click=move |_| close()>
                         "Cancel"

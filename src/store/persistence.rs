@@ -1,0 +1,336 @@
+//! Keeping conversations safe in storage: the schema upgrade at startup,
+//! persistent-storage permission, streaming drafts, other tabs' writes,
+//! a full quota, exports and imports.
+
+use confab_core::manager::{CallResult, CallStart};
+use confab_core::storage::migrate::{self, MigrationError};
+use confab_core::storage::usage::{StorageUsage, measure};
+use confab_core::storage::{KvError, KvStore, keys};
+use confab_core::sync::reconcile;
+use confab_core::transfer::{self, markdown};
+use leptos::prelude::*;
+use std::time::Duration;
+
+use super::ChatStore;
+use crate::platform::{BrowserClock, LocalStorageKv, files, storage_manager};
+
+/// A streaming reply's draft is written at most this often.
+const DRAFT_EVERY: f64 = 0.25;
+
+fn now() -> f64 {
+    confab_core::Clock::now(&BrowserClock)
+}
+
+/// A reply that finished while storage was full: kept here (and on
+/// screen) until it can be saved.
+pub(super) struct Unsaved {
+    user_id: String,
+    call: CallStart,
+    result: CallResult,
+}
+
+/// Brings the stored format up to date. Returns a note for the user, and
+/// the reason the store cannot be opened, if it cannot.
+pub(super) fn upgrade_store() -> (Option<String>, Option<String>) {
+    match migrate::run(&LocalStorageKv) {
+        Ok(None) => (None, None),
+        Ok(Some(report)) => (
+            Some(format!(
+                "Your stored conversations were upgraded from storage format {} to {}.",
+                report.from, report.to
+            )),
+            None,
+        ),
+        Err(error @ MigrationError::Newer { .. }) => (None, Some(error.to_string())),
+        Err(error) => (None, Some(error.to_string())),
+    }
+}
+
+impl ChatStore {
+    /// Asks the browser to keep our storage (not evict it under pressure).
+    pub(super) fn request_persistence(&self) {
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            store.persisted.set(storage_manager::persist().await);
+        });
+    }
+
+    pub(super) fn note_storage_error(&self, error: &KvError) {
+        if matches!(error, KvError::QuotaExceeded { .. }) {
+            self.storage_full.set(true);
+        }
+    }
+
+    /// Keeps a reply that could not be saved, to save it later.
+    pub(super) fn keep_unsaved(&self, user_id: &str, call: &CallStart, result: CallResult) {
+        self.unsaved.update_value(|u| {
+            u.push(Unsaved {
+                user_id: user_id.to_owned(),
+                call: call.clone(),
+                result,
+            })
+        });
+    }
+
+    /// Tries again to save replies kept while storage was full. Returns how
+    /// many are still unsaved.
+    pub fn retry_unsaved(&self) -> usize {
+        let pending = self
+            .unsaved
+            .try_update_value(std::mem::take)
+            .unwrap_or_default();
+        let mut left = Vec::new();
+        for item in pending {
+            let result = item.result.clone();
+            if self
+                .with_manager(|m| m.finish_call(&item.user_id, &item.call, result))
+                .is_err()
+            {
+                left.push(item);
+            }
+        }
+        let count = left.len();
+        self.unsaved.set_value(left);
+        if count == 0 && self.storage_full.get_untracked() {
+            self.storage_full.set(false);
+        }
+        self.refresh_sidebar();
+        if let Some(id) = self.open_id.get_untracked() {
+            self.open(&id);
+        }
+        count
+    }
+
+    pub fn unsaved_count(&self) -> usize {
+        self.unsaved.with_value(Vec::len)
+    }
+
+    // --- streaming drafts ------------------------------------------------
+
+    /// Saves what has arrived of the streaming reply: at most every 250 ms,
+    /// with a trailing write so the last tokens are not left out; `force`
+    /// writes now (the page is being hidden or closed).
+    pub(super) fn persist_draft(&self, force: bool) {
+        let Some(reply) = self.reply.get_untracked() else {
+            return;
+        };
+        let now = now();
+        let (last, scheduled) = self.draft_clock.get_value();
+        if !force && now - last < DRAFT_EVERY {
+            if !scheduled {
+                self.draft_clock.set_value((last, true));
+                let store = *self;
+                let wait = Duration::from_secs_f64(DRAFT_EVERY - (now - last));
+                set_timeout(
+                    move || {
+                        store.draft_clock.update_value(|c| c.1 = false);
+                        store.persist_draft(false);
+                    },
+                    wait,
+                );
+            }
+            return;
+        }
+        self.draft_clock.set_value((now, scheduled));
+        let text = reply.view.text.get_untracked();
+        let model = reply.view.author.get_untracked();
+        let model = Some(model).filter(|m| !m.is_empty());
+        let saved = self.manager.try_with_value(|m| {
+            m.save_draft(
+                &reply.user_id,
+                &reply.call,
+                &reply.view.id,
+                &text,
+                model.as_deref(),
+            )
+        });
+        if let Some(Err(confab_core::manager::ManagerError::Session(
+            confab_core::session::SessionError::Storage(error),
+        ))) = saved
+        {
+            self.note_storage_error(&error);
+        }
+    }
+
+    /// Writes the draft at once when the page is hidden or closed: a tab
+    /// killed after that loses nothing that had arrived.
+    pub(super) fn flush_drafts_on_hide(&self) {
+        let store = *self;
+        let handle =
+            window_event_listener(leptos::ev::pagehide, move |_| store.persist_draft(true));
+        std::mem::forget(handle);
+        let handle = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if document().hidden() {
+                store.persist_draft(true);
+            }
+        });
+        std::mem::forget(handle);
+    }
+
+    // --- other tabs --------------------------------------------------------
+
+    /// Listens to other tabs' writes: merges back what they dropped of ours,
+    /// and brings their changes on screen.
+    pub(super) fn watch_other_tabs(&self) {
+        let store = *self;
+        let handle = window_event_listener(leptos::ev::storage, move |event| {
+            let Some(key) = event.key() else {
+                // Storage was cleared elsewhere.
+                store.schedule_refresh();
+                return;
+            };
+            if !keys::is_data_key(&key) {
+                return;
+            }
+            let mine = store.recording.with_value(|r| r.last_written(&key));
+            if let Some(mine) = mine
+                && let Some(merged) = reconcile(&key, event.new_value().as_deref(), &mine)
+            {
+                let written = store.recording.with_value(|r| r.set(&key, &merged));
+                if let Err(error) = written {
+                    store.note_storage_error(&error);
+                }
+            }
+            if key == keys::SETTINGS {
+                let settings =
+                    confab_core::settings::Settings::from_stored(event.new_value().as_deref());
+                store.settings.set(settings);
+            } else if key == keys::PROFILES
+                && let Ok(profiles) = confab_core::profiles::Profiles::load(&LocalStorageKv)
+            {
+                store.profiles.update(|p| p.profiles = profiles.profiles);
+            }
+            store.schedule_refresh();
+        });
+        std::mem::forget(handle);
+    }
+
+    /// Re-reads the sidebar and the open conversation once a burst of
+    /// another tab's writes is over.
+    fn schedule_refresh(&self) {
+        if self.refresh_pending.get_value() {
+            return;
+        }
+        self.refresh_pending.set_value(true);
+        let store = *self;
+        set_timeout(
+            move || {
+                store.refresh_pending.set_value(false);
+                store.refresh_sidebar();
+                if let Some(id) = store.open_id.get_untracked() {
+                    store.open(&id);
+                }
+            },
+            Duration::from_millis(50),
+        );
+    }
+
+    // --- usage, export, import -------------------------------------------
+
+    /// What uses the storage (this origin's localStorage).
+    pub fn usage(&self) -> Option<StorageUsage> {
+        measure(&LocalStorageKv).ok()
+    }
+
+    /// The browser's estimate of all our storage: `(usage, quota)` bytes.
+    pub fn estimate(&self, into: RwSignal<Option<(f64, f64)>>) {
+        leptos::task::spawn_local(async move {
+            into.set(storage_manager::estimate().await);
+        });
+    }
+
+    /// Downloads every conversation of the active profile as JSON.
+    pub fn export_all(&self) {
+        self.export_json(None);
+    }
+
+    /// Downloads conversations (`None`: all) as Confab JSON.
+    pub fn export_json(&self, only: Option<Vec<String>>) {
+        let user = self.user_id();
+        let at = now();
+        match self.with_manager(|m| m.export(&user, only.as_deref(), at)) {
+            Ok(file) => {
+                let name = match &only {
+                    Some(ids) if ids.len() == 1 => format!("confab-conversation-{}.json", ids[0]),
+                    _ => "confab-backup.json".to_owned(),
+                };
+                let text = serde_json::to_string_pretty(&file).unwrap_or_default();
+                if let Err(error) = files::download(&name, "application/json", &text) {
+                    self.report(format!("The export could not be downloaded: {error}"));
+                }
+            }
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// Downloads the open conversation as Markdown.
+    pub fn export_markdown(&self) {
+        let Some(id) = self.open_id.get_untracked() else {
+            return;
+        };
+        let user = self.user_id();
+        let result = self.with_manager(|m| {
+            let app = m.app_name().to_owned();
+            let session = confab_core::session::SessionService::get_session(
+                m.service(),
+                &app,
+                &user,
+                &id,
+                Default::default(),
+            )?;
+            let conversation = m.conversation(&user, &id)?;
+            Ok(markdown::conversation_markdown(
+                &session,
+                Some(&conversation),
+            ))
+        });
+        match result {
+            Ok(text) => {
+                let name = format!("confab-conversation-{id}.md");
+                if let Err(error) = files::download(&name, "text/markdown", &text) {
+                    self.report(format!("The export could not be downloaded: {error}"));
+                }
+            }
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// Imports a Confab or ChatGPT export into the active profile. Returns
+    /// what it did, or why nothing was imported.
+    pub fn import_text(&self, text: &str) -> Result<String, String> {
+        let file = transfer::parse(text, now()).map_err(|e| e.to_string())?;
+        let user = self.user_id();
+        let outcome = self
+            .manager
+            .try_update_value(|m| m.import(&user, &file))
+            .ok_or_else(|| "the page is closing".to_owned())?;
+        let report = outcome.map_err(|e| e.to_string())?;
+        self.refresh_sidebar();
+        Ok(report.to_string())
+    }
+
+    /// Deletes a conversation of the active profile (from the storage view).
+    pub fn delete_conversation(&self, session_id: &str) {
+        if self
+            .reply
+            .with_untracked(|r| r.as_ref().is_some_and(|r| r.session_id == session_id))
+        {
+            return self.report("Stop the reply before deleting its conversation.");
+        }
+        let user = self.user_id();
+        match self.with_manager(|m| m.delete_conversation(&user, session_id)) {
+            Ok(()) => {
+                self.refresh_sidebar();
+                if self.open_id.get_untracked().as_deref() == Some(session_id) {
+                    self.new_chat();
+                }
+                if self.unsaved_count() > 0 {
+                    self.retry_unsaved();
+                } else {
+                    self.storage_full.set(false);
+                }
+            }
+            Err(error) => self.report(error),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Storage and data: the banners for a full or unopenable store, and the
+//! data tools (storage use, backup, import).
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::platform::files;
+use crate::store::use_store;
+
+/// The sidebar title of `session_id`, or `fallback`.
+fn title_of(
+    listings: &[confab_core::manager::Listing],
+    session_id: &str,
+    fallback: &str,
+) -> String {
+    listings
+        .iter()
+        .find(|l| l.summary.id == session_id)
+        .and_then(|l| l.summary.title.clone())
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+fn kilobytes(bytes: f64) -> String {
+    if bytes >= 1_048_576.0 {
+        format!("{:.1} MB", bytes / 1_048_576.0)
+    } else {
+        format!("{:.1} KB", bytes / 1024.0)
+    }
+}
+
+/// Shown instead of the conversations when the store cannot be opened.
+#[component]
+pub fn Blocked() -> impl IntoView {
+    let store = use_store();
+    move || {
+        store.blocked.get().map(|reason| {
+            view! {
+                <div class="notice blocked" role="alert">
+                    <p>{format!("Confab cannot open your stored conversations: {reason}.")}</p>
+                </div>
+            }
+        })
+    }
+}
+
+/// Browser storage is full: what uses it, and ways to make room.
+#[component]
+pub fn StorageFull() -> impl IntoView {
+    let store = use_store();
+    move || {
+        store.storage_full.get().then(|| {
+            let titles = store.listings.get_untracked();
+            let usage = store.usage().unwrap_or_default();
+            let user = store.user_id();
+            let rows = usage
+                .sessions
+                .into_iter()
+                .filter(|s| s.user_id == user)
+                .take(8)
+                .map(|s| {
+                    let title = title_of(&titles, &s.session_id, "New chat");
+                    let id = s.session_id.clone();
+                    view! {
+                        <li>
+                            <span>{title}</span>
+                            <span class="bytes">{kilobytes(s.bytes as f64)}</span>
+                            <button type="button" on:click=move |_| store.delete_conversation(&id)>
+                                "Delete"
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let unsaved = store.unsaved_count();
+            view! {
+                <div class="notice storage-full" role="alert">
+                    <p>
+                        <strong>"Browser storage is full."</strong>
+                        {format!(
+                            " Confab uses {} of it. What you see stays on screen{}, but new messages cannot be saved until there is room: export a backup, then delete conversations you no longer need.",
+                            kilobytes(usage.confab_bytes as f64),
+                            if unsaved > 0 { format!(" ({unsaved} reply not saved yet)") } else { String::new() },
+                        )}
+                    </p>
+                    <ul class="usage">{rows}</ul>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| store.export_all()>
+                            "Export all (backup)"
+                        </button>
+                        <button type="button" on:click=move |_| {
+                            if store.retry_unsaved() == 0 {
+                                store.storage_full.set(false);
+                            }
+                        }>
+                            "Try saving again"
+                        </button>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// The Data section of Settings: storage use, backup and import.
+#[component]
+pub fn DataTools() -> impl IntoView {
+    let store = use_store();
+    let estimate = RwSignal::new(None::<(f64, f64)>);
+    let usage = RwSignal::new(store.usage().unwrap_or_default());
+    let import_result = RwSignal::new(None::<Result<String, String>>);
+    let picker = NodeRef::<html::Input>::new();
+    store.estimate(estimate);
+    let refresh = move || {
+        usage.set(store.usage().unwrap_or_default());
+        store.estimate(estimate);
+    };
+    let on_pick = move |_| {
+        let Some(input) = picker.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let outcome = match files::read_picked(&input).await {
+                Ok(Some(text)) => Some(store.import_text(&text)),
+                Ok(None) => None,
+                Err(error) => Some(Err(error)),
+            };
+            input.set_value("");
+            if outcome.is_some() {
+                import_result.set(outcome);
+                refresh();
+            }
+        });
+    };
+    let persisted = move || match store.persisted.get() {
+        Some(true) => "granted: the browser will not evict your conversations",
+        Some(false) => {
+            "not granted: the browser may evict data under storage pressure; export backups"
+        }
+        None => "unknown",
+    };
+    view! {
+        <fieldset class="data-tools">
+            <legend>"Data"</legend>
+            <p class="meta" data-fact="persisted">"Persistent storage: " {persisted}</p>
+            <p class="meta" data-fact="usage">
+                {move || {
+                    let used = usage.with(|u| u.confab_bytes) as f64;
+                    match estimate.get() {
+                        Some((all, quota)) => format!(
+                            "Conversations use {} in localStorage; this site uses {} of about {} the browser allows.",
+                            kilobytes(used),
+                            kilobytes(all),
+                            kilobytes(quota)
+                        ),
+                        None => format!("Conversations use {} in localStorage.", kilobytes(used)),
+                    }
+                }}
+            </p>
+            <ul class="usage">
+                {move || {
+                    let titles = store.listings.get();
+                    usage
+                        .get()
+                        .sessions
+                        .into_iter()
+                        .take(5)
+                        .map(|s| {
+                            let title = title_of(&titles, &s.session_id, &s.session_id);
+                            view! {
+                                <li>
+                                    <span>{title}</span>
+                                    <span class="bytes">{kilobytes(s.bytes as f64)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <div class="actions">
+                <button type="button" on:click=move |_| store.export_all()>
+                    "Back up everything"
+                </button>
+                <label class="button">
+                    "Import…"
+                    <input
+                        node_ref=picker
+                        type="file"
+                        accept=".json,application/json"
+                        name="import-file"
+                        class="visually-hidden"
+                        on:change=on_pick
+                    />
+                </label>
+            </div>
+            {move || {
+                import_result.get().map(|outcome| match outcome {
+                    Ok(text) => view! { <p class="meta import-result" role="status">{text}</p> }.into_any(),
+                    Err(text) => view! { <p class="error import-result" role="alert">{text}</p> }.into_any(),
+                })
+            }}
+        </fieldset>
+    }
+}
