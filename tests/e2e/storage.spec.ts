@@ -318,11 +318,27 @@ test('export everything, import it back without duplicates; a foreign file chang
   await picker.setInputFiles(path.join(fixtures, 'chatgpt-conversations.json'));
   await expect(settings.locator('.import-result')).toContainText(/Imported [1-9]\d* new conversation/);
   await settings.getByRole('button', { name: 'Cancel' }).click();
-  await expect(chat.sessionButtons).not.toHaveCount(1);
+  await expect(chat.sessionButtons.filter({ hasText: 'Paris in March' })).toHaveCount(1);
 
-  // Delete the conversation, then restore it from the backup, after a reload.
+  // One conversation, from its details: JSON and Markdown.
   await chat.sessionButtons.filter({ hasText: 'Worth keeping' }).click();
   await page.getByRole('button', { name: 'Details' }).click();
+  const saved = async (button: string, name: string) => {
+    const next = page.waitForEvent('download');
+    await page.getByRole('button', { name: button }).click();
+    const to = testInfo.outputPath(name);
+    await (await next).saveAs(to);
+    return fs.readFileSync(to, 'utf8');
+  };
+  const one = JSON.parse(await saved('Export JSON', 'one.json'));
+  expect(JSON.stringify(one)).toContain('Worth keeping');
+  expect(JSON.stringify(one)).not.toContain('Paris in March');
+  const markdown = await saved('Export Markdown', 'one.md');
+  expect(markdown).toMatch(/^# Worth keeping\n/);
+  expect(markdown).toContain('**You:**\n\nWorth keeping');
+  expect(markdown).toContain('You said: "Worth keeping"');
+
+  // Delete the conversation, then restore it from the backup, after a reload.
   await page.getByRole('button', { name: 'Delete conversation' }).click();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(chat.sessionButtons.filter({ hasText: 'Worth keeping' })).toHaveCount(0);

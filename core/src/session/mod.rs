@@ -12,8 +12,8 @@ pub mod contract;
 pub use kv::{KvSessionService, Meta, stored_schema};
 pub use memory::InMemorySessionService;
 pub use model::{
-    Content, Event, EventActions, MessageStatus, Part, Session, SessionSummary, State, USER_AUTHOR,
-    new_id,
+    Content, Event, EventActions, IMPORTED_TITLE, MessageStatus, Part, Session, SessionSummary,
+    State, USER_AUTHOR, new_id,
 };
 pub use service::{CreateSession, GetSessionConfig, SessionError, SessionService};
 pub use state::{APP_PREFIX, ScopedState, TEMP_PREFIX, USER_PREFIX};

@@ -37,7 +37,9 @@ pub struct SessionSummary {
     pub id: String,
     pub app_name: String,
     pub user_id: String,
-    /// Taken from the first user message; `None` until there is one.
+    /// The title a conversation was imported with (session state
+    /// [`IMPORTED_TITLE`]), else its first user message; `None` until there
+    /// is one.
     #[serde(default)]
     pub title: Option<String>,
     pub last_update_time: f64,
@@ -45,13 +47,24 @@ pub struct SessionSummary {
     pub event_count: usize,
 }
 
+/// Session-state key holding the title a conversation had in the app it
+/// was imported from (ChatGPT's titles are worth keeping).
+pub const IMPORTED_TITLE: &str = "imported_title";
+
 impl SessionSummary {
     pub fn of(session: &Session) -> Self {
+        let imported = session
+            .state
+            .get(IMPORTED_TITLE)
+            .and_then(|t| t.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
         Self {
             id: session.id.clone(),
             app_name: session.app_name.clone(),
             user_id: session.user_id.clone(),
-            title: crate::chat::title_of(&session.events),
+            title: imported.or_else(|| crate::chat::title_of(&session.events)),
             last_update_time: session.last_update_time,
             event_count: session.events.len(),
         }

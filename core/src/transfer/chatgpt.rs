@@ -113,7 +113,10 @@ fn conversation(value: &Value, now: f64) -> Result<Option<ExportedConversation>,
     }
     let mut state = State::new();
     if let Some(title) = value.get("title").and_then(Value::as_str) {
-        state.insert("imported_title".into(), Value::String(title.to_owned()));
+        state.insert(
+            crate::session::IMPORTED_TITLE.into(),
+            Value::String(title.to_owned()),
+        );
     }
     state.insert("imported_from".into(), Value::String("chatgpt".into()));
     Ok(Some(ExportedConversation {
