@@ -1,6 +1,8 @@
 //! From a session to a model request, and the small derived facts the UI
 //! shows (titles).
 
+use serde::{Deserialize, Serialize};
+
 use crate::session::{Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
@@ -19,48 +21,182 @@ pub fn title_of(events: &[Event]) -> Option<String> {
     Some(format!("{}…", cut.trim_end()))
 }
 
-/// The request that asks for the reply to the last user message: the system
-/// prompt, then every earlier turn, so the model has the whole context.
+/// One conversation's own choices, over the global settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ConversationOptions {
+    /// The model to ask; `None` uses the one in Settings.
+    pub model: Option<String>,
+    /// Sampling temperature; `None` leaves it to the model.
+    pub temperature: Option<f32>,
+    /// Replaces the system prompt of Settings when set.
+    pub system_prompt: Option<String>,
+}
+
+impl ConversationOptions {
+    /// The model this conversation asks for (empty: the proxy's default).
+    pub fn model<'a>(&'a self, settings: &'a Settings) -> &'a str {
+        self.model
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(&settings.model)
+    }
+
+    fn system_prompt<'a>(&'a self, settings: &'a Settings) -> &'a str {
+        self.system_prompt
+            .as_deref()
+            .unwrap_or(&settings.system_prompt)
+    }
+}
+
+/// What is asked of the model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ask<'a> {
+    /// The reply to the last user message.
+    Reply,
+    /// Go on from the reply `event_id`, which was cut off.
+    Continue { event_id: &'a str },
+}
+
+/// Sent after a cut-off reply to have the model go on with it.
+pub const CONTINUE_INSTRUCTION: &str = "Your previous reply was cut off. Continue it exactly where it stopped, without repeating anything.";
+
+/// Tokens per message for its role and separators, on top of its text.
+pub const MESSAGE_OVERHEAD_TOKENS: usize = 4;
+
+/// A token estimate that needs no tokenizer: one token per four characters
+/// (OpenAI's rule of thumb for English text), rounded up, plus
+/// [`MESSAGE_OVERHEAD_TOKENS`]. Code and other languages run denser, which
+/// is why a quarter of the window is kept for the reply.
+pub fn estimate_tokens(text: &str) -> usize {
+    text.chars().count().div_ceil(4) + MESSAGE_OVERHEAD_TOKENS
+}
+
+/// The request, and what the context budget left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRequest {
+    pub request: ChatRequest,
+    /// Earlier turns not sent because they did not fit.
+    pub left_out: usize,
+    /// The first event sent (older ones were left out), when some were.
+    pub first_sent: Option<String>,
+    pub estimated_tokens: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ContextError {
+    #[error(
+        "Your message is about {needed} tokens, more than fits in the {window}-token context window of {model} (a quarter of it is kept for the reply). Shorten it, or raise the context window in Settings if the model allows more."
+    )]
+    TooLarge {
+        needed: usize,
+        window: u32,
+        model: String,
+    },
+}
+
+/// The request that asks for the reply to the last user message (or that
+/// continues a cut-off reply): the system prompt, then as many of the newest
+/// turns as fit in the model's context window, never fewer than the newest.
 ///
 /// Events after the last user message (a failed or interrupted attempt that
 /// is being retried) are left out, and so are replies that failed outright.
-pub fn build_request(settings: &Settings, events: &[Event]) -> ChatRequest {
-    let upto = events
+pub fn plan_request(
+    settings: &Settings,
+    options: &ConversationOptions,
+    events: &[Event],
+    ask: Ask<'_>,
+) -> Result<PlannedRequest, ContextError> {
+    let upto = match ask {
+        Ask::Reply => events.iter().rposition(Event::is_from_user),
+        Ask::Continue { event_id } => events.iter().position(|e| e.id == event_id),
+    }
+    .map_or(0, |i| i + 1);
+    let turns: Vec<(&Event, ChatMessage)> = events[..upto]
         .iter()
-        .rposition(Event::is_from_user)
-        .map_or(0, |i| i + 1);
-    let mut messages = Vec::with_capacity(upto + 1);
-    if !settings.system_prompt.trim().is_empty() {
-        messages.push(ChatMessage::new("system", &settings.system_prompt));
+        .filter(|e| e.status != MessageStatus::Error)
+        .filter_map(|e| {
+            let text = e.text_content();
+            let role = if e.is_from_user() {
+                "user"
+            } else {
+                "assistant"
+            };
+            (!text.is_empty()).then(|| (e, ChatMessage::new(role, &text)))
+        })
+        .collect();
+
+    let model = options.model(settings);
+    let window = settings.context_window_for(model);
+    // A quarter of the window is kept for the reply.
+    let budget = (window as usize).saturating_sub(window as usize / 4);
+    let system = options.system_prompt(settings).trim();
+    let mut fixed = Vec::new();
+    if !system.is_empty() {
+        fixed.push(ChatMessage::new("system", system));
     }
-    for event in &events[..upto] {
-        if event.status == MessageStatus::Error {
-            continue;
+    let mut tail = Vec::new();
+    if matches!(ask, Ask::Continue { .. }) {
+        tail.push(ChatMessage::new("user", CONTINUE_INSTRUCTION));
+    }
+    let cost = |m: &ChatMessage| estimate_tokens(&m.content);
+    let mut used: usize = fixed.iter().chain(&tail).map(cost).sum();
+
+    // Newest first, until the budget is spent; the newest always goes.
+    let mut kept = 0;
+    for (i, (_, message)) in turns.iter().rev().enumerate() {
+        let next = used + cost(message);
+        if next > budget {
+            if i == 0 {
+                return Err(ContextError::TooLarge {
+                    needed: next,
+                    window,
+                    model: if model.is_empty() {
+                        "the default model".into()
+                    } else {
+                        model.to_owned()
+                    },
+                });
+            }
+            break;
         }
-        let text = event.text_content();
-        if text.is_empty() {
-            continue;
-        }
-        let role = if event.is_from_user() {
-            "user"
-        } else {
-            "assistant"
-        };
-        messages.push(ChatMessage::new(role, &text));
+        used = next;
+        kept += 1;
     }
-    ChatRequest {
-        model: Some(settings.model.clone()).filter(|m| !m.is_empty()),
-        messages,
-        stream: true,
-        stream_options: Some(StreamOptions {
-            include_usage: true,
-        }),
-    }
+    let first = turns.len() - kept;
+    let mut messages = fixed;
+    messages.extend(turns[first..].iter().map(|(_, m)| m.clone()));
+    messages.extend(tail);
+    Ok(PlannedRequest {
+        request: ChatRequest {
+            model: Some(model.to_owned()).filter(|m| !m.is_empty()),
+            messages,
+            stream: true,
+            stream_options: Some(StreamOptions {
+                include_usage: true,
+            }),
+            temperature: options.temperature,
+        },
+        left_out: first,
+        first_sent: (first > 0).then(|| turns[first].0.id.clone()),
+        estimated_tokens: used,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reply request with the settings' choices and room for everything.
+    fn build_request(settings: &Settings, events: &[Event]) -> ChatRequest {
+        let roomy = Settings {
+            default_context_window: 1_000_000,
+            ..settings.clone()
+        };
+        plan_request(&roomy, &ConversationOptions::default(), events, Ask::Reply)
+            .unwrap()
+            .request
+    }
 
     fn event(author: &str, text: &str, status: MessageStatus) -> Event {
         let mut event = Event::text(author, "i", 1.0, text);
@@ -143,5 +279,198 @@ mod tests {
         );
         let texts: Vec<String> = request.messages.iter().map(|m| m.content.clone()).collect();
         assert_eq!(texts, ["q1", "a1", "q2"]);
+    }
+
+    /// Settings whose default model has a window of `tokens`.
+    fn window(tokens: u32) -> Settings {
+        Settings {
+            default_context_window: tokens,
+            ..Settings::default()
+        }
+    }
+
+    fn turns(n: usize, chars: usize) -> Vec<Event> {
+        (0..n)
+            .map(|i| {
+                let author = if i % 2 == 0 { "user" } else { "m" };
+                let mut e = event(
+                    author,
+                    &format!("{i:>width$}", width = chars),
+                    MessageStatus::Complete,
+                );
+                e.id = format!("e{i}");
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tokens_are_estimated_from_characters_with_a_per_message_overhead() {
+        assert_eq!(estimate_tokens(""), 4);
+        assert_eq!(estimate_tokens("abcd"), 5);
+        assert_eq!(estimate_tokens("abcde"), 6);
+        // Characters, not bytes: four accented letters are one token.
+        assert_eq!(estimate_tokens("éééé"), 5);
+    }
+
+    #[test]
+    fn the_newest_turns_that_fit_are_sent_and_the_rest_is_counted_as_left_out() {
+        // 9 turns of 36 characters: 13 tokens each. A window of 80 keeps
+        // 60 for the request: 4 turns (52), not 5 (65).
+        let events = turns(9, 36);
+        let plan = plan_request(
+            &window(80),
+            &ConversationOptions::default(),
+            &events,
+            Ask::Reply,
+        )
+        .unwrap();
+        let sent: Vec<_> = plan
+            .request
+            .messages
+            .iter()
+            .map(|m| m.content.trim().to_owned())
+            .collect();
+        assert_eq!(sent, ["5", "6", "7", "8"]);
+        assert_eq!(plan.left_out, 5);
+        assert_eq!(plan.first_sent.as_deref(), Some("e5"));
+        assert_eq!(plan.estimated_tokens, 52);
+
+        let everything = plan_request(
+            &window(10_000),
+            &ConversationOptions::default(),
+            &events,
+            Ask::Reply,
+        )
+        .unwrap();
+        assert_eq!(everything.request.messages.len(), 9);
+        assert_eq!((everything.left_out, everything.first_sent), (0, None));
+    }
+
+    #[test]
+    fn the_system_prompt_counts_and_always_goes_first() {
+        let settings = Settings {
+            system_prompt: "x".repeat(36),
+            ..window(80)
+        };
+        let plan = plan_request(
+            &settings,
+            &ConversationOptions::default(),
+            &turns(9, 36),
+            Ask::Reply,
+        )
+        .unwrap();
+        assert_eq!(plan.request.messages[0].role, "system");
+        assert_eq!(
+            plan.request.messages.len(),
+            4,
+            "the system prompt and three turns"
+        );
+        assert_eq!(plan.left_out, 6);
+    }
+
+    #[test]
+    fn a_newest_message_too_large_for_the_window_is_refused_with_its_size() {
+        let events = turns(1, 1_000); // 254 tokens; a window of 256 leaves 192
+        let error = plan_request(
+            &window(256),
+            &ConversationOptions::default(),
+            &events,
+            Ask::Reply,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            ContextError::TooLarge {
+                needed: 254,
+                window: 256,
+                model: "the default model".into()
+            }
+        );
+        assert!(error.to_string().contains("Shorten it"));
+        let fits = plan_request(
+            &window(1_000),
+            &ConversationOptions::default(),
+            &events,
+            Ask::Reply,
+        );
+        assert!(fits.is_ok());
+    }
+
+    #[test]
+    fn each_model_has_its_own_window() {
+        let mut settings = window(80);
+        settings.context_windows.insert("big".into(), 100_000);
+        let options = ConversationOptions {
+            model: Some("big".into()),
+            ..Default::default()
+        };
+        let plan = plan_request(&settings, &options, &turns(9, 36), Ask::Reply).unwrap();
+        assert_eq!(plan.left_out, 0);
+        assert_eq!(plan.request.model.as_deref(), Some("big"));
+    }
+
+    #[test]
+    fn a_conversation_picks_its_own_model_temperature_and_system_prompt() {
+        let settings = Settings {
+            model: "global".into(),
+            system_prompt: "Global prompt.".into(),
+            ..Settings::default()
+        };
+        let options = ConversationOptions {
+            model: Some("mine".into()),
+            temperature: Some(0.2),
+            system_prompt: Some("Answer in French.".into()),
+        };
+        let plan = plan_request(&settings, &options, &turns(1, 5), Ask::Reply).unwrap();
+        assert_eq!(plan.request.model.as_deref(), Some("mine"));
+        assert_eq!(plan.request.temperature, Some(0.2));
+        assert_eq!(plan.request.messages[0].content, "Answer in French.");
+        let json = serde_json::to_value(&plan.request).unwrap();
+        assert!((json["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
+
+        // An empty model falls back to Settings; no temperature is not sent.
+        let plain = plan_request(
+            &settings,
+            &ConversationOptions {
+                model: Some(" ".into()),
+                ..Default::default()
+            },
+            &turns(1, 5),
+            Ask::Reply,
+        )
+        .unwrap();
+        assert_eq!(plain.request.model.as_deref(), Some("global"));
+        assert!(
+            serde_json::to_value(&plain.request)
+                .unwrap()
+                .get("temperature")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn continue_sends_the_cut_off_reply_and_asks_to_go_on() {
+        let mut events = turns(2, 5);
+        events[1].status = MessageStatus::Interrupted;
+        events[1].id = "cut".into();
+        // A later retry's failure is not part of it.
+        events.push(event("m", "boom", MessageStatus::Error));
+        let plan = plan_request(
+            &Settings::default(),
+            &ConversationOptions::default(),
+            &events,
+            Ask::Continue { event_id: "cut" },
+        )
+        .unwrap();
+        let roles: Vec<_> = plan
+            .request
+            .messages
+            .iter()
+            .map(|m| m.role.as_str())
+            .collect();
+        assert_eq!(roles, ["user", "assistant", "user"]);
+        assert_eq!(plan.request.messages[1].content.trim(), "1");
+        assert_eq!(plan.request.messages[2].content, CONTINUE_INSTRUCTION);
     }
 }

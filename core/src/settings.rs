@@ -1,11 +1,15 @@
 //! User settings, persisted under [`crate::storage::keys::SETTINGS`].
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The app name sessions are filed under (ADK's `app_name`).
 pub const APP_NAME: &str = "confab";
 /// The user whose sessions this browser keeps until profiles exist.
 pub const DEFAULT_USER: &str = "local";
+/// Smallest context window accepted (a typo of "8" is not a window).
+pub const MIN_CONTEXT_WINDOW: u32 = 256;
 /// The model proxy's API, on the same origin as the page.
 pub const DEFAULT_ENDPOINT: &str = "/api/v1";
 
@@ -30,6 +34,12 @@ pub struct Settings {
     /// Where finished spans are exported as OTLP/HTTP JSON (`{url}/v1/traces`);
     /// empty turns export off. `/otlp` is confab-proxy's same-origin relay.
     pub trace_export_url: String,
+    /// Context window (tokens) of each model by id; `""` is the proxy's
+    /// default model. Models not listed get [`Self::default_context_window`].
+    pub context_windows: BTreeMap<String, u32>,
+    pub default_context_window: u32,
+    /// A reply that sends no byte for this many seconds is given up on.
+    pub stall_seconds: u32,
 }
 
 impl Default for Settings {
@@ -43,9 +53,18 @@ impl Default for Settings {
             max_duration_hours: DEFAULT_LIMITS_MAX_HOURS,
             retention_days: None,
             trace_export_url: String::new(),
+            context_windows: BTreeMap::new(),
+            default_context_window: DEFAULT_CONTEXT_WINDOW,
+            stall_seconds: DEFAULT_STALL_SECONDS,
         }
     }
 }
+
+/// Context window assumed for a model with none set: small enough for
+/// most current models, so a long conversation is trimmed, not refused.
+pub const DEFAULT_CONTEXT_WINDOW: u32 = 32_768;
+/// Long enough for a slow first token from a large model.
+pub const DEFAULT_STALL_SECONDS: u32 = 60;
 
 /// A week of silence ends a conversation...
 pub const DEFAULT_LIMITS_IDLE_MINUTES: u32 = 7 * 24 * 60;
@@ -68,6 +87,12 @@ impl Settings {
         self.idle_minutes = self.idle_minutes.max(1);
         self.max_duration_hours = self.max_duration_hours.max(1);
         self.retention_days = self.retention_days.filter(|d| *d > 0);
+        self.default_context_window = self.default_context_window.max(MIN_CONTEXT_WINDOW);
+        self.context_windows.retain(|_, w| *w > 0);
+        for window in self.context_windows.values_mut() {
+            *window = (*window).max(MIN_CONTEXT_WINDOW);
+        }
+        self.stall_seconds = self.stall_seconds.clamp(5, 3_600);
         self.trace_export_url = self
             .trace_export_url
             .trim()
@@ -83,6 +108,14 @@ impl Settings {
             max_duration: f64::from(self.max_duration_hours) * 3_600.0,
             retention: self.retention_days.map(|d| f64::from(d) * 86_400.0),
         }
+    }
+
+    /// The context window (tokens) of `model` (`""`: the proxy's default).
+    pub fn context_window_for(&self, model: &str) -> u32 {
+        self.context_windows
+            .get(model)
+            .copied()
+            .unwrap_or(self.default_context_window)
     }
 
     /// `POST` finished spans here, if export is on.

@@ -108,6 +108,10 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
     if theirs.ended.is_none() {
         theirs.ended = mine.ended.clone();
     }
+    if mine.options_at > theirs.options_at {
+        theirs.options = mine.options.clone();
+        theirs.options_at = mine.options_at;
+    }
     theirs
 }
 

@@ -14,8 +14,12 @@ pub enum FetchFailure {
     Aborted,
     /// No response at all: the server is down, offline, CORS refused.
     Unreachable,
-    /// A response that is not 2xx, with its body.
-    Http { status: u16, body: String },
+    /// A response that is not 2xx, with its body and `Retry-After`.
+    Http {
+        status: u16,
+        body: String,
+        retry_after: Option<String>,
+    },
     /// The body broke off while being read.
     Broken(String),
 }
@@ -53,8 +57,13 @@ pub async fn post_streaming(
     let response = request.send().await.map_err(|e| failure_of(e, signal))?;
     if !response.ok() {
         let status = response.status();
+        let retry_after = response.headers().get("retry-after");
         let body = response.text().await.unwrap_or_default();
-        return Err(FetchFailure::Http { status, body });
+        return Err(FetchFailure::Http {
+            status,
+            body,
+            retry_after,
+        });
     }
     let Some(stream) = response.body() else {
         return Ok(()); // an empty body: the caller sees a truncated reply
@@ -96,8 +105,23 @@ pub async fn get_text(url: &str) -> Result<String, FetchFailure> {
     if (200..300).contains(&status) {
         Ok(body)
     } else {
-        Err(FetchFailure::Http { status, body })
+        Err(FetchFailure::Http {
+            status,
+            body,
+            retry_after: None,
+        })
     }
+}
+
+/// Resolves after `ms` milliseconds (a `setTimeout` promise).
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ =
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 fn describe(error: &JsValue) -> String {

@@ -71,6 +71,8 @@ pub struct MessageView {
     /// Whether the message is saved (a placeholder or a streaming reply is
     /// not yet): only saved replies can be rated.
     pub saved: ArcRwSignal<bool>,
+    /// Seconds until a rate-limited request is tried again.
+    pub retry_in: ArcRwSignal<Option<u32>>,
 }
 
 impl MessageView {
@@ -83,6 +85,7 @@ impl MessageView {
             status: ArcRwSignal::new(status),
             error: ArcRwSignal::new(None),
             saved: ArcRwSignal::new(false),
+            retry_in: ArcRwSignal::new(None),
         }
     }
 
@@ -144,6 +147,10 @@ pub struct ChatStore {
     pub persisted: RwSignal<Option<bool>>,
     /// Model ids offered by the endpoint, for the settings dialog.
     pub models: RwSignal<Vec<String>>,
+    /// Where the context of the next request starts in the open
+    /// conversation, when older messages do not fit: `(first message sent,
+    /// how many earlier ones are left out)`.
+    pub context_cut: RwSignal<Option<(String, usize)>>,
     /// How trace export is going (shown quietly, never as an error).
     pub export_status: RwSignal<ExportStatus>,
     manager: StoredValue<Manager, LocalStorage>,
@@ -202,6 +209,7 @@ impl ChatStore {
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             models: RwSignal::new(Vec::new()),
+            context_cut: RwSignal::new(None),
             export_status: RwSignal::new(ExportStatus::default()),
             abort: StoredValue::new_local(None),
             exporter: StoredValue::new(export::Exporter::default()),
@@ -385,9 +393,28 @@ impl ChatStore {
             views.push(view);
         }
         self.open_id.set(Some(id.to_owned()));
-        self.session_state.set(session.state);
         self.messages.set(views);
         self.refresh_conversation(id);
+        self.context_cut.set(self.context_cut_of(&session));
+        self.session_state.set(session.state);
+    }
+
+    /// Where the next request's context starts, if older messages of
+    /// `session` do not fit in the model's window.
+    fn context_cut_of(&self, session: &confab_core::session::Session) -> Option<(String, usize)> {
+        let settings = self.settings.get_untracked();
+        let options = self
+            .conversation
+            .with_untracked(|c| c.as_ref().map(|c| c.options.clone()))
+            .unwrap_or_default();
+        let planned = confab_core::chat::plan_request(
+            &settings,
+            &options,
+            &session.events,
+            confab_core::chat::Ask::Reply,
+        )
+        .ok()?;
+        Some((planned.first_sent?, planned.left_out))
     }
 
     fn show_new_chat(&self) {
@@ -434,17 +461,41 @@ impl ChatStore {
             }
         };
         self.refresh_sidebar();
-        self.start_reply(&query.session.id);
+        self.start_reply(&query.session.id, None);
         true
     }
 
-    /// Asks again for the reply to the open conversation's last message.
+    /// Asks again for the reply to the open conversation's last message: a
+    /// Retry after a failure, or Regenerate after a reply (the earlier reply
+    /// stays in the conversation; events are append-only).
     pub fn retry(&self) {
         if self.reply.with_untracked(Option::is_some) {
             return;
         }
         if let Some(id) = self.open_id.get_untracked() {
-            self.start_reply(&id);
+            self.start_reply(&id, None);
+        }
+    }
+
+    /// Asks the model to go on with the cut-off reply `event_id`.
+    pub fn continue_reply(&self, event_id: &str) {
+        if self.reply.with_untracked(Option::is_some) {
+            return;
+        }
+        if let Some(id) = self.open_id.get_untracked() {
+            self.start_reply(&id, Some(event_id.to_owned()));
+        }
+    }
+
+    /// Sets the open conversation's own model, temperature and system prompt.
+    pub fn set_conversation_options(&self, options: confab_core::chat::ConversationOptions) {
+        let Some(id) = self.open_id.get_untracked() else {
+            return self.report("Send a first message, then choose this conversation's options.");
+        };
+        let user = self.user_id();
+        match self.with_manager(|m| m.set_options(&user, &id, options)) {
+            Ok(()) => self.open(&id),
+            Err(error) => self.report(error),
         }
     }
 

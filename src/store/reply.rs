@@ -2,16 +2,63 @@
 //! saved when it ends (complete, stopped, interrupted or failed), with the
 //! model call recorded on the conversation's trace.
 
-use confab_core::chat::build_request;
+use confab_core::chat::{Ask, plan_request};
 use confab_core::manager::{CallResult, CallStart};
 use confab_core::session::{MessageStatus, new_id};
-use confab_core::transport::{ChatStream, ReplyError, StreamOutcome};
+use confab_core::transport::{Backoff, ChatStream, ReplyError, StreamOutcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use super::{ActiveReply, ChatStore, MessageView, Role};
 use crate::platform::BrowserClock;
-use crate::platform::http::{FetchFailure, post_streaming};
+use crate::platform::http::{FetchFailure, post_streaming, sleep};
+
+/// Gives up on a reply that sends no byte for a while: checks once a second
+/// and aborts the request (through the store's controller) when it stalls.
+struct StallWatch {
+    last_byte: Rc<Cell<f64>>,
+    stalled: Rc<Cell<bool>>,
+    timer: Option<leptos::prelude::IntervalHandle>,
+}
+
+impl StallWatch {
+    fn start(store: ChatStore, seconds: u32) -> Self {
+        let last_byte = Rc::new(Cell::new(now()));
+        let stalled = Rc::new(Cell::new(false));
+        let timer = {
+            let (last_byte, stalled) = (last_byte.clone(), stalled.clone());
+            set_interval_with_handle(
+                move || {
+                    if !stalled.get() && now() - last_byte.get() > f64::from(seconds) {
+                        stalled.set(true);
+                        store.stop();
+                    }
+                },
+                std::time::Duration::from_secs(1),
+            )
+            .ok()
+        };
+        Self {
+            last_byte,
+            stalled,
+            timer,
+        }
+    }
+
+    fn saw_bytes(&self) {
+        self.last_byte.set(now());
+    }
+
+    /// Stops watching; whether the reply had stalled.
+    fn finish(self) -> bool {
+        if let Some(timer) = self.timer {
+            timer.clear();
+        }
+        self.stalled.get()
+    }
+}
 
 fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
@@ -22,7 +69,21 @@ fn settle(
     result: Result<(), FetchFailure>,
     stream: &mut ChatStream,
     url: &str,
+    stalled_after: Option<u32>,
 ) -> (MessageStatus, Option<ReplyError>) {
+    // Cut short: kept as interrupted if anything arrived (Continue can go
+    // on from it), else a failure to retry.
+    let cut_short = |error: ReplyError, text: &str| {
+        let status = if text.is_empty() {
+            MessageStatus::Error
+        } else {
+            MessageStatus::Interrupted
+        };
+        (status, Some(error))
+    };
+    if let Some(seconds) = stalled_after {
+        return cut_short(ReplyError::Stalled { seconds }, stream.text());
+    }
     match result {
         Ok(()) => match stream.outcome() {
             StreamOutcome::Complete { .. } => (MessageStatus::Complete, None),
@@ -41,23 +102,44 @@ fn settle(
                 url: url.to_owned(),
             }),
         ),
-        Err(FetchFailure::Http { status, body }) => (
+        Err(FetchFailure::Http { status, body, .. }) => (
             MessageStatus::Error,
             Some(ReplyError::from_http(status, &body)),
         ),
-        Err(FetchFailure::Broken(detail)) => (
-            MessageStatus::Interrupted,
-            Some(ReplyError::Broken { detail }),
-        ),
+        Err(FetchFailure::Broken(detail)) => {
+            cut_short(ReplyError::Broken { detail }, stream.text())
+        }
     }
 }
 
+/// Waits `seconds` before a retry, showing the countdown on `view`.
+/// Returns `false` if the user cancelled (the abort signal fired).
+async fn count_down(view: &MessageView, seconds: f64, signal: &web_sys::AbortSignal) -> bool {
+    let mut left = seconds.ceil() as u32;
+    while left > 0 {
+        view.retry_in.set(Some(left));
+        sleep(1_000).await;
+        if signal.aborted() {
+            view.retry_in.set(None);
+            return false;
+        }
+        left -= 1;
+    }
+    view.retry_in.set(None);
+    !signal.aborted()
+}
+
 impl ChatStore {
-    /// Streams the reply to the last user message of session `session_id`.
-    pub(super) fn start_reply(&self, session_id: &str) {
+    /// Streams the reply to the last user message of session `session_id`,
+    /// or (`continue_from`) goes on with the cut-off reply of that id.
+    pub(super) fn start_reply(&self, session_id: &str, continue_from: Option<String>) {
         let user = self.user_id();
         let settings = self.settings.get_untracked();
-        let model = Some(settings.model.clone()).filter(|m| !m.is_empty());
+        let options = self
+            .with_manager(|m| m.conversation(&user, session_id))
+            .map(|c| c.options)
+            .unwrap_or_default();
+        let model = Some(options.model(&settings).to_owned()).filter(|m| !m.is_empty());
         let call = match self.with_manager(|m| m.begin_call(&user, session_id, model.as_deref())) {
             Ok(call) => call,
             Err(error) => {
@@ -69,7 +151,11 @@ impl ChatStore {
             Ok(session) => session,
             Err(error) => return self.report(error),
         };
-        let request = build_request(&settings, &session.events);
+        let ask = match &continue_from {
+            Some(event_id) => Ask::Continue { event_id },
+            None => Ask::Reply,
+        };
+        let planned = plan_request(&settings, &options, &session.events, ask);
         let view = MessageView::new(
             new_id(),
             Role::Assistant,
@@ -77,6 +163,24 @@ impl ChatStore {
             String::new(),
             MessageStatus::Streaming,
         );
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(error) => {
+                // Never dropped silently: the reply says why nothing was sent.
+                let error = ReplyError::TooLarge(error.to_string());
+                let result = CallResult {
+                    event_id: view.id.clone(),
+                    text: String::new(),
+                    status: MessageStatus::Error,
+                    error: Some((error.code(), error.to_string())),
+                    response_model: None,
+                    first_token_at: None,
+                    usage: None,
+                    finish_reason: None,
+                };
+                return self.finish_reply(&user, &call, result, &view);
+            }
+        };
         let Ok(controller) = web_sys::AbortController::new() else {
             self.open(session_id);
             return self.report("This browser cannot cancel requests (no AbortController).");
@@ -95,26 +199,52 @@ impl ChatStore {
 
         let store = *self;
         let url = settings.completions_url();
-        let body = serde_json::to_string(&request).unwrap_or_default();
+        let stall_seconds = settings.stall_seconds;
+        let body = serde_json::to_string(&planned.request).unwrap_or_default();
         spawn_local(async move {
-            let mut stream = ChatStream::new();
+            let backoff = Backoff::default();
+            let mut retries = 0;
+            let mut stream;
             let mut first_token_at = None;
-            let mut named = false;
-            let result = post_streaming(&url, body, &signal, |bytes| {
-                let added = stream.push(bytes);
-                if !named && let Some(model) = stream.model() {
-                    view.author.set(model.to_owned());
-                    named = true;
+            let mut stalled;
+            let result = loop {
+                stream = ChatStream::new();
+                let watch = StallWatch::start(store, stall_seconds);
+                let mut named = false;
+                let result = post_streaming(&url, body.clone(), &signal, |bytes| {
+                    watch.saw_bytes();
+                    let added = stream.push(bytes);
+                    if !named && let Some(model) = stream.model() {
+                        view.author.set(model.to_owned());
+                        named = true;
+                    }
+                    if !added.is_empty() {
+                        first_token_at.get_or_insert_with(now);
+                        view.text.update(|t| t.push_str(&added));
+                        store.persist_draft(false);
+                    }
+                    !stream.is_finished()
+                })
+                .await;
+                stalled = watch.finish().then_some(stall_seconds);
+                // Rate limited: wait as asked (or back off) and try again.
+                if let Err(FetchFailure::Http {
+                    status: 429,
+                    retry_after,
+                    ..
+                }) = &result
+                    && stalled.is_none()
+                {
+                    retries += 1;
+                    if let Some(wait) = backoff.delay(retries, retry_after.as_deref(), now())
+                        && count_down(&view, wait, &signal).await
+                    {
+                        continue;
+                    }
                 }
-                if !added.is_empty() {
-                    first_token_at.get_or_insert_with(now);
-                    view.text.update(|t| t.push_str(&added));
-                    store.persist_draft(false);
-                }
-                !stream.is_finished()
-            })
-            .await;
-            let (status, error) = settle(result, &mut stream, &url);
+                break result;
+            };
+            let (status, error) = settle(result, &mut stream, &url, stalled);
             let result = CallResult {
                 event_id: view.id.clone(),
                 text: stream.text().to_owned(),

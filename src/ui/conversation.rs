@@ -71,6 +71,7 @@ fn Message(message: MessageView) -> impl IntoView {
         status,
         error,
         saved,
+        retry_in,
     } = message;
     let status_attr = {
         let status = status.clone();
@@ -109,12 +110,75 @@ fn Message(message: MessageView) -> impl IntoView {
                 .then(|| view! { <p class="meta">"Stopped"</p> })
         }
     };
+    // The last message only: go on with a cut-off reply, or ask again.
+    let is_last = {
+        let id = id.clone();
+        move || {
+            store
+                .messages
+                .with(|m| m.last().is_some_and(|last| last.id == id))
+        }
+    };
+    let can_continue = {
+        let (status, text, is_last, saved) =
+            (status.clone(), text.clone(), is_last.clone(), saved.clone());
+        move || {
+            status.get() == MessageStatus::Interrupted
+                && text.with(|t| !t.is_empty())
+                && saved.get()
+                && !store.is_streaming()
+                && !store.is_ended()
+                && is_last()
+        }
+    };
+    let can_regenerate = {
+        let (status, saved) = (status.clone(), saved.clone());
+        move || {
+            role == Role::Assistant
+                && matches!(
+                    status.get(),
+                    MessageStatus::Complete | MessageStatus::Stopped
+                )
+                && saved.get()
+                && !store.is_streaming()
+                && !store.is_ended()
+                && is_last()
+        }
+    };
+    let countdown = move || {
+        retry_in.get().map(|seconds| {
+            view! {
+                <p class="countdown" role="status">
+                    {format!("The model is rate limited. Trying again in {seconds} s…")}
+                    <button type="button" on:click=move |_| store.stop()>"Cancel"</button>
+                </p>
+            }
+        })
+    };
+    let cut = {
+        let id = id.clone();
+        move || {
+            store.context_cut.with(|cut| {
+                cut.as_ref().filter(|(first, _)| *first == id).map(|(_, left_out)| {
+                    view! {
+                        <p class="context-cut" role="note">
+                            {format!(
+                                "{left_out} earlier message(s) above are not sent to the model: they do not fit in its context window (Settings)."
+                            )}
+                        </p>
+                    }
+                })
+            })
+        }
+    };
+    let continue_id = id.clone();
     let rateable = {
         let status = status.clone();
         move || role == Role::Assistant && saved.get() && status.get() != MessageStatus::Streaming
     };
     let feedback_id = id.clone();
     view! {
+        {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id>
             <header class="author">{label}</header>
             <div class="text">{move || text.get()}</div>
@@ -122,9 +186,27 @@ fn Message(message: MessageView) -> impl IntoView {
             {move || {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
+            {countdown}
+            <Show when=can_continue>
+                <button
+                    type="button"
+                    class="continue"
+                    on:click={
+                        let id = continue_id.clone();
+                        move |_| store.continue_reply(&id)
+                    }
+                >
+                    "Continue"
+                </button>
+            </Show>
             <Show when=can_retry>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
+                </button>
+            </Show>
+            <Show when=can_regenerate>
+                <button type="button" class="regenerate" on:click=move |_| store.retry()>
+                    "Regenerate"
                 </button>
             </Show>
             <Show when=rateable.clone()>

@@ -1,3 +1,4 @@
+use confab_core::chat::ConversationOptions;
 use confab_core::manager::Conversation;
 use confab_core::session::{APP_PREFIX, State, USER_PREFIX};
 use confab_core::telemetry::{Span, SpanStatus, Trace};
@@ -16,6 +17,12 @@ pub fn Details() -> impl IntoView {
         <section class="details" aria-label="Conversation details">
             {move || {
                 store.conversation.get().map(|c| view! { <Facts conversation=c /> })
+            }}
+            {move || {
+                store
+                    .conversation
+                    .get()
+                    .map(|c| view! { <OptionsForm options=c.options /> })
             }}
             <StateInspector />
             {move || store.conversation.get().map(|c| view! { <TracePanel trace=c.trace /> })}
@@ -78,6 +85,91 @@ fn Facts(conversation: Conversation) -> impl IntoView {
             <dt>"Status"</dt>
             <dd data-fact="status">{status}</dd>
         </dl>
+    }
+}
+
+/// This conversation's own model, temperature and system prompt (empty
+/// fields use Settings).
+#[component]
+fn OptionsForm(options: ConversationOptions) -> impl IntoView {
+    let store = use_store();
+    store.refresh_models();
+    let model = RwSignal::new(options.model.unwrap_or_default());
+    let temperature = RwSignal::new(
+        options
+            .temperature
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    );
+    let system_prompt = RwSignal::new(options.system_prompt.unwrap_or_default());
+    let problem = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = temperature.get_untracked();
+        let temperature = match text.trim() {
+            "" => None,
+            t => match t.parse::<f32>() {
+                Ok(t) if (0.0..=2.0).contains(&t) => Some(t),
+                _ => {
+                    return problem.set(Some(
+                        "Temperature is a number from 0 to 2, or empty for the model's default."
+                            .into(),
+                    ));
+                }
+            },
+        };
+        problem.set(None);
+        let text_or_none = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        store.set_conversation_options(ConversationOptions {
+            model: text_or_none(model.get_untracked()),
+            temperature,
+            system_prompt: text_or_none(system_prompt.get_untracked()),
+        });
+    };
+    view! {
+        <form class="conversation-options" on:submit=save aria-label="This conversation">
+            <label>
+                "Model for this conversation"
+                <input
+                    type="text"
+                    name="conversation-model"
+                    list="conversation-models"
+                    placeholder="as in Settings"
+                    prop:value=move || model.get()
+                    on:input=move |ev| model.set(event_target_value(&ev))
+                />
+            </label>
+            <datalist id="conversation-models">
+                <For each=move || store.models.get() key=|m| m.clone() let:id>
+                    <option value=id></option>
+                </For>
+            </datalist>
+            <label>
+                "Temperature"
+                <input
+                    type="number"
+                    name="temperature"
+                    min="0"
+                    max="2"
+                    step="0.1"
+                    placeholder="model default"
+                    prop:value=move || temperature.get()
+                    on:input=move |ev| temperature.set(event_target_value(&ev))
+                />
+            </label>
+            <label>
+                "System prompt for this conversation"
+                <textarea
+                    name="conversation-system-prompt"
+                    rows="3"
+                    placeholder="as in Settings"
+                    prop:value=move || system_prompt.get()
+                    on:input=move |ev| system_prompt.set(event_target_value(&ev))
+                ></textarea>
+            </label>
+            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+            <button type="submit">"Save conversation options"</button>
+        </form>
     }
 }
 

@@ -37,12 +37,16 @@ pub fn SettingsButton() -> impl IntoView {
     let max_hours = RwSignal::new(String::new());
     let retention_days = RwSignal::new(String::new());
     let trace_url = RwSignal::new(String::new());
+    let context_window = RwSignal::new(String::new());
+    let stall_seconds = RwSignal::new(String::new());
 
     // Odd while the dialog is open: the data tools measure on opening.
     let open_count = RwSignal::new(0_u32);
     let open = move |_| {
         open_count.update(|n| *n += if *n % 2 == 0 { 1 } else { 2 });
         let current = store.settings.get_untracked();
+        context_window.set(current.context_window_for(&current.model).to_string());
+        stall_seconds.set(current.stall_seconds.to_string());
         endpoint.set(current.endpoint);
         model.set(current.model);
         system_prompt.set(current.system_prompt);
@@ -71,6 +75,16 @@ pub fn SettingsButton() -> impl IntoView {
         ev.prevent_default();
         let current = store.settings.get_untracked();
         let number = |text: String, fallback: u32| text.trim().parse().unwrap_or(fallback);
+        // The window belongs to the model named above (`""`: the default).
+        let mut context_windows = current.context_windows.clone();
+        let chosen = model.get_untracked().trim().to_owned();
+        let window = number(
+            context_window.get_untracked(),
+            current.context_window_for(&chosen),
+        );
+        if window != current.default_context_window || context_windows.contains_key(&chosen) {
+            context_windows.insert(chosen, window);
+        }
         store.save_settings(Settings {
             endpoint: endpoint.get_untracked(),
             model: model.get_untracked(),
@@ -80,6 +94,9 @@ pub fn SettingsButton() -> impl IntoView {
             max_duration_hours: number(max_hours.get_untracked(), current.max_duration_hours),
             retention_days: retention_days.get_untracked().trim().parse().ok(),
             trace_export_url: trace_url.get_untracked(),
+            context_windows,
+            default_context_window: current.default_context_window,
+            stall_seconds: number(stall_seconds.get_untracked(), current.stall_seconds),
         });
         close();
     };
@@ -117,6 +134,27 @@ pub fn SettingsButton() -> impl IntoView {
                         <option value=id></option>
                     </For>
                 </datalist>
+                <label>
+                    "Context window (tokens)"
+                    <input
+                        type="number"
+                        min="256"
+                        name="context-window"
+                        title="for the model chosen above; older messages that do not fit are not sent"
+                        prop:value=move || context_window.get()
+                        on:input=move |ev| context_window.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Give up on a reply silent for (seconds)"
+                    <input
+                        type="number"
+                        min="5"
+                        name="stall-seconds"
+                        prop:value=move || stall_seconds.get()
+                        on:input=move |ev| stall_seconds.set(event_target_value(&ev))
+                    />
+                </label>
                 <label>
                     "System prompt"
                     <textarea

@@ -314,6 +314,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             trace,
             feedback: Vec::new(),
             ended: None,
+            options: Default::default(),
+            options_at: 0.0,
         }
     }
 
@@ -881,6 +883,21 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         result: CallResult,
     ) -> Result<Event, ManagerError> {
         self.atomically(|m| m.finish_call_inner(user_id, call, result))
+    }
+
+    /// Sets a conversation's own model, temperature and system prompt.
+    pub fn set_options(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        options: crate::chat::ConversationOptions,
+    ) -> Result<(), ManagerError> {
+        self.atomically(|m| {
+            let mut conversation = m.conversation_inner(user_id, session_id)?;
+            conversation.options = options;
+            conversation.options_at = m.clock.now();
+            m.save_conversation(&conversation)
+        })
     }
 
     /// Records a thumbs up or down (and an optional comment) on a reply, as

@@ -109,6 +109,13 @@ pub struct Conversation {
     pub feedback: Vec<ReplyFeedback>,
     #[serde(default)]
     pub ended: Option<Ending>,
+    /// This conversation's own model, temperature and system prompt.
+    #[serde(default)]
+    pub options: crate::chat::ConversationOptions,
+    /// When `options` were last changed (seconds; the later change wins
+    /// when two tabs change them).
+    #[serde(default)]
+    pub options_at: f64,
 }
 
 impl Conversation {

@@ -775,3 +775,37 @@ fn unreadable_manager_records_are_moved_aside_and_rebuilt() {
     let next = m.begin_query("alice", "still here?").unwrap();
     assert_eq!(next.session.id, query.session.id);
 }
+
+#[test]
+fn a_conversation_keeps_its_own_options_and_the_later_change_wins_a_merge() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let (query, _) = exchange(&mut m, &clock, "ada", "hello", "hi");
+    let id = query.session.id.clone();
+    let options = crate::chat::ConversationOptions {
+        model: Some("gpt-x".into()),
+        temperature: Some(0.3),
+        system_prompt: Some("Be terse.".into()),
+    };
+    clock.advance(1.0);
+    m.set_options("ada", &id, options.clone()).unwrap();
+    let restarted = manager(&kv, &clock, limits())
+        .conversation("ada", &id)
+        .unwrap();
+    assert_eq!(restarted.options, options);
+    assert_eq!(restarted.options_at, clock.now());
+
+    // Another tab changed them earlier: this tab's later change is kept.
+    let mut older = restarted.clone();
+    older.options = Default::default();
+    older.options_at = 500.0;
+    assert_eq!(
+        crate::sync::merge_conversations(older.clone(), &restarted).options,
+        options
+    );
+    assert_eq!(
+        crate::sync::merge_conversations(restarted, &older).options,
+        options
+    );
+}

@@ -1,7 +1,9 @@
 //! Wire protocols: Server-Sent Events and the OpenAI-compatible chat API.
 
 pub mod openai;
+pub mod retry;
 pub mod sse;
 
 pub use openai::{ChatStream, ReplyError, StreamOutcome};
+pub use retry::Backoff;
 pub use sse::{SseDecoder, SseEvent};

@@ -16,6 +16,8 @@ pub struct ChatRequest {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,8 +117,16 @@ pub enum ReplyError {
         "The model proxy sent a reply that could not be read ({detail}). Press Retry; if it happens again, check the endpoint in Settings."
     )]
     Malformed { detail: String },
-    #[error("The connection broke while reading the reply ({detail}). Press Retry.")]
+    #[error(
+        "The connection broke while reading the reply ({detail}). What arrived is kept: press Continue to have the model go on, or Retry."
+    )]
     Broken { detail: String },
+    #[error(
+        "The model sent nothing for {seconds} seconds, so Confab stopped waiting. What arrived is kept: press Continue to have the model go on, or Retry."
+    )]
+    Stalled { seconds: u32 },
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 fn http_message(status: u16, message: &str) -> String {
@@ -160,6 +170,8 @@ impl ReplyError {
             Self::InStream { .. } => "stream_error".into(),
             Self::Malformed { .. } => "malformed_stream".into(),
             Self::Broken { .. } => "broken_stream".into(),
+            Self::Stalled { .. } => "stalled".into(),
+            Self::TooLarge(_) => "context_too_large".into(),
         }
     }
 }
@@ -469,6 +481,7 @@ mod tests {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
+            temperature: None,
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(
