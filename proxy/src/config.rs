@@ -5,12 +5,24 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::Parser;
 
 /// The name of the built-in offline model.
 pub const ECHO_MODEL: &str = "confab-echo";
+
+/// Largest request body accepted by default (a long conversation with
+/// pasted text).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Requests per second per client on the API routes, once the burst is used.
+pub const DEFAULT_RATE_LIMIT_PER_SEC: f64 = 2.0;
+/// Requests a client may make at once before the rate applies.
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 30;
+/// Seconds of silence from the upstream before the proxy gives up. Generous:
+/// a reasoning model may think for a while before its first token.
+pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT_SECS: f64 = 120.0;
 
 #[derive(Clone, Debug, Parser)]
 #[command(name = "confab-proxy", version, about)]
@@ -41,6 +53,60 @@ pub struct Config {
     /// Pause between tokens of the offline model, in milliseconds.
     #[arg(long, env = "CONFAB_ECHO_TOKEN_DELAY_MS", default_value_t = 30)]
     pub echo_token_delay_ms: u64,
+
+    /// An origin (scheme://host[:port]) whose pages may call the API
+    /// cross-origin; repeatable, or comma-separated in the environment.
+    /// Without any, only same-origin pages can read the API's answers.
+    #[arg(
+        long = "allow-origin",
+        env = "CONFAB_ALLOWED_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest request body accepted, in bytes; larger ones get a 413.
+    #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Requests per second each client IP may make to /api and /otlp once
+    /// its burst is used up; 0 turns the rate limit off.
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMIT_PER_SEC",
+        default_value_t = DEFAULT_RATE_LIMIT_PER_SEC,
+        value_parser = parse_non_negative
+    )]
+    pub rate_limit_per_sec: f64,
+
+    /// Requests each client IP may make at once before the rate applies.
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMIT_BURST",
+        default_value_t = DEFAULT_RATE_LIMIT_BURST,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub rate_limit_burst: u32,
+
+    /// Seconds the upstream may stay silent (before its answer starts, or
+    /// between two pieces of it) before the proxy gives up; 0 waits forever.
+    #[arg(
+        long,
+        env = "CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS",
+        default_value_t = DEFAULT_UPSTREAM_IDLE_TIMEOUT_SECS,
+        value_parser = parse_non_negative
+    )]
+    pub upstream_idle_timeout_secs: f64,
+
+    /// Also log the body of each chat request (the messages). For
+    /// debugging only: off, the log never holds message content.
+    #[arg(
+        long,
+        env = "CONFAB_LOG_CONTENT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub log_content: bool,
 
     /// Sent upstream as `Authorization: Bearer …`. Environment only.
     #[arg(skip = ApiKey::from_env())]
@@ -73,7 +139,23 @@ impl Config {
         }
     }
 
-    /// A configuration for tests: offline, no dist, fast echo.
+    /// The origins allowed to call the API cross-origin (blanks dropped).
+    pub fn allowed_origins(&self) -> impl Iterator<Item = &str> {
+        self.allowed_origins
+            .iter()
+            .map(String::as_str)
+            .filter(|o| !o.is_empty())
+    }
+
+    /// How long the upstream may stay silent, if there is a limit.
+    pub fn upstream_idle_timeout(&self) -> Option<Duration> {
+        Some(self.upstream_idle_timeout_secs)
+            .filter(|s| *s > 0.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    }
+
+    /// A configuration for tests: offline, no dist, fast echo; every other
+    /// setting at its default.
     pub fn for_tests() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -82,8 +164,45 @@ impl Config {
             otlp_url: None,
             dist: None,
             echo_token_delay_ms: 1,
+            allowed_origins: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rate_limit_per_sec: DEFAULT_RATE_LIMIT_PER_SEC,
+            rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
+            upstream_idle_timeout_secs: DEFAULT_UPSTREAM_IDLE_TIMEOUT_SECS,
+            log_content: false,
             api_key: ApiKey::default(),
         }
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after.
+/// A blank entry (from `a,,b` or an empty variable) is kept as blank and
+/// ignored later.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let origin = value.trim().trim_end_matches('/');
+    if origin.is_empty() {
+        return Ok(String::new());
+    }
+    let host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("{origin:?} is not an origin: it must start with http:// or https://")
+        })?;
+    if host.is_empty() || host.contains(['/', '?', '#', ' ', '*']) {
+        return Err(format!(
+            "{origin:?} is not an origin: write scheme://host[:port], e.g. https://chat.example.com"
+        ));
+    }
+    // Origins are compared as the browser writes them: lower case.
+    Ok(origin.to_ascii_lowercase())
+}
+
+/// A number of seconds or a rate: finite and not negative.
+fn parse_non_negative(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("{value:?} is not a number >= 0")),
     }
 }
 
@@ -108,6 +227,12 @@ impl ApiKey {
         let mut value = HeaderValue::try_from(format!("Bearer {key}")).ok()?;
         value.set_sensitive(true);
         Some(value)
+    }
+
+    /// The key's bytes (empty without a key), for scrubbing it out of
+    /// anything that leaves the proxy.
+    pub(crate) fn secret(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or("").as_bytes()
     }
 
     /// A key is set but cannot be sent (it holds control characters).
@@ -169,5 +294,76 @@ mod tests {
         .unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.echo_token_delay_ms, 5);
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        // Only the flags under test: the environment of the test process
+        // does not set these variables.
+        let config = Config::try_parse_from(["confab-proxy"]).unwrap();
+        assert_eq!(config.max_body_bytes, 16 * 1024 * 1024);
+        assert_eq!(config.rate_limit_per_sec, 2.0);
+        assert_eq!(config.rate_limit_burst, 30);
+        assert_eq!(
+            config.upstream_idle_timeout(),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(config.allowed_origins().count(), 0);
+        assert!(!config.log_content);
+    }
+
+    #[test]
+    fn new_flags_parse_and_validate() {
+        let config = Config::try_parse_from([
+            "confab-proxy",
+            "--allow-origin",
+            "https://Chat.Example.com/",
+            "--allow-origin",
+            "http://localhost:3000,http://127.0.0.1:5173",
+            "--max-body-bytes",
+            "1024",
+            "--rate-limit-per-sec",
+            "0",
+            "--rate-limit-burst",
+            "5",
+            "--upstream-idle-timeout-secs",
+            "0.5",
+            "--log-content",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.allowed_origins().collect::<Vec<_>>(),
+            [
+                "https://chat.example.com",
+                "http://localhost:3000",
+                "http://127.0.0.1:5173"
+            ]
+        );
+        assert_eq!(config.max_body_bytes, 1024);
+        assert_eq!(config.rate_limit_per_sec, 0.0);
+        assert_eq!(config.rate_limit_burst, 5);
+        assert_eq!(
+            config.upstream_idle_timeout(),
+            Some(Duration::from_millis(500))
+        );
+        assert!(config.log_content);
+
+        let off = Config::try_parse_from(["confab-proxy", "--upstream-idle-timeout-secs", "0"]);
+        assert_eq!(
+            off.unwrap().upstream_idle_timeout(),
+            None,
+            "0 waits forever"
+        );
+        for bad in [
+            ["--allow-origin", "chat.example.com"],
+            ["--allow-origin", "https://x.com/path"],
+            ["--allow-origin", "*"],
+            ["--rate-limit-burst", "0"],
+            ["--rate-limit-per-sec", "-1"],
+            ["--upstream-idle-timeout-secs", "NaN"],
+        ] {
+            let parsed = Config::try_parse_from(["confab-proxy", bad[0], bad[1]]);
+            assert!(parsed.is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -9,50 +9,83 @@
 //! - `GET /healthz` answers `{"status":"ok"}`.
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
 //!   the whole app.
+//!
+//! Every other `/api` or `/otlp` path is a 404: this is not an open relay.
+//! The key is scrubbed from anything the upstream sends back. The API
+//! routes (not the app's files, not `/healthz`) have a body limit, a
+//! per-client rate limit, CORS only for `--allow-origin` origins, and
+//! refuse requests that browsers mark as coming from another site. An
+//! upstream silent for longer than the idle timeout is cut off; a client
+//! that hangs up drops the upstream request with it.
 
 pub mod config;
 pub mod echo;
 mod error;
+pub mod ratelimit;
+mod redact;
 
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::Config;
 use error::ProxyError;
+use ratelimit::{Decision, Limiter, Rate};
+use redact::Redactor;
 
-/// Largest request body accepted (a long conversation with pasted text).
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Clients tracked by the rate limit at most (a bucket is a few dozen
+/// bytes, so this bounds its memory well under a megabyte).
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+/// How long a browser may cache a CORS preflight answer.
+const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 struct AppState {
     config: Config,
     client: reqwest::Client,
+    /// `None` when the rate limit is off.
+    limiter: Option<Mutex<Limiter<IpAddr>>>,
 }
 
 type Shared = State<Arc<AppState>>;
 
-/// The whole HTTP application for `config`.
+/// The whole HTTP application for `config`. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`]
+/// does): the rate limit is keyed by the peer address, and without it no
+/// request is limited.
 pub fn app(config: Config) -> Router {
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .build()
         .unwrap_or_default();
     let dist = config.dist.clone();
-    let state = Arc::new(AppState { config, client });
+    let body_limit = config.max_body_bytes;
+    let cors = cors_layer(&config);
+    let limiter = Rate::new(config.rate_limit_per_sec, config.rate_limit_burst)
+        .map(|rate| Mutex::new(Limiter::new(rate, MAX_TRACKED_CLIENTS)));
+    let state = Arc::new(AppState {
+        config,
+        client,
+        limiter,
+    });
+    // What the page calls. The origin check, the rate limit and CORS apply
+    // to these routes only, not to the app's files or /healthz.
     let api = Router::new()
         .route(
             "/api/v1/chat/completions",
@@ -68,7 +101,16 @@ pub fn app(config: Config) -> Router {
         .route("/otlp", any(api_not_found))
         .route("/otlp/", any(api_not_found))
         .route("/otlp/{*rest}", any(api_not_found))
-        .route("/healthz", get(healthz));
+        // Inner to outer: a refused origin costs no token, and CORS wraps
+        // both so that a 403 or 429 is readable by an allowed page (and
+        // preflights are answered before either).
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), check_origin));
+    let api = match cors {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
+    let api = api.route("/healthz", get(healthz));
     let router = match dist {
         // Unknown paths get index.html: the app is a single page.
         Some(dist) => api.fallback_service(
@@ -77,9 +119,32 @@ pub fn app(config: Config) -> Router {
         None => api.route("/", get(about)),
     };
     router
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// CORS for the allowed origins; `None` (no CORS headers at all, so only
+/// same-origin pages can read answers) when there are none.
+fn cors_layer(config: &Config) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            // Whatever headers the page asks for: the proxy forwards none of
+            // them upstream, and only allowed origins get an answer at all.
+            .allow_headers(AllowHeaders::mirror_request())
+            // The page needs it to know when to retry after a 429.
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(PREFLIGHT_MAX_AGE),
+    )
 }
 
 /// Serves `config` on `listener` until the process ends. Prints the line
@@ -96,27 +161,88 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
             "CONFAB_UPSTREAM_API_KEY contains characters not allowed in an HTTP header; it is not sent"
         );
     }
+    if config.log_content {
+        tracing::warn!("--log-content is on: chat request bodies (messages) are logged");
+    }
     println!("confab-proxy listening on http://{addr}");
-    axum::serve(listener, app(config)).await
+    let app = app(config).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
 }
 
-/// One log line per request; never bodies, never headers (the key).
+/// Browsers say in `Sec-Fetch-Site` whether a request comes from another
+/// site. Such a request from an origin that is not allowed is refused
+/// before it reaches the model: CORS alone only keeps a foreign page from
+/// *reading* the answer, not from sending a simple request (a form post)
+/// that spends the key. Requests without the header (curl, SDKs, and
+/// same-origin pages) are not affected.
+async fn check_origin(State(state): Shared, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let foreign = matches!(
+        headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
+        Some(b"cross-site" | b"same-site")
+    );
+    if foreign {
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !state.config.allowed_origins().any(|o| o == origin) {
+            let origin = if origin.is_empty() {
+                "another site".to_owned()
+            } else {
+                origin.to_owned()
+            };
+            return ProxyError::OriginNotAllowed { origin }.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The per-client token bucket in front of the API routes.
+async fn rate_limit(State(state): Shared, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let (Some(limiter), Some(ip)) = (&state.limiter, peer) {
+        // The lock is held for a map lookup only, never across an await.
+        let (decision, rate) = {
+            let mut limiter = limiter.lock().unwrap_or_else(PoisonError::into_inner);
+            let decision = limiter.check(ratelimit::client_key(ip), Instant::now());
+            (decision, limiter.rate())
+        };
+        if let Decision::Deny { retry_after } = decision {
+            return ProxyError::RateLimited {
+                retry_after: ratelimit::retry_after_secs(retry_after),
+                burst: rate.burst,
+                per_second: rate.per_second,
+            }
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// One log line per request: method, path, status, duration and bytes
+/// sent; never bodies, never headers (the key).
 /// A streamed reply is logged when its body ends or the client goes away,
-/// so `ms` covers the whole stream, not just the time to the headers.
+/// so `ms` and `bytes` cover the whole stream, not just the headers.
 async fn log_request(request: Request, next: Next) -> Response {
     let mut line = LogLine {
         method: request.method().clone(),
         path: request.uri().path().to_owned(),
         status: 0,
         started: Instant::now(),
+        bytes: 0,
         // Stays false (with status 0) if the client leaves before the
         // handler answers, which drops this future and `line` with it.
         complete: false,
     };
     let response = next.run(request).await;
     line.status = response.status().as_u16();
-    if HttpBody::size_hint(response.body()).exact().is_some() {
+    if let Some(size) = HttpBody::size_hint(response.body()).exact() {
         // A body of known length: `line` is dropped, and logged, now.
+        line.bytes = size;
         line.complete = true;
         return response;
     }
@@ -127,7 +253,12 @@ async fn log_request(request: Request, next: Next) -> Response {
         (body.into_data_stream(), line),
         |(mut data, mut line)| async move {
             match data.next().await {
-                Some(chunk) => Some((chunk, (data, line))),
+                Some(chunk) => {
+                    if let Ok(bytes) = &chunk {
+                        line.bytes += bytes.len() as u64;
+                    }
+                    Some((chunk, (data, line)))
+                }
                 None => {
                     line.complete = true;
                     drop(line); // logs now, as the stream ends
@@ -145,6 +276,8 @@ struct LogLine {
     path: String,
     status: u16,
     started: Instant,
+    /// Response body bytes sent.
+    bytes: u64,
     /// False when the client went away before a streamed body ended.
     complete: bool,
 }
@@ -156,6 +289,7 @@ impl Drop for LogLine {
             path = self.path,
             status = self.status,
             ms = self.started.elapsed().as_millis() as u64,
+            bytes = self.bytes,
             complete = self.complete,
             "request"
         );
@@ -182,13 +316,27 @@ async fn api_not_found(method: Method, uri: Uri) -> ProxyError {
     }
 }
 
+/// Even a body that cannot be read (too large, cut off) gets an answer in
+/// the OpenAI error format, which the client shows.
+fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ProxyError> {
+    body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ProxyError::BodyTooLarge {
+            limit: state.config.max_body_bytes,
+        },
+        status => ProxyError::UnreadableBody(status, e.body_text()),
+    })
+}
+
 async fn chat_completions(
     State(state): Shared,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProxyError> {
-    // Even a body that cannot be read (too large, cut off) gets an answer
-    // in the OpenAI error format, which the client shows.
-    let body = body.map_err(|e| ProxyError::UnreadableBody(e.status(), e.body_text()))?;
+    let body = read_body(&state, body)?;
+    if state.config.log_content {
+        // Debugging only (--log-content). Even then, never the key.
+        let content = Redactor::clean(state.config.api_key.secret(), &body);
+        tracing::info!(body = %String::from_utf8_lossy(&content), "chat request content");
+    }
     let mut request: Value =
         serde_json::from_slice(&body).map_err(|e| ProxyError::BadJson(e.to_string()))?;
     if !request.is_object() {
@@ -249,11 +397,12 @@ fn sse_response(body: Body) -> Response {
 async fn otlp_traces(
     State(state): Shared,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProxyError> {
     let Some(collector) = state.config.otlp() else {
         return Err(ProxyError::NoCollector);
     };
+    let body = read_body(&state, body)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -264,7 +413,7 @@ async fn otlp_traces(
         .post(format!("{collector}/v1/traces"))
         .header(header::CONTENT_TYPE, content_type)
         .body(body);
-    relay(request).await
+    relay(&state, request).await
 }
 
 async fn models(State(state): Shared) -> Result<Response, ProxyError> {
@@ -293,25 +442,31 @@ async fn forward(
     if let Some(bearer) = state.config.api_key.bearer() {
         request = request.header(header::AUTHORIZATION, bearer);
     }
-    relay(request).await
+    relay(state, request).await
 }
 
 /// Sends `request` and streams the answer back with its status and the
-/// headers a client needs.
-async fn relay(request: reqwest::RequestBuilder) -> Result<Response, ProxyError> {
-    let upstream = request.send().await.map_err(|e| {
-        // reqwest's Display includes the URL, never headers; still, keep the
-        // reason to its kind so nothing from the request leaks.
-        let reason = if e.is_connect() {
-            "connection refused or host unreachable"
-        } else if e.is_timeout() {
-            "timed out"
-        } else {
-            "request failed"
-        };
-        tracing::warn!(reason, "upstream unreachable");
-        ProxyError::Unreachable(reason.to_owned())
-    })?;
+/// headers a client needs, the key scrubbed out of both. The upstream may
+/// stay silent for at most the idle timeout: before anything was sent to
+/// the client that is a 504; after, an SSE stream ends with an error frame
+/// and any other body is cut off.
+async fn relay(state: &AppState, request: reqwest::RequestBuilder) -> Result<Response, ProxyError> {
+    let idle = state.config.upstream_idle_timeout();
+    let timed_out = || {
+        tracing::warn!("upstream sent nothing within the idle timeout");
+        ProxyError::UpstreamTimeout {
+            secs: state.config.upstream_idle_timeout_secs,
+        }
+    };
+    let upstream = within(idle, request.send())
+        .await
+        .ok_or_else(timed_out)?
+        .map_err(|e| {
+            let reason = error_kind(&e);
+            tracing::warn!(reason, "upstream unreachable");
+            ProxyError::Unreachable(reason.to_owned())
+        })?;
+    let secret = state.config.api_key.secret();
     let status =
         StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = axum::http::HeaderMap::new();
@@ -321,13 +476,167 @@ async fn relay(request: reqwest::RequestBuilder) -> Result<Response, ProxyError>
         header::CACHE_CONTROL,
     ] {
         if let Some(value) = upstream.headers().get(name.as_str())
+            && !contains(value.as_bytes(), secret)
             && let Ok(value) = HeaderValue::from_bytes(value.as_bytes())
         {
             headers.insert(name, value);
         }
     }
-    let mut response = Response::new(Body::from_stream(upstream.bytes_stream()));
+    let sse = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let mut chunks = upstream.bytes_stream().boxed();
+    // Wait for the first bytes before answering: an upstream that goes
+    // quiet right after its headers still gets a plain 504, which every
+    // client understands, rather than a 200 that ends in an error.
+    let first = match next_piece(&mut chunks, idle).await {
+        Piece::Idle => return Err(timed_out()),
+        Piece::Broke(reason) => {
+            tracing::warn!(reason, "upstream connection broke");
+            return Err(ProxyError::UpstreamBroke(reason.to_owned()));
+        }
+        piece => piece,
+    };
+    let relayed = Relayed {
+        chunks: Some(chunks),
+        first: Some(first),
+        idle,
+        idle_secs: state.config.upstream_idle_timeout_secs,
+        sse,
+        at_frame_boundary: true,
+        redactor: Redactor::new(secret),
+    };
+    let mut response = Response::new(Body::from_stream(futures_util::stream::unfold(
+        relayed,
+        Relayed::next,
+    )));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// `future`, or `None` if it takes longer than `limit`.
+async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// reqwest's Display includes the URL; keep a reason to its kind so
+/// nothing from the request can leak.
+fn error_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_connect() {
+        "connection refused or host unreachable"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "the connection closed early"
+    } else {
+        "request failed"
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What the upstream body did next.
+enum Piece {
+    Data(Bytes),
+    End,
+    /// Nothing arrived within the idle timeout.
+    Idle,
+    Broke(&'static str),
+}
+
+async fn next_piece(
+    chunks: &mut BoxStream<'static, reqwest::Result<Bytes>>,
+    idle: Option<Duration>,
+) -> Piece {
+    match within(idle, chunks.next()).await {
+        None => Piece::Idle,
+        Some(None) => Piece::End,
+        Some(Some(Ok(bytes))) => Piece::Data(bytes),
+        Some(Some(Err(e))) => Piece::Broke(error_kind(&e)),
+    }
+}
+
+/// The upstream body on its way to the client. Dropping it (the client
+/// went away) drops `chunks`, which closes the upstream connection.
+struct Relayed {
+    /// `None` once the upstream is done with, so its connection is closed
+    /// at once rather than when the client's stream is dropped.
+    chunks: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    /// Read ahead by `relay` before answering.
+    first: Option<Piece>,
+    idle: Option<Duration>,
+    idle_secs: f64,
+    sse: bool,
+    /// Whether what was sent so far ends between two SSE frames.
+    at_frame_boundary: bool,
+    redactor: Option<Redactor>,
+}
+
+impl Relayed {
+    async fn next(mut self) -> Option<(std::io::Result<Bytes>, Self)> {
+        loop {
+            let piece = match self.first.take() {
+                Some(piece) => piece,
+                None => next_piece(self.chunks.as_mut()?, self.idle).await,
+            };
+            let error = match piece {
+                Piece::Data(bytes) => {
+                    let bytes = match &mut self.redactor {
+                        Some(redactor) => redactor.push(&bytes),
+                        None => bytes,
+                    };
+                    if bytes.is_empty() {
+                        continue; // all held back by the redactor, for now
+                    }
+                    self.at_frame_boundary =
+                        bytes.ends_with(b"\n\n") || bytes.ends_with(b"\r\n\r\n");
+                    return Some((Ok(bytes), self));
+                }
+                Piece::End => {
+                    self.chunks = None;
+                    let tail = self.redactor.as_mut().map(Redactor::finish)?;
+                    return (!tail.is_empty()).then_some((Ok(tail), self));
+                }
+                Piece::Idle => {
+                    tracing::warn!("upstream went quiet mid-reply; ending the stream");
+                    ProxyError::UpstreamTimeout {
+                        secs: self.idle_secs,
+                    }
+                }
+                Piece::Broke(reason) => {
+                    tracing::warn!(reason, "upstream connection broke mid-reply");
+                    ProxyError::UpstreamBroke(reason.to_owned())
+                }
+            };
+            self.chunks = None;
+            if !self.sse {
+                // A JSON body cannot carry an error after its start: cut the
+                // response off, so the client sees a broken body rather than
+                // a short one that looks whole.
+                return Some((Err(std::io::Error::other(error.to_string())), self));
+            }
+            // The client's SSE parser reads `data: {"error": …}` as the
+            // reply failing with that message. Held-back bytes (a possible
+            // start of the key) are dropped; a cut-off frame is ended first
+            // so the error frame stands on its own.
+            let held = self
+                .redactor
+                .as_mut()
+                .map(Redactor::finish)
+                .unwrap_or_default();
+            let separator = if self.at_frame_boundary && held.is_empty() {
+                ""
+            } else {
+                "\n\n"
+            };
+            let frame = format!("{separator}{}", error.sse_frame());
+            return Some((Ok(Bytes::from(frame)), self));
+        }
+    }
 }

@@ -175,3 +175,36 @@ pub fn upstream_config(url: &str) -> Config {
         ..Config::for_tests()
     }
 }
+
+/// Notes the moment it is dropped: put one into a test upstream's handler
+/// or response stream to see when the proxy let go of it.
+#[derive(Default)]
+pub struct DropClock(Mutex<Option<std::time::Instant>>);
+
+impl DropClock {
+    pub fn guard(self: &Arc<Self>) -> DropGuard {
+        DropGuard(self.clone())
+    }
+
+    /// When the guard was dropped, waiting at most `limit` for it.
+    pub async fn dropped_within(&self, limit: Duration) -> Option<std::time::Instant> {
+        timeout(limit, async {
+            loop {
+                if let Some(at) = *self.0.lock().unwrap() {
+                    return at;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .ok()
+    }
+}
+
+pub struct DropGuard(Arc<DropClock>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        *(self.0).0.lock().unwrap() = Some(std::time::Instant::now());
+    }
+}
