@@ -113,6 +113,11 @@ pub async fn get_text(url: &str) -> Result<String, FetchFailure> {
     }
 }
 
+/// Whether the browser believes it has a network (`navigator.onLine`).
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
 /// Resolves after `ms` milliseconds (a `setTimeout` promise).
 pub async fn sleep(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -96,6 +96,9 @@ fn settle(
             StreamOutcome::Failed(error) => (MessageStatus::Error, Some(error)),
         },
         Err(FetchFailure::Aborted) => (MessageStatus::Stopped, None),
+        Err(FetchFailure::Unreachable) if !crate::platform::http::is_online() => {
+            (MessageStatus::Error, Some(ReplyError::Offline))
+        }
         Err(FetchFailure::Unreachable) => (
             MessageStatus::Error,
             Some(ReplyError::Unreachable {

@@ -109,6 +109,10 @@ pub enum ReplyError {
         "Could not reach the model proxy at {url}. Check that confab-proxy is running and that the endpoint in Settings is right, then press Retry."
     )]
     Unreachable { url: String },
+    #[error(
+        "This device is offline, so the model could not be reached. Your message is saved: press Retry once you are back online."
+    )]
+    Offline,
     #[error("{}", http_message(*status, message))]
     Http { status: u16, message: String },
     #[error("The model stopped with an error: {message}. Press Retry to ask again.")]
@@ -166,6 +170,7 @@ impl ReplyError {
     pub fn code(&self) -> String {
         match self {
             Self::Unreachable { .. } => "unreachable".into(),
+            Self::Offline => "offline".into(),
             Self::Http { status, .. } => format!("http_{status}"),
             Self::InStream { .. } => "stream_error".into(),
             Self::Malformed { .. } => "malformed_stream".into(),
