@@ -93,6 +93,7 @@ fn settle(
                     detail: "the stream ended before the reply was finished".into(),
                 }),
             ),
+            StreamOutcome::Broken(error) => cut_short(error, stream.text()),
             StreamOutcome::Failed(error) => (MessageStatus::Error, Some(error)),
         },
         Err(FetchFailure::Aborted) => (MessageStatus::Stopped, None),

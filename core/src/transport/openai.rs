@@ -85,6 +85,18 @@ pub struct ApiError {
     pub message: String,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
+    /// A string or a number, depending on the server.
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    fn code_text(&self) -> Option<String> {
+        match self.code.as_ref()? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 /// `{"error": {...}}`, the body of an HTTP error.
@@ -210,8 +222,16 @@ pub enum StreamOutcome {
     },
     /// The stream ended early, with neither `[DONE]` nor a finish reason.
     Interrupted,
+    /// The way to the model broke mid-reply (a proxy said so in an error
+    /// frame): like `Interrupted`, what arrived can be continued.
+    Broken(ReplyError),
     Failed(ReplyError),
 }
+
+/// Error frame types by which a proxy (confab-proxy) reports that its
+/// connection to the model broke or went silent: the reply was cut off, not
+/// refused.
+const CUT_OFF_ERRORS: [&str; 2] = ["upstream_unreachable", "upstream_idle_timeout"];
 
 /// Accumulates a streamed reply from raw bytes. It accepts the variations of
 /// real peers: missing `finish_reason`, usage chunks with or without
@@ -260,8 +280,16 @@ impl ChatStream {
 
     fn apply(&mut self, chunk: Chunk, added: &mut String) {
         if let Some(error) = chunk.error {
-            self.failure = Some(ReplyError::InStream {
-                message: error.message,
+            // The message is put in a sentence of ours: no double stop.
+            let message = error.message.trim().trim_end_matches('.').to_owned();
+            let cut_off = [error.kind.as_deref(), error.code_text().as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|k| CUT_OFF_ERRORS.contains(&k));
+            self.failure = Some(if cut_off {
+                ReplyError::Broken { detail: message }
+            } else {
+                ReplyError::InStream { message }
             });
             return;
         }
@@ -303,7 +331,10 @@ impl ChatStream {
     pub fn outcome(&mut self) -> StreamOutcome {
         self.sse.finish();
         if let Some(failure) = self.failure.clone() {
-            return StreamOutcome::Failed(failure);
+            return match failure {
+                ReplyError::Broken { .. } => StreamOutcome::Broken(failure),
+                _ => StreamOutcome::Failed(failure),
+            };
         }
         if self.done || self.finish_reason.is_some() {
             return StreamOutcome::Complete {
@@ -496,6 +527,36 @@ mod tests {
                 "stream": true,
                 "stream_options": {"include_usage": true}
             })
+        );
+    }
+
+    #[test]
+    fn a_proxy_reporting_a_broken_upstream_cuts_the_reply_off_rather_than_failing_it() {
+        for frame in [
+            r#"data: {"error":{"message":"The connection to the upstream model server broke in the middle of the reply (reset). Try again.","type":"upstream_unreachable","code":null}}"#,
+            r#"data: {"error":{"message":"The model server went silent.","type":"timeout_error","code":"upstream_idle_timeout"}}"#,
+        ] {
+            let mut stream = ChatStream::new();
+            stream.push(chunk("Hello, wor").as_bytes());
+            stream.push(format!("{frame}\n\n").as_bytes());
+            let outcome = stream.outcome();
+            let StreamOutcome::Broken(error) = outcome else {
+                panic!("expected a cut-off reply, got {outcome:?}");
+            };
+            assert_eq!(stream.text(), "Hello, wor");
+            assert!(error.to_string().contains("press Continue"), "{error}");
+            assert!(!error.to_string().contains(".."), "{error}");
+        }
+        // Any other error frame is a failure, with one full stop.
+        let mut stream = ChatStream::new();
+        stream
+            .push(b"data: {\"error\":{\"message\":\"Bad things.\",\"type\":\"server_error\"}}\n\n");
+        let StreamOutcome::Failed(error) = stream.outcome() else {
+            panic!("expected a failure");
+        };
+        assert_eq!(
+            error.to_string(),
+            "The model stopped with an error: Bad things. Press Retry to ask again."
         );
     }
 }
