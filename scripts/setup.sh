@@ -49,11 +49,40 @@ fi
 # Real third-party peers the tests run against, each in its own virtualenv
 # under .tools/ (git-ignored): rotel, an OTLP/HTTP receiver that prints the
 # spans it decodes.
+# True when the virtualenv $1 has package $2 at exactly version $3. Asks
+# importlib.metadata (faster than `pip show`) and compares whole strings: a
+# `pip show | grep -q` pipeline can fail under pipefail when grep exits first
+# and pip gets SIGPIPE, which would reinstall every time.
+venv_has() {
+  [ -x "$1/bin/python" ] &&
+    [ "$("$1/bin/python" -c "import importlib.metadata as m; print(m.version('$2'))" 2>/dev/null)" = "$3" ]
+}
+
 ROTEL_VERSION=0.0.1a15
-if [ ! -x .tools/rotel/bin/python ] || ! .tools/rotel/bin/python -m pip show rotel 2>/dev/null | grep -qx "Version: $ROTEL_VERSION"; then
+if ! venv_has .tools/rotel rotel "$ROTEL_VERSION"; then
   step "installing rotel $ROTEL_VERSION (OTLP receiver for the trace export tests)"
   python3 -m venv .tools/rotel
   .tools/rotel/bin/python -m pip install --quiet --pre "rotel==$ROTEL_VERSION"
+fi
+
+
+# llmock: a scriptable OpenAI-compatible mock (echo replies, 429s, stream
+# faults) for the model transport tests and the proxy load test.
+LLMOCK_VERSION=0.2.2
+if ! venv_has .tools/llmock llmock "$LLMOCK_VERSION"; then
+  step "installing llmock $LLMOCK_VERSION (scriptable model mock for the transport tests)"
+  python3 -m venv .tools/llmock
+  .tools/llmock/bin/python -m pip install --quiet --disable-pip-version-check "llmock==$LLMOCK_VERSION"
+fi
+
+# LiteLLM: a real OpenAI-compatible model proxy whose mock_response models
+# answer (or fail with real 429/500s) without any upstream. Pinned: newer
+# versions need a dependency that is missing from the registry here.
+LITELLM_VERSION=1.106.12
+if ! venv_has .tools/litellm litellm "$LITELLM_VERSION" || [ ! -x .tools/litellm/bin/litellm ]; then
+  step "installing litellm[proxy] $LITELLM_VERSION (model proxy peer for the transport tests)"
+  python3 -m venv .tools/litellm
+  .tools/litellm/bin/python -m pip install --quiet --disable-pip-version-check "litellm[proxy]==$LITELLM_VERSION"
 fi
 
 step "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

@@ -5,6 +5,8 @@ import { test as base, expect, type Locator, type Page } from '@playwright/test'
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 
 const root = path.resolve(__dirname, '../..');
 const proxyBin = path.join(root, 'target/release/confab-proxy');
@@ -14,7 +16,19 @@ export class Proxy {
   private child: ChildProcess | null = null;
   url = '';
 
-  constructor(private options: { tokenDelayMs: number; listen: string; otlpUrl?: string }) {}
+  constructor(
+    private options: {
+      tokenDelayMs: number;
+      listen: string;
+      otlpUrl?: string;
+      /** An OpenAI-compatible base URL (e.g. `http://127.0.0.1:P/v1`); none = offline model. */
+      upstreamUrl?: string;
+      /** Sent upstream as a Bearer key; given by environment, as in production. */
+      upstreamKey?: string;
+      /** The model used when a request names none (`--default-model`). */
+      defaultModel?: string;
+    },
+  ) {}
 
   /** Starts the proxy and resolves once it prints its address. */
   async start(): Promise<void> {
@@ -27,9 +41,19 @@ export class Proxy {
         '--dist', dist,
         '--echo-token-delay-ms', String(this.options.tokenDelayMs),
         ...(this.options.otlpUrl ? ['--otlp-url', this.options.otlpUrl] : []),
+        ...(this.options.defaultModel ? ['--default-model', this.options.defaultModel] : []),
       ],
-      // No upstream: the built-in offline model answers.
-      { env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // By default no upstream: the built-in offline model answers. The key
+      // goes by environment only, as in production, so it is never on a
+      // command line (or in the page).
+      {
+        env: {
+          ...process.env,
+          CONFAB_UPSTREAM_URL: this.options.upstreamUrl ?? '',
+          CONFAB_UPSTREAM_API_KEY: this.options.upstreamKey ?? '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     this.child = child;
     let stderr = '';
@@ -224,14 +248,309 @@ export class Rotel {
   }
 }
 
-type Fixtures = { server: Proxy; chat: ChatPage; tokenDelayMs: number; otlpUrl: string | undefined };
+// ---------------------------------------------------------------------------
+// Third-party model peers (installed by scripts/setup.sh under .tools/).
+// Each runs in a process group of its own (spawn's `detached`), so stopping it
+// also ends any worker it forked; groups still alive when this process exits
+// (a crashed run) are killed then, so no server outlives the tests.
+
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A peer process with its own process group; keeps the tail of its output for error messages. */
+class PeerProcess {
+  private output = '';
+
+  private constructor(readonly child: ChildProcess) {
+    const keep = (d: Buffer) => {
+      // The tail is what explains a failure; the rest would only use memory.
+      this.output = (this.output + d.toString()).slice(-20_000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+  }
+
+  static spawn(bin: string, args: string[], env: NodeJS.ProcessEnv = process.env): PeerProcess {
+    if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run make test (scripts/setup.sh installs it)`);
+    const child = spawn(bin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid) liveGroups.add(child.pid);
+    return new PeerProcess(child);
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** Polls `url` until it answers 2xx, the process dies, or `timeoutMs` passes. */
+  async waitReady(name: string, url: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`${name} exited during startup (${this.child.exitCode ?? this.child.signalCode}): ${this.output}`);
+      }
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${name} was not ready in ${timeoutMs / 1000} s: ${this.output}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the group is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const pid = this.child.pid;
+    if (!pid) return;
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // no such group: already gone
+      }
+    };
+    const groupAlive = () => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (groupAlive() && Date.now() < deadline) await sleep(50);
+    if (groupAlive()) {
+      signal('SIGKILL');
+      const hardDeadline = Date.now() + 3_000;
+      while (groupAlive() && Date.now() < hardDeadline) await sleep(50);
+    }
+    liveGroups.delete(pid);
+  }
+}
+
+/** One scripted behaviour for llmock's next request(s) (see /work/shared/PROTOCOLS.md). */
+export type LlmockBehavior =
+  | { type: 'fail'; status: number; retry_after?: number }
+  | { type: 'stream_fault'; kind: 'disconnect' | 'truncate' | 'malformed' | 'stall'; after_chunks: number }
+  | { type: string; [key: string]: unknown };
+
+/** One request as llmock's journal (`GET /_llmock/requests`) records it. */
+export type LlmockRequest = {
+  seq: number;
+  method: string;
+  path: string;
+  status: number;
+  model: string | null;
+  stream: boolean;
+  fault: string | null;
+  retry_after: number | null;
+  completed: boolean;
+  chunks_sent: number;
+  body: { model?: string; stream?: boolean; messages?: { role: string; content: string }[] } | null;
+};
+
+/**
+ * llmock (PyPI `llmock` 0.2.2, in .tools/llmock): an OpenAI-compatible mock
+ * whose echo style answers "Hello! You said: <last user message>" and whose
+ * faults (429s, broken streams) are scripted per request over HTTP. It sends
+ * no CORS headers, so the page reaches it only through confab-proxy.
+ */
+export class Llmock {
+  private process: PeerProcess | null = null;
+  /** `http://127.0.0.1:PORT`; the OpenAI API is under `v1`. */
+  url = '';
+
+  constructor(private options: { responseStyle?: string; chunkDelayMs?: number } = {}) {}
+
+  get v1(): string {
+    return `${this.url}/v1`;
+  }
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.process = PeerProcess.spawn(
+      path.join(root, '.tools/llmock/bin/llmock'),
+      [
+        'serve',
+        '--host', '127.0.0.1',
+        '--port', String(port),
+        '--response-style', this.options.responseStyle ?? 'echo',
+        '--log-level', 'warning',
+        ...(this.options.chunkDelayMs ? ['--stream-chunk-delay-ms', String(this.options.chunkDelayMs)] : []),
+      ],
+      // Plain output: its banner is drawn with colours otherwise.
+      { ...process.env, NO_COLOR: '1', TERM: 'dumb' },
+    );
+    try {
+      // The control API answers once the server is up (and is not journaled).
+      await this.process.waitReady('llmock', `${this.url}/_llmock/requests`, 30_000);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Queues behaviours, consumed one per request, before normal answers resume. */
+  async scenario(behaviors: LlmockBehavior[]): Promise<void> {
+    await this.control('POST', '/_llmock/scenario', { behaviors });
+  }
+
+  /** Clears queued behaviours and the request journal. */
+  async reset(): Promise<void> {
+    await this.control('POST', '/_llmock/reset');
+  }
+
+  /** Every request received since the last reset, oldest first. */
+  async requests(): Promise<LlmockRequest[]> {
+    const journal = (await this.control('GET', '/_llmock/requests')) as { requests: LlmockRequest[] };
+    return journal.requests;
+  }
+
+  async stop(): Promise<void> {
+    const peer = this.process;
+    this.process = null;
+    await peer?.stop();
+  }
+
+  private async control(method: string, route: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`llmock ${method} ${route}: HTTP ${response.status} ${text}`);
+    return JSON.parse(text);
+  }
+}
+
+/**
+ * LiteLLM's proxy (PyPI `litellm[proxy]` 1.106.12, in .tools/litellm): a real
+ * OpenAI-compatible model proxy. Its models here answer from `mock_response`
+ * without any upstream: two normal ones, and two that raise LiteLLM's real
+ * rate-limit (429) and internal-server (500) errors. It wants its master key
+ * as a Bearer key, the way confab-proxy's upstream key is used in production.
+ */
+export class LiteLLM {
+  static readonly models = {
+    normal: 'mock-gpt',
+    brief: 'mock-gpt-brief',
+    rateLimited: 'mock-rate-limited',
+    serverError: 'mock-server-error',
+  } as const;
+  /** What `mock-gpt` answers: several sentences, so it streams in many chunks. */
+  static readonly reply =
+    'Hello from LiteLLM. This reply comes from a mock model, not a real one. It still streams like one, a few characters at a time.';
+  static readonly briefReply = 'A shorter answer, from the second mock model.';
+
+  /** A fresh key per run; LiteLLM requires the `sk-` prefix. */
+  readonly masterKey = `sk-confab-${randomBytes(12).toString('hex')}`;
+
+  /**
+   * `keyless`: no master key, as a LiteLLM gateway on a private network that
+   * holds the provider keys itself; a page can then use it as its endpoint
+   * directly (LiteLLM answers CORS for any origin).
+   */
+  constructor(private options: { keyless?: boolean } = {}) {}
+  private process: PeerProcess | null = null;
+  private dir = '';
+  /** `http://127.0.0.1:PORT`; the OpenAI API is under `v1`. */
+  url = '';
+
+  get v1(): string {
+    return `${this.url}/v1`;
+  }
+
+  async start(): Promise<void> {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'confab-litellm-'));
+    const mock = (name: string, response: string) => ({
+      model_name: name,
+      litellm_params: { model: `openai/${name}`, api_key: 'none', mock_response: response },
+    });
+    const config = {
+      model_list: [
+        mock(LiteLLM.models.normal, LiteLLM.reply),
+        mock(LiteLLM.models.brief, LiteLLM.briefReply),
+        // These strings make LiteLLM raise the named error, with its status.
+        mock(LiteLLM.models.rateLimited, 'litellm.RateLimitError'),
+        mock(LiteLLM.models.serverError, 'litellm.InternalServerError'),
+      ],
+      // Without this LiteLLM retries a failed mock for about 5 s before
+      // answering; the tests want the error itself, at once.
+      litellm_settings: { num_retries: 0 },
+      router_settings: { num_retries: 0 },
+      general_settings: this.options.keyless ? {} : { master_key: this.masterKey },
+    };
+    // YAML is a superset of JSON: no YAML writer needed.
+    const configPath = path.join(this.dir, 'config.yaml');
+    fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.process = PeerProcess.spawn(
+      path.join(root, '.tools/litellm/bin/litellm'),
+      ['--config', configPath, '--host', '127.0.0.1', '--port', String(port)],
+      {
+        ...process.env,
+        // Use the bundled model cost map instead of fetching it from GitHub
+        // (unreachable here; the retries would only slow the start).
+        LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+        NO_COLOR: '1',
+        // LiteLLM refuses to start without a master key unless told this.
+        ...(this.options.keyless ? { LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY: 'true' } : {}),
+      },
+    );
+    try {
+      // About 6-9 s on 2 cores; bounded well inside a test's 60 s.
+      await this.process.waitReady('LiteLLM', `${this.url}/health/liveliness`, 45_000);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const peer = this.process;
+    this.process = null;
+    await peer?.stop();
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = '';
+  }
+}
+
+type Fixtures = {
+  server: Proxy;
+  chat: ChatPage;
+  tokenDelayMs: number;
+  otlpUrl: string | undefined;
+  upstreamUrl: string | undefined;
+  upstreamKey: string | undefined;
+  defaultModel: string | undefined;
+};
 
 export const test = base.extend<Fixtures>({
   tokenDelayMs: [15, { option: true }],
   otlpUrl: [undefined, { option: true }],
+  // Unset (the default): offline, as before.
+  upstreamUrl: [undefined, { option: true }],
+  upstreamKey: [undefined, { option: true }],
+  defaultModel: [undefined, { option: true }],
   // Not named `proxy`: that is Playwright's own option for an HTTP proxy.
-  server: async ({ tokenDelayMs, otlpUrl }, use) => {
-    const proxy = new Proxy({ tokenDelayMs, listen: '127.0.0.1:0', otlpUrl });
+  server: async ({ tokenDelayMs, otlpUrl, upstreamUrl, upstreamKey, defaultModel }, use) => {
+    const proxy = new Proxy({ tokenDelayMs, listen: '127.0.0.1:0', otlpUrl, upstreamUrl, upstreamKey, defaultModel });
     await proxy.start();
     try {
       await use(proxy);
