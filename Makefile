@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test setup build dev clean
+.PHONY: run test setup build dev clean bench
 
 ## Build the release app and serve it with the model proxy at http://$(ADDR).
 run: build
@@ -17,6 +17,13 @@ test: setup
 
 setup:
 	@scripts/setup.sh
+
+## Benchmarks that print figures (README, Figures): bundle size, storage
+## (startup with a large history, writes per reply), proxy load.
+bench: build
+	scripts/bundle-size.sh
+	scripts/bench-storage.sh
+	scripts/bench-proxy.sh
 
 build: setup
 	trunk build --release --offline
