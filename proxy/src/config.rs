@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "CONFAB_OTLP_URL")]
     pub otlp_url: Option<String>,
 
+    /// Base URL of a Google ADK `api_server` (e.g. http://127.0.0.1:8000);
+    /// requests to /adk/... are relayed there with the /adk prefix removed.
+    /// Without it, /adk answers 503.
+    #[arg(long, env = "CONFAB_ADK_URL")]
+    pub adk_url: Option<String>,
+
     /// Folder of the built web app (Trunk's dist/) to serve at /.
     #[arg(long, env = "CONFAB_DIST")]
     pub dist: Option<PathBuf>,
@@ -70,7 +76,7 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
-    /// Requests per second each client IP may make to /api and /otlp once
+    /// Requests per second each client IP may make to /api, /adk and /otlp once
     /// its burst is used up; 0 turns the rate limit off.
     #[arg(
         long,
@@ -130,6 +136,14 @@ impl Config {
             .filter(|u| !u.is_empty())
     }
 
+    /// The agent server's base URL, if one is configured.
+    pub fn adk(&self) -> Option<&str> {
+        self.adk_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+    }
+
     /// The model to fill in when a request names none.
     pub fn default_model(&self) -> Option<&str> {
         match self.default_model.as_deref().filter(|m| !m.is_empty()) {
@@ -162,6 +176,7 @@ impl Config {
             upstream_url: None,
             default_model: None,
             otlp_url: None,
+            adk_url: None,
             dist: None,
             echo_token_delay_ms: 1,
             allowed_origins: Vec::new(),
@@ -294,6 +309,20 @@ mod tests {
         .unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.echo_token_delay_ms, 5);
+    }
+
+    #[test]
+    fn the_agent_server_url_is_optional_and_trimmed() {
+        let none = Config::try_parse_from(["confab-proxy"]).unwrap();
+        assert_eq!(none.adk(), None);
+        let set = Config::try_parse_from(["confab-proxy", "--adk-url", "http://127.0.0.1:8000/ "])
+            .unwrap();
+        assert_eq!(set.adk(), Some("http://127.0.0.1:8000"));
+        let blank = Config {
+            adk_url: Some("  ".into()),
+            ..Config::for_tests()
+        };
+        assert_eq!(blank.adk(), None, "an empty URL means no agent server");
     }
 
     #[test]

@@ -56,6 +56,23 @@ pub enum ProxyError {
         "The connection to the upstream model server broke in the middle of the reply ({0}). Try again."
     )]
     UpstreamBroke(String),
+    #[error(
+        "No agent server is configured: start confab-proxy with --adk-url (CONFAB_ADK_URL) pointing at an ADK api_server, e.g. --adk-url http://127.0.0.1:8000."
+    )]
+    AdkNotConfigured,
+    /// Same rule as `Unreachable`: the reason is reqwest's error kind only.
+    #[error(
+        "The model proxy could not reach the agent server ({0}). Is `adk api_server` running? Check --adk-url (CONFAB_ADK_URL)."
+    )]
+    AdkUnreachable(String),
+    #[error(
+        "The agent server sent nothing for {secs} s, so the model proxy gave up. Try again; if the agent needs longer, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS)."
+    )]
+    AdkTimeout { secs: f64 },
+    #[error(
+        "The connection to the agent server broke in the middle of the reply ({0}). Try again."
+    )]
+    AdkBroke(String),
 }
 
 impl ProxyError {
@@ -70,7 +87,9 @@ impl ProxyError {
             Self::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unreachable(_) | Self::UpstreamBroke(_) => StatusCode::BAD_GATEWAY,
-            Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::AdkNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Self::AdkUnreachable(_) | Self::AdkBroke(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -85,6 +104,9 @@ impl ProxyError {
             Self::RateLimited { .. } => "rate_limit_error",
             Self::Unreachable(_) | Self::UpstreamBroke(_) => "upstream_unreachable",
             Self::UpstreamTimeout { .. } => "upstream_timeout",
+            Self::AdkNotConfigured => "adk_not_configured",
+            Self::AdkUnreachable(_) | Self::AdkBroke(_) => "adk_unreachable",
+            Self::AdkTimeout { .. } => "adk_timeout",
         }
     }
 
@@ -94,7 +116,7 @@ impl ProxyError {
             Self::BodyTooLarge { .. } => Some("request_too_large"),
             Self::OriginNotAllowed { .. } => Some("origin_not_allowed"),
             Self::RateLimited { .. } => Some("rate_limit_exceeded"),
-            Self::UpstreamTimeout { .. } => Some("upstream_idle_timeout"),
+            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => Some("upstream_idle_timeout"),
             _ => None,
         }
     }
@@ -110,6 +132,19 @@ impl ProxyError {
     /// The error as one SSE frame, for a stream that has already begun.
     pub(crate) fn sse_frame(&self) -> String {
         format!("data: {}\n\n", self.body())
+    }
+
+    /// The error as one SSE frame in the shape the ADK api_server itself
+    /// uses when a run fails after it began (`{"error": "<text>",
+    /// "error_details": {...}}`), so a client reading an agent's stream
+    /// handles the proxy's own failures with the same code.
+    pub(crate) fn adk_sse_frame(&self) -> String {
+        let message = self.to_string();
+        let frame = json!({
+            "error": message,
+            "error_details": {"error_type": self.kind(), "error_message": message},
+        });
+        format!("data: {frame}\n\n")
     }
 }
 

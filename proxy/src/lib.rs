@@ -6,11 +6,15 @@
 //!   to the built-in offline model `confab-echo`.
 //! - `POST /otlp/v1/traces` relays trace exports to an OTLP/HTTP collector
 //!   (`--otlp-url`), same-origin for the page.
+//! - `/adk/...` (any method) is relayed to a Google ADK `api_server`
+//!   (`--adk-url`) with the `/adk` prefix removed, so the page reaches the
+//!   agent server same-origin; without `--adk-url` it answers 503.
 //! - `GET /healthz` answers `{"status":"ok"}`.
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
 //!   the whole app.
 //!
-//! Every other `/api` or `/otlp` path is a 404: this is not an open relay.
+//! Every other `/api` or `/otlp` path is a 404: this is not an open relay
+//! (`/adk` reaches only the one configured agent server).
 //! The key is scrubbed from anything the upstream sends back. The API
 //! routes (not the app's files, not `/healthz`) have a body limit, a
 //! per-client rate limit, CORS only for `--allow-origin` origins, and
@@ -101,6 +105,10 @@ pub fn app(config: Config) -> Router {
         .route("/otlp", any(api_not_found))
         .route("/otlp/", any(api_not_found))
         .route("/otlp/{*rest}", any(api_not_found))
+        // The agent server's whole API; the bare prefixes too, as above.
+        .route("/adk", any(adk))
+        .route("/adk/", any(adk))
+        .route("/adk/{*rest}", any(adk))
         // Inner to outer: a refused origin costs no token, and CORS wraps
         // both so that a 403 or 429 is readable by an allowed page (and
         // preflights are answered before either).
@@ -137,7 +145,8 @@ fn cors_layer(config: &Config) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST])
+            // DELETE and PATCH: the agent server's session routes use them.
+            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::PATCH])
             // Whatever headers the page asks for: the proxy forwards none of
             // them upstream, and only allowed origins get an answer at all.
             .allow_headers(AllowHeaders::mirror_request())
@@ -155,7 +164,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
         Some(url) => format!("upstream {url}"),
         None => "offline model confab-echo".to_owned(),
     };
-    tracing::info!(%addr, mode, dist = ?config.dist, "starting");
+    tracing::info!(%addr, mode, adk = ?config.adk(), dist = ?config.dist, "starting");
     if config.upstream().is_some() && config.api_key.is_unusable() {
         tracing::warn!(
             "CONFAB_UPSTREAM_API_KEY contains characters not allowed in an HTTP header; it is not sent"
@@ -306,7 +315,7 @@ async fn healthz(State(state): Shared) -> Json<Value> {
 }
 
 async fn about() -> &'static str {
-    "This is confab-proxy. The model API is at /api/v1 (POST /api/v1/chat/completions, GET /api/v1/models). Start it with --dist dist to serve the Confab app here.\n"
+    "This is confab-proxy. The model API is at /api/v1 (POST /api/v1/chat/completions, GET /api/v1/models); an ADK agent server given by --adk-url is at /adk. Start it with --dist dist to serve the Confab app here.\n"
 }
 
 async fn api_not_found(method: Method, uri: Uri) -> ProxyError {
@@ -413,7 +422,47 @@ async fn otlp_traces(
         .post(format!("{collector}/v1/traces"))
         .header(header::CONTENT_TYPE, content_type)
         .body(body);
-    relay(&state, request).await
+    relay(&state, request, Peer::Model).await
+}
+
+/// The page's calls to the ADK agent server (`/adk/list-apps`,
+/// `/adk/run_sse`, `/adk/apps/...`): same method, path without `/adk`,
+/// query, body and `Content-Type`/`Accept`; the answer comes back with its
+/// status, and `/run_sse` streams through unbuffered.
+///
+/// Nothing else of the browser's request goes on. Above all not `Origin`:
+/// the api_server answers 403 "origin not allowed" to any Origin but its
+/// own (unless started with --allow_origins), and the page's origin is
+/// this proxy's, not the agent server's. Nor `Host` (the api_server on a
+/// loopback address refuses other hosts as DNS rebinding), cookies or
+/// credentials meant for this proxy, nor the model key.
+async fn adk(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProxyError> {
+    let Some(base) = state.config.adk() else {
+        return Err(ProxyError::AdkNotConfigured);
+    };
+    let body = read_body(&state, body)?;
+    // The path as the client sent it (percent-encoding untouched); the
+    // route guarantees the prefix, and what follows it starts with `/`
+    // (or is empty), so the result cannot name another host.
+    let rest = uri.path().strip_prefix("/adk").unwrap_or_default();
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut request = state.client.request(method, format!("{base}{rest}{query}"));
+    for name in [header::CONTENT_TYPE, header::ACCEPT] {
+        if let Some(value) = headers.get(&name) {
+            request = request.header(name, value.clone());
+        }
+    }
+    if !body.is_empty() {
+        request = request.body(body);
+    }
+    relay(&state, request, Peer::Agents).await
 }
 
 async fn models(State(state): Shared) -> Result<Response, ProxyError> {
@@ -442,7 +491,49 @@ async fn forward(
     if let Some(bearer) = state.config.api_key.bearer() {
         request = request.header(header::AUTHORIZATION, bearer);
     }
-    relay(state, request).await
+    relay(state, request, Peer::Model).await
+}
+
+/// Which server a relayed request goes to: the errors name it, and say
+/// which setting to check.
+#[derive(Clone, Copy)]
+enum Peer {
+    /// The upstream model API (and the trace collector, as before).
+    Model,
+    /// The ADK agent server.
+    Agents,
+}
+
+impl Peer {
+    fn unreachable(self, reason: &str) -> ProxyError {
+        match self {
+            Self::Model => ProxyError::Unreachable(reason.to_owned()),
+            Self::Agents => ProxyError::AdkUnreachable(reason.to_owned()),
+        }
+    }
+
+    fn timeout(self, secs: f64) -> ProxyError {
+        match self {
+            Self::Model => ProxyError::UpstreamTimeout { secs },
+            Self::Agents => ProxyError::AdkTimeout { secs },
+        }
+    }
+
+    fn broke(self, reason: &str) -> ProxyError {
+        match self {
+            Self::Model => ProxyError::UpstreamBroke(reason.to_owned()),
+            Self::Agents => ProxyError::AdkBroke(reason.to_owned()),
+        }
+    }
+
+    /// An error inside a stream that has begun, in the shape the client
+    /// already parses for this kind of stream.
+    fn sse_frame(self, error: &ProxyError) -> String {
+        match self {
+            Self::Model => error.sse_frame(),
+            Self::Agents => error.adk_sse_frame(),
+        }
+    }
 }
 
 /// Sends `request` and streams the answer back with its status and the
@@ -450,13 +541,15 @@ async fn forward(
 /// stay silent for at most the idle timeout: before anything was sent to
 /// the client that is a 504; after, an SSE stream ends with an error frame
 /// and any other body is cut off.
-async fn relay(state: &AppState, request: reqwest::RequestBuilder) -> Result<Response, ProxyError> {
+async fn relay(
+    state: &AppState,
+    request: reqwest::RequestBuilder,
+    peer: Peer,
+) -> Result<Response, ProxyError> {
     let idle = state.config.upstream_idle_timeout();
     let timed_out = || {
         tracing::warn!("upstream sent nothing within the idle timeout");
-        ProxyError::UpstreamTimeout {
-            secs: state.config.upstream_idle_timeout_secs,
-        }
+        peer.timeout(state.config.upstream_idle_timeout_secs)
     };
     let upstream = within(idle, request.send())
         .await
@@ -464,7 +557,7 @@ async fn relay(state: &AppState, request: reqwest::RequestBuilder) -> Result<Res
         .map_err(|e| {
             let reason = error_kind(&e);
             tracing::warn!(reason, "upstream unreachable");
-            ProxyError::Unreachable(reason.to_owned())
+            peer.unreachable(reason)
         })?;
     let secret = state.config.api_key.secret();
     let status =
@@ -493,7 +586,7 @@ async fn relay(state: &AppState, request: reqwest::RequestBuilder) -> Result<Res
         Piece::Idle => return Err(timed_out()),
         Piece::Broke(reason) => {
             tracing::warn!(reason, "upstream connection broke");
-            return Err(ProxyError::UpstreamBroke(reason.to_owned()));
+            return Err(peer.broke(reason));
         }
         piece => piece,
     };
@@ -505,6 +598,7 @@ async fn relay(state: &AppState, request: reqwest::RequestBuilder) -> Result<Res
         sse,
         at_frame_boundary: true,
         redactor: Redactor::new(secret),
+        peer,
     };
     let mut response = Response::new(Body::from_stream(futures_util::stream::unfold(
         relayed,
@@ -576,6 +670,7 @@ struct Relayed {
     /// Whether what was sent so far ends between two SSE frames.
     at_frame_boundary: bool,
     redactor: Option<Redactor>,
+    peer: Peer,
 }
 
 impl Relayed {
@@ -605,13 +700,11 @@ impl Relayed {
                 }
                 Piece::Idle => {
                     tracing::warn!("upstream went quiet mid-reply; ending the stream");
-                    ProxyError::UpstreamTimeout {
-                        secs: self.idle_secs,
-                    }
+                    self.peer.timeout(self.idle_secs)
                 }
                 Piece::Broke(reason) => {
                     tracing::warn!(reason, "upstream connection broke mid-reply");
-                    ProxyError::UpstreamBroke(reason.to_owned())
+                    self.peer.broke(reason)
                 }
             };
             self.chunks = None;
@@ -635,7 +728,7 @@ impl Relayed {
             } else {
                 "\n\n"
             };
-            let frame = format!("{separator}{}", error.sse_frame());
+            let frame = format!("{separator}{}", self.peer.sse_frame(&error));
             return Some((Ok(Bytes::from(frame)), self));
         }
     }
