@@ -85,4 +85,14 @@ if ! venv_has .tools/litellm litellm "$LITELLM_VERSION" || [ ! -x .tools/litellm
   .tools/litellm/bin/python -m pip install --quiet --disable-pip-version-check "litellm[proxy]==$LITELLM_VERSION"
 fi
 
+# Google ADK: its `adk api_server` is the agent peer for agent mode (issue 6).
+# The test agents in tests/adk_agents/ are BaseAgent subclasses that need no
+# LLM, so the server answers offline.
+ADK_VERSION=2.13.0
+if ! venv_has .tools/adk google-adk "$ADK_VERSION" || [ ! -x .tools/adk/bin/adk ]; then
+  step "installing google-adk $ADK_VERSION (agent server peer for the agent-mode tests)"
+  python3 -m venv .tools/adk
+  .tools/adk/bin/python -m pip install --quiet --disable-pip-version-check "google-adk==$ADK_VERSION"
+fi
+
 step "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

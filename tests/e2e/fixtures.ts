@@ -27,6 +27,8 @@ export class Proxy {
       upstreamKey?: string;
       /** The model used when a request names none (`--default-model`). */
       defaultModel?: string;
+      /** An ADK api_server that `/adk/` relays to (`--adk-url`). */
+      adkUrl?: string;
     },
   ) {}
 
@@ -42,6 +44,7 @@ export class Proxy {
         '--echo-token-delay-ms', String(this.options.tokenDelayMs),
         ...(this.options.otlpUrl ? ['--otlp-url', this.options.otlpUrl] : []),
         ...(this.options.defaultModel ? ['--default-model', this.options.defaultModel] : []),
+        ...(this.options.adkUrl ? ['--adk-url', this.options.adkUrl] : []),
       ],
       // By default no upstream: the built-in offline model answers. The key
       // goes by environment only, as in production, so it is never on a
@@ -566,3 +569,96 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+// ---------------------------------------------------------------------------
+// Google ADK's agent server (PyPI `google-adk` 2.13.0, in .tools/adk), serving
+// the test agents in tests/adk_agents/ (none needs an LLM; see its README).
+
+/** The test agents' app names (`GET /list-apps`). */
+export const adkApps = {
+  history: 'history_agent',
+  tool: 'tool_agent',
+  code: 'code_agent',
+  streaming: 'streaming_agent',
+  multi: 'multi_agent',
+  error: 'error_agent',
+} as const;
+
+/**
+ * `adk api_server` on a free loopback port. Sessions are kept in memory by
+ * default, so `restart()` loses them, as a real deployment without a
+ * database does; with `sessionDb` they go to that SQLite file and survive a
+ * restart. No CORS by default: pages reach it through confab-proxy's /adk,
+ * same-origin.
+ */
+export class AdkServer {
+  private process: PeerProcess | null = null;
+  private port = 0;
+  /** `http://127.0.0.1:PORT`, the base URL to give confab-proxy as --adk-url. */
+  url = '';
+
+  constructor(
+    private options: {
+      /** A SQLite file for the sessions (created if missing); none = in memory. */
+      sessionDb?: string;
+      /** Origins allowed to call it cross-origin (`--allow_origins`); none by default. */
+      allowOrigins?: string[];
+      /** The agents folder; tests/adk_agents by default. */
+      agentsDir?: string;
+    } = {},
+  ) {}
+
+  /** Starts the server: on a free port the first time, on the same port after a stop. */
+  async start(): Promise<void> {
+    if (this.process) throw new Error('the ADK server is already running');
+    if (!this.port) this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const sessions = this.options.sessionDb
+      ? // Four slashes: `sqlite:///` and then an absolute path.
+        ['--session_service_uri', `sqlite:///${path.resolve(this.options.sessionDb)}`]
+      : // Without this, 2.13.0 writes sessions to <agent>/.adk/session.db
+        // inside the agents folder (our source tree) and keeps them across
+        // restarts; in-memory is what a restart test wants.
+        ['--no_use_local_storage'];
+    this.process = PeerProcess.spawn(
+      path.join(root, '.tools/adk/bin/adk'),
+      [
+        'api_server',
+        '--host', '127.0.0.1',
+        '--port', String(this.port),
+        '--log_level', 'warning',
+        ...sessions,
+        ...(this.options.allowOrigins ?? []).flatMap((origin) => ['--allow_origins', origin]),
+        this.options.agentsDir ?? path.join(root, 'tests/adk_agents'),
+      ],
+      // No __pycache__ in the source tree; output unbuffered, so a failure's
+      // log tail is complete.
+      { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', NO_COLOR: '1' },
+    );
+    try {
+      // About 2.5 s here; generous for a loaded machine.
+      await this.process.waitReady('adk api_server', `${this.url}/list-apps`, 30_000);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Stops the server (its whole process group) and waits until it is gone. */
+  async stop(): Promise<void> {
+    const peer = this.process;
+    this.process = null;
+    await peer?.stop();
+  }
+
+  /** Stop, then start on the same port: what a crash and a restart look like to a client. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** The server's recent output, for assertion messages. */
+  get log(): string {
+    return this.process?.log ?? '';
+  }
+}
