@@ -29,10 +29,45 @@ pub(super) struct Unsaved {
     result: CallResult,
 }
 
-/// Brings the stored format up to date. Returns a note for the user, and
-/// the reason the store cannot be opened, if it cannot.
-pub(super) fn upgrade_store() -> (Option<String>, Option<String>) {
-    match migrate::run(&LocalStorageKv) {
+/// What [`upgrade_store`] found.
+pub(super) struct Upgrade {
+    /// A note for the user (the store was upgraded).
+    pub note: Option<String>,
+    /// Why the store cannot be opened, if it cannot.
+    pub blocked: Option<String>,
+    /// Every key in the store, if the upgrade left them as they were: the
+    /// rest of startup uses this list instead of listing them again (405
+    /// `localStorage.key()` calls with 200 conversations).
+    pub keys: Option<Vec<String>>,
+}
+
+/// Brings the stored format up to date.
+pub(super) fn upgrade_store() -> Upgrade {
+    let listed = match LocalStorageKv.keys() {
+        Ok(listed) => listed,
+        Err(error) => {
+            return Upgrade {
+                note: None,
+                blocked: Some(MigrationError::from(error).to_string()),
+                keys: None,
+            };
+        }
+    };
+    let outcome = migrate::run_among(&LocalStorageKv, &listed);
+    let keys = migrate::left_keys_as_they_were(&listed, &outcome).then_some(listed);
+    let (note, blocked) = describe_upgrade(outcome);
+    Upgrade {
+        note,
+        blocked,
+        keys,
+    }
+}
+
+/// A note for the user, and the reason the store cannot be opened.
+fn describe_upgrade(
+    outcome: Result<Option<migrate::MigrationReport>, MigrationError>,
+) -> (Option<String>, Option<String>) {
+    match outcome {
         Ok(None) => (None, None),
         Ok(Some(report)) => (
             Some(format!(

@@ -171,13 +171,33 @@ fn restore(kv: &impl KvStore, key: &str) -> Result<(), MigrationError> {
     Ok(())
 }
 
+/// Whether a [`run_among`] over `listed` that returned `outcome` left the
+/// keys as listed: it wrote nothing (no migration, no backup to restore).
+pub fn left_keys_as_they_were(
+    listed: &[String],
+    outcome: &Result<Option<MigrationReport>, MigrationError>,
+) -> bool {
+    matches!(outcome, Ok(None)) && !listed.iter().any(|k| k.starts_with(keys::BACKUP_PREFIX))
+}
+
 /// Brings the store to the current schema, if it is older. `Ok(None)`: it
 /// already was (or is empty).
 pub fn run(kv: &impl KvStore) -> Result<Option<MigrationReport>, MigrationError> {
-    let pending = kv
-        .keys()?
-        .into_iter()
-        .find(|k| k.starts_with(keys::BACKUP_PREFIX));
+    run_among(kv, &kv.keys()?)
+}
+
+/// [`run`] with the store's keys already listed (as they are now): startup
+/// lists them once for this and for finding drafts. The list is still right
+/// afterwards when this returns `Ok(None)` and it has no backup key in it
+/// (see [`left_keys_as_they_were`]).
+pub fn run_among(
+    kv: &impl KvStore,
+    listed: &[String],
+) -> Result<Option<MigrationReport>, MigrationError> {
+    let pending = listed
+        .iter()
+        .find(|k| k.starts_with(keys::BACKUP_PREFIX))
+        .cloned();
     let recovered = pending.is_some();
     if let Some(backup) = pending {
         restore(kv, &backup)?;

@@ -4,12 +4,14 @@
 pub mod index;
 mod journal;
 pub mod keys;
+mod memo;
 mod memory_kv;
 pub mod migrate;
 pub mod quarantine;
 pub mod usage;
 
 pub use journal::Journaled;
+pub use memo::ParseMemo;
 pub use memory_kv::MemoryKv;
 pub use quarantine::Quarantined;
 
@@ -44,12 +46,15 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     let Some(text) = kv.get(key)? else {
         return Ok(None);
     };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| KvError::Corrupt {
-            key: key.to_owned(),
-            reason: e.to_string(),
-        })
+    parse_json(key, &text).map(Some)
+}
+
+/// `text`, stored under `key`, parsed as `T`; `Corrupt` if it does not parse.
+fn parse_json<T: serde::de::DeserializeOwned>(key: &str, text: &str) -> Result<T, KvError> {
+    serde_json::from_str(text).map_err(|e| KvError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Writes `value` as JSON under `key`.
