@@ -170,6 +170,7 @@ fn the_session_manager_persists_in_local_storage_across_a_restart() {
             "ada",
             &call,
             CallResult {
+                agent_events: Vec::new(),
                 text: "hi".into(),
                 status: MessageStatus::Complete,
                 response_model: Some("confab-echo".into()),

@@ -162,6 +162,7 @@ fn run() -> Result<(), String> {
                     DEFAULT_USER,
                     &call,
                     CallResult {
+                        agent_events: Vec::new(),
                         text: words(seed + 1, args.words),
                         status: MessageStatus::Complete,
                         response_model: Some("confab-echo".into()),

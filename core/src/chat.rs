@@ -31,9 +31,18 @@ pub struct ConversationOptions {
     pub temperature: Option<f32>,
     /// Replaces the system prompt of Settings when set.
     pub system_prompt: Option<String>,
+    /// Answered by this app of the ADK agent server instead of the model.
+    pub agent_app: Option<String>,
+    /// The agent server's id of this conversation's session, once created.
+    pub agent_session_id: Option<String>,
 }
 
 impl ConversationOptions {
+    /// The agent app answering this conversation, if it is in agent mode.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent_app.as_deref().filter(|a| !a.trim().is_empty())
+    }
+
     /// The model this conversation asks for (empty: the proxy's default).
     pub fn model<'a>(&'a self, settings: &'a Settings) -> &'a str {
         self.model
@@ -421,6 +430,7 @@ mod tests {
             model: Some("mine".into()),
             temperature: Some(0.2),
             system_prompt: Some("Answer in French.".into()),
+            ..Default::default()
         };
         let plan = plan_request(&settings, &options, &turns(1, 5), Ask::Reply).unwrap();
         assert_eq!(plan.request.model.as_deref(), Some("mine"));

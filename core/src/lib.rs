@@ -6,8 +6,11 @@
 //! - [`storage`]: the key-value abstraction and the persisted key layout.
 //! - [`transport`]: the SSE decoder and the OpenAI-compatible chat wire format.
 //! - [`chat`]: turning a session into a model request, titles.
+//! - [`agent`]: Google ADK's api_server as a backend (routes, `/run_sse`,
+//!   rebuilding a session a server restart lost).
 //! - [`settings`]: user settings and their defaults.
 
+pub mod agent;
 pub mod chat;
 pub mod clock;
 pub mod manager;

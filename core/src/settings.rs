@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub const APP_NAME: &str = "confab";
 /// The user whose sessions this browser keeps until profiles exist.
 pub const DEFAULT_USER: &str = "local";
+/// The ADK api_server, through the same-origin proxy.
+pub const DEFAULT_AGENT_ENDPOINT: &str = "/adk";
 /// Smallest context window accepted (a typo of "8" is not a window).
 pub const MIN_CONTEXT_WINDOW: u32 = 256;
 /// The model proxy's API, on the same origin as the page.
@@ -40,6 +42,10 @@ pub struct Settings {
     pub default_context_window: u32,
     /// A reply that sends no byte for this many seconds is given up on.
     pub stall_seconds: u32,
+    /// Base URL of the ADK agent server (`/adk`: confab-proxy's relay).
+    pub agent_endpoint: String,
+    /// New conversations are answered by this agent app; empty: the model.
+    pub default_agent_app: String,
 }
 
 impl Default for Settings {
@@ -56,6 +62,8 @@ impl Default for Settings {
             context_windows: BTreeMap::new(),
             default_context_window: DEFAULT_CONTEXT_WINDOW,
             stall_seconds: DEFAULT_STALL_SECONDS,
+            agent_endpoint: DEFAULT_AGENT_ENDPOINT.to_owned(),
+            default_agent_app: String::new(),
         }
     }
 }
@@ -93,6 +101,11 @@ impl Settings {
             *window = (*window).max(MIN_CONTEXT_WINDOW);
         }
         self.stall_seconds = self.stall_seconds.clamp(5, 3_600);
+        self.agent_endpoint = self.agent_endpoint.trim().trim_end_matches('/').to_owned();
+        if self.agent_endpoint.is_empty() {
+            self.agent_endpoint = DEFAULT_AGENT_ENDPOINT.to_owned();
+        }
+        self.default_agent_app = self.default_agent_app.trim().to_owned();
         self.trace_export_url = self
             .trace_export_url
             .trim()

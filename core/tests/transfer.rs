@@ -34,6 +34,7 @@ fn chat(m: &mut Manager, clock: &ManualClock, user: &str, text: &str) -> String 
         user,
         &call,
         CallResult {
+            agent_events: Vec::new(),
             text: format!("answer to {text}"),
             status: MessageStatus::Complete,
             response_model: Some("confab-echo".into()),

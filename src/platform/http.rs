@@ -94,6 +94,22 @@ pub async fn post_streaming(
     }
 }
 
+/// POSTs `body` (JSON) to `url` and returns the status and body of any
+/// response (the caller decides what a 409 means).
+pub async fn post_json(url: &str, body: String) -> Result<(u16, String), FetchFailure> {
+    let request = Request::post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(|e| FetchFailure::Broken(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|_| FetchFailure::Unreachable)?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    Ok((status, body))
+}
+
 /// GETs `url` and returns the body of a 2xx response.
 pub async fn get_text(url: &str) -> Result<String, FetchFailure> {
     let response = Request::get(url)

@@ -9,6 +9,7 @@
 //! A streamed token updates only its own message's text signal, never the
 //! message list, so the rest of the page does not re-render per token.
 
+mod agent;
 mod export;
 mod persistence;
 mod reply;
@@ -73,6 +74,8 @@ pub struct MessageView {
     pub saved: ArcRwSignal<bool>,
     /// Seconds until a rate-limited request is tried again.
     pub retry_in: ArcRwSignal<Option<u32>>,
+    /// Parts other than text (an agent's tool calls, code, images).
+    pub rich_parts: Vec<confab_core::session::Part>,
 }
 
 impl MessageView {
@@ -86,6 +89,7 @@ impl MessageView {
             error: ArcRwSignal::new(None),
             saved: ArcRwSignal::new(false),
             retry_in: ArcRwSignal::new(None),
+            rich_parts: Vec::new(),
         }
     }
 
@@ -104,7 +108,16 @@ impl MessageView {
         );
         view.error.set(event.error_message.clone());
         view.saved.set(true);
-        view
+        Self {
+            rich_parts: event
+                .content
+                .iter()
+                .flat_map(|c| &c.parts)
+                .filter(|p| p.text.is_none() && !p.other.is_empty())
+                .cloned()
+                .collect(),
+            ..view
+        }
     }
 }
 
@@ -151,6 +164,8 @@ pub struct ChatStore {
     /// conversation, when older messages do not fit: `(first message sent,
     /// how many earlier ones are left out)`.
     pub context_cut: RwSignal<Option<(String, usize)>>,
+    /// Apps the agent server offers, for the conversation options.
+    pub agent_apps: RwSignal<Vec<String>>,
     /// How trace export is going (shown quietly, never as an error).
     pub export_status: RwSignal<ExportStatus>,
     manager: StoredValue<Manager, LocalStorage>,
@@ -185,7 +200,11 @@ impl ChatStore {
     /// first could wipe data); a store from a newer version is not touched.
     pub fn load() -> Self {
         let kv = LocalStorageKv;
-        let (migration, blocked) = persistence::upgrade_store();
+        let persistence::Upgrade {
+            note: migration,
+            blocked,
+            keys: listed_keys,
+        } = persistence::upgrade_store();
         let settings = Settings::from_stored(kv.get(keys::SETTINGS).ok().flatten().as_deref());
         let mut notices: Vec<String> = migration.into_iter().collect();
         let profiles = Profiles::load(&kv).unwrap_or_else(|error| {
@@ -210,6 +229,7 @@ impl ChatStore {
             persisted: RwSignal::new(None),
             models: RwSignal::new(Vec::new()),
             context_cut: RwSignal::new(None),
+            agent_apps: RwSignal::new(Vec::new()),
             export_status: RwSignal::new(ExportStatus::default()),
             abort: StoredValue::new_local(None),
             exporter: StoredValue::new(export::Exporter::default()),
@@ -220,7 +240,7 @@ impl ChatStore {
         if store.blocked.with_untracked(Option::is_some) {
             return store;
         }
-        store.enter_profile();
+        store.enter_profile(listed_keys.as_deref());
         store.watch_other_tabs();
         store.flush_drafts_on_hide();
         store.request_persistence();
@@ -293,19 +313,18 @@ impl ChatStore {
         result
     }
 
-    /// Runs expiry and retention for the active user, then shows their
-    /// current conversation (or a new chat).
-    fn enter_profile(&self) {
+    /// Recovers drafts and runs expiry and retention for the active user,
+    /// then shows their conversations and the current one (or a new chat).
+    /// `keys`: every key in the store, if startup has just listed them.
+    fn enter_profile(&self, keys: Option<&[String]>) {
         let user = self.user_id();
-        if let Err(error) = self.with_manager(|m| {
-            m.recover_drafts(&user)?;
-            m.expire_due(&user)?;
-            m.apply_retention(&user)?;
-            Ok(())
-        }) {
-            self.report(error);
+        match self.with_manager(|m| m.enter(&user, keys)) {
+            Ok(list) => self.listings.set(list),
+            Err(error) => {
+                self.report(error);
+                self.refresh_sidebar();
+            }
         }
-        self.refresh_sidebar();
         match self.with_manager(|m| m.current_session_id(&user)) {
             Ok(Some(id)) => self.open(&id),
             Ok(None) => self.show_new_chat(),
@@ -461,6 +480,22 @@ impl ChatStore {
             }
         };
         self.refresh_sidebar();
+        // A new conversation is answered as Settings say: by the model, or
+        // by the default agent app.
+        let default_agent = self
+            .settings
+            .with_untracked(|s| s.default_agent_app.clone());
+        if query.number == 1 && !default_agent.is_empty() {
+            let options = confab_core::chat::ConversationOptions {
+                agent_app: Some(default_agent),
+                ..Default::default()
+            };
+            if let Err(error) =
+                self.with_manager(|m| m.set_options(&user, &query.session.id, options))
+            {
+                self.report(error);
+            }
+        }
         self.start_reply(&query.session.id, None);
         true
     }
@@ -563,7 +598,7 @@ impl ChatStore {
         }
         self.settings.set(settings);
         if app_changed {
-            self.enter_profile();
+            self.enter_profile(None);
         } else {
             self.check_expiry();
         }
@@ -594,7 +629,7 @@ impl ChatStore {
             return self.report(error);
         }
         if self.save_profiles(profiles) {
-            self.enter_profile();
+            self.enter_profile(None);
         }
     }
 
@@ -611,7 +646,7 @@ impl ChatStore {
         }
         let added = self.save_profiles(profiles);
         if added {
-            self.enter_profile();
+            self.enter_profile(None);
         }
         added
     }

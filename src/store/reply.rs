@@ -17,14 +17,14 @@ use crate::platform::http::{FetchFailure, post_streaming, sleep};
 
 /// Gives up on a reply that sends no byte for a while: checks once a second
 /// and aborts the request (through the store's controller) when it stalls.
-struct StallWatch {
+pub(super) struct StallWatch {
     last_byte: Rc<Cell<f64>>,
     stalled: Rc<Cell<bool>>,
     timer: Option<leptos::prelude::IntervalHandle>,
 }
 
 impl StallWatch {
-    fn start(store: ChatStore, seconds: u32) -> Self {
+    pub(super) fn start(store: ChatStore, seconds: u32) -> Self {
         let last_byte = Rc::new(Cell::new(now()));
         let stalled = Rc::new(Cell::new(false));
         let timer = {
@@ -47,12 +47,12 @@ impl StallWatch {
         }
     }
 
-    fn saw_bytes(&self) {
+    pub(super) fn saw_bytes(&self) {
         self.last_byte.set(now());
     }
 
     /// Stops watching; whether the reply had stalled.
-    fn finish(self) -> bool {
+    pub(super) fn finish(self) -> bool {
         if let Some(timer) = self.timer {
             timer.clear();
         }
@@ -143,6 +143,11 @@ impl ChatStore {
             .with_manager(|m| m.conversation(&user, session_id))
             .map(|c| c.options)
             .unwrap_or_default();
+        if let Some(app) = options.agent().map(str::to_owned)
+            && continue_from.is_none()
+        {
+            return self.start_agent_reply(session_id, app, options);
+        }
         let model = Some(options.model(&settings).to_owned()).filter(|m| !m.is_empty());
         let call = match self.with_manager(|m| m.begin_call(&user, session_id, model.as_deref())) {
             Ok(call) => call,
@@ -173,6 +178,7 @@ impl ChatStore {
                 // Never dropped silently: the reply says why nothing was sent.
                 let error = ReplyError::TooLarge(error.to_string());
                 let result = CallResult {
+                    agent_events: Vec::new(),
                     event_id: view.id.clone(),
                     text: String::new(),
                     status: MessageStatus::Error,
@@ -185,21 +191,9 @@ impl ChatStore {
                 return self.finish_reply(&user, &call, result, &view);
             }
         };
-        let Ok(controller) = web_sys::AbortController::new() else {
-            self.open(session_id);
-            return self.report("This browser cannot cancel requests (no AbortController).");
+        let Some(signal) = self.begin_streaming(session_id, &view, &user, &call) else {
+            return;
         };
-        let signal = controller.signal();
-        self.abort.set_value(Some(controller));
-        self.reply.set(Some(ActiveReply {
-            session_id: session_id.to_owned(),
-            view: view.clone(),
-            user_id: user.clone(),
-            call: call.clone(),
-        }));
-        self.draft_clock.set_value((0.0, false));
-        // Re-render the conversation from storage, with the reply at its end.
-        self.open(session_id);
 
         let store = *self;
         let url = settings.completions_url();
@@ -250,6 +244,7 @@ impl ChatStore {
             };
             let (status, error) = settle(result, &mut stream, &url, stalled);
             let result = CallResult {
+                agent_events: Vec::new(),
                 event_id: view.id.clone(),
                 text: stream.text().to_owned(),
                 status,
@@ -266,8 +261,43 @@ impl ChatStore {
         });
     }
 
+    /// Makes `view` the streaming reply of `session_id`, shown at the end of
+    /// the conversation, and returns the signal that Stop aborts (`None`,
+    /// reported, if this browser cannot cancel requests).
+    pub(super) fn begin_streaming(
+        &self,
+        session_id: &str,
+        view: &MessageView,
+        user: &str,
+        call: &CallStart,
+    ) -> Option<web_sys::AbortSignal> {
+        let Ok(controller) = web_sys::AbortController::new() else {
+            self.open(session_id);
+            self.report("This browser cannot cancel requests (no AbortController).");
+            return None;
+        };
+        let signal = controller.signal();
+        self.abort.set_value(Some(controller));
+        self.reply.set(Some(ActiveReply {
+            session_id: session_id.to_owned(),
+            view: view.clone(),
+            user_id: user.to_owned(),
+            call: call.clone(),
+        }));
+        self.draft_clock.set_value((0.0, false));
+        // Re-render the conversation from storage, with the reply at its end.
+        self.open(session_id);
+        Some(signal)
+    }
+
     /// Saves the finished reply through the manager and refreshes the views.
-    fn finish_reply(&self, user: &str, call: &CallStart, result: CallResult, view: &MessageView) {
+    pub(super) fn finish_reply(
+        &self,
+        user: &str,
+        call: &CallStart,
+        result: CallResult,
+        view: &MessageView,
+    ) {
         let kept = result.clone();
         match self.with_manager(|m| m.finish_call(user, call, result)) {
             Ok(_) => view.saved.set(true),

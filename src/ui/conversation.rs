@@ -1,6 +1,7 @@
 use confab_core::manager::{Rating, ReplyFeedback};
-use confab_core::session::MessageStatus;
+use confab_core::session::{MessageStatus, Part};
 use leptos::prelude::*;
+use serde_json::Value;
 
 use crate::store::{MessageView, Role, use_store};
 
@@ -72,6 +73,7 @@ fn Message(message: MessageView) -> impl IntoView {
         error,
         saved,
         retry_in,
+        rich_parts,
     } = message;
     let status_attr = {
         let status = status.clone();
@@ -125,6 +127,10 @@ fn Message(message: MessageView) -> impl IntoView {
         move || {
             status.get() == MessageStatus::Interrupted
                 && text.with(|t| !t.is_empty())
+                // Continue asks the model; an agent run is retried instead.
+                && !store
+                    .conversation
+                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
                 && saved.get()
                 && !store.is_streaming()
                 && !store.is_ended()
@@ -132,7 +138,7 @@ fn Message(message: MessageView) -> impl IntoView {
         }
     };
     let can_regenerate = {
-        let (status, saved) = (status.clone(), saved.clone());
+        let (status, saved, is_last) = (status.clone(), saved.clone(), is_last.clone());
         move || {
             role == Role::Assistant
                 && matches!(
@@ -171,6 +177,21 @@ fn Message(message: MessageView) -> impl IntoView {
             })
         }
     };
+    // An agent that failed: its conversation can go on with the model.
+    let can_fall_back = {
+        let (status, is_last) = (status.clone(), is_last.clone());
+        move || {
+            matches!(
+                status.get(),
+                MessageStatus::Error | MessageStatus::Interrupted
+            ) && !store.is_streaming()
+                && is_last()
+                && store
+                    .conversation
+                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
+        }
+    };
+    let parts = rich_parts.iter().map(rich_part).collect_view();
     let continue_id = id.clone();
     let rateable = {
         let status = status.clone();
@@ -181,6 +202,7 @@ fn Message(message: MessageView) -> impl IntoView {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id>
             <header class="author">{label}</header>
+            {parts}
             <div class="text">{move || text.get()}</div>
             {stopped}
             {move || {
@@ -204,6 +226,11 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Retry"
                 </button>
             </Show>
+            <Show when=can_fall_back>
+                <button type="button" class="fallback" on:click=move |_| store.answer_with_model()>
+                    "Answer with the model instead"
+                </button>
+            </Show>
             <Show when=can_regenerate>
                 <button type="button" class="regenerate" on:click=move |_| store.retry()>
                     "Regenerate"
@@ -214,6 +241,121 @@ fn Message(message: MessageView) -> impl IntoView {
             </Show>
         </article>
     }
+}
+
+/// Image types shown inline; others (SVG above all) are not rendered.
+const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// An agent's part other than text, rendered inert: tool calls and results
+/// as collapsible cards, code and its output as blocks, images inline.
+fn rich_part(part: &Part) -> AnyView {
+    let pretty = |v: Option<&Value>| {
+        v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let str_of = |v: Option<&Value>, key: &str| {
+        v.and_then(|v| v.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let other = &part.other;
+    if let Some(call) = other.get("functionCall") {
+        let name = str_of(Some(call), "name");
+        let args = pretty(call.get("args"));
+        return view! {
+            <details class="tool-card" data-part="function-call">
+                <summary>"Tool call: " <code>{name}</code></summary>
+                <pre>{args}</pre>
+            </details>
+        }
+        .into_any();
+    }
+    if let Some(response) = other.get("functionResponse") {
+        let name = str_of(Some(response), "name");
+        let result = pretty(response.get("response"));
+        return view! {
+            <details class="tool-card" data-part="function-response">
+                <summary>"Tool result: " <code>{name}</code></summary>
+                <pre>{result}</pre>
+            </details>
+        }
+        .into_any();
+    }
+    if let Some(code) = other.get("executableCode") {
+        let language = str_of(Some(code), "language").to_lowercase();
+        let source = str_of(Some(code), "code");
+        return view! {
+            <figure class="code-block" data-part="executable-code">
+                <figcaption>{format!("Code ({language})")}</figcaption>
+                <pre><code>{source}</code></pre>
+            </figure>
+        }
+        .into_any();
+    }
+    if let Some(result) = other.get("codeExecutionResult") {
+        let outcome = str_of(Some(result), "outcome");
+        let output = str_of(Some(result), "output");
+        return view! {
+            <figure class="code-output" data-part="code-execution-result">
+                <figcaption>{format!("Output ({outcome})")}</figcaption>
+                <pre>{output}</pre>
+            </figure>
+        }
+        .into_any();
+    }
+    if let Some(data) = other.get("inlineData") {
+        let mime = str_of(Some(data), "mimeType");
+        if let Some(src) = INLINE_IMAGE_TYPES
+            .contains(&mime.as_str())
+            .then(|| standard_base64(&str_of(Some(data), "data")))
+            .flatten()
+        {
+            return view! {
+                <img class="inline-image" data-part="inline-image" alt="Image from the agent"
+                    src=format!("data:{mime};base64,{src}") />
+            }
+            .into_any();
+        }
+    }
+    let kind = other.keys().next().cloned().unwrap_or_default();
+    let raw = serde_json::to_string_pretty(other).unwrap_or_default();
+    view! {
+        <details class="tool-card" data-part="other">
+            <summary>{format!("Part: {kind}")}</summary>
+            <pre>{raw}</pre>
+        </details>
+    }
+    .into_any()
+}
+
+/// Base64 in the standard alphabet, padded; ADK may send it URL-safe.
+/// `None` if it is not base64 at all (then nothing is rendered).
+fn standard_base64(data: &str) -> Option<String> {
+    let mut out: String = data
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let body = out.trim_end_matches('=');
+    if body.is_empty()
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+    {
+        return None;
+    }
+    let body_len = body.len();
+    out.truncate(body_len);
+    while !out.len().is_multiple_of(4) {
+        out.push('=');
+    }
+    Some(out)
 }
 
 /// Thumbs up or down on a reply, with an optional comment.

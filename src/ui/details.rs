@@ -94,6 +94,11 @@ fn Facts(conversation: Conversation) -> impl IntoView {
 fn OptionsForm(options: ConversationOptions) -> impl IntoView {
     let store = use_store();
     store.refresh_models();
+    store.refresh_agent_apps();
+    let agent_before = options.agent().map(str::to_owned);
+    let agent_session_id = options.agent_session_id.clone();
+    // "" is the model; an app name is that agent.
+    let backend = RwSignal::new(agent_before.clone().unwrap_or_default());
     let model = RwSignal::new(options.model.unwrap_or_default());
     let temperature = RwSignal::new(
         options
@@ -120,14 +125,43 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
         };
         problem.set(None);
         let text_or_none = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let agent_app = text_or_none(backend.get_untracked());
         store.set_conversation_options(ConversationOptions {
             model: text_or_none(model.get_untracked()),
             temperature,
             system_prompt: text_or_none(system_prompt.get_untracked()),
+            // Another app has sessions of its own: a new one is created.
+            agent_session_id: agent_session_id
+                .clone()
+                .filter(|_| agent_app == agent_before),
+            agent_app,
         });
     };
     view! {
         <form class="conversation-options" on:submit=save aria-label="This conversation">
+            <label>
+                "Answered by"
+                <select
+                    name="backend"
+                    prop:value=move || backend.get()
+                    on:change=move |ev| backend.set(event_target_value(&ev))
+                >
+                    <option value="">"The model"</option>
+                    {move || {
+                        let mut apps = store.agent_apps.get();
+                        let current = backend.get_untracked();
+                        if !current.is_empty() && !apps.contains(&current) {
+                            apps.push(current);
+                        }
+                        apps.into_iter()
+                            .map(|app| {
+                                let label = format!("Agent: {app}");
+                                view! { <option value=app.clone()>{label}</option> }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
             <label>
                 "Model for this conversation"
                 <input

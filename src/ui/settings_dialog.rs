@@ -39,6 +39,8 @@ pub fn SettingsButton() -> impl IntoView {
     let trace_url = RwSignal::new(String::new());
     let context_window = RwSignal::new(String::new());
     let stall_seconds = RwSignal::new(String::new());
+    let agent_endpoint = RwSignal::new(String::new());
+    let default_agent_app = RwSignal::new(String::new());
 
     // Odd while the dialog is open: the data tools measure on opening.
     let open_count = RwSignal::new(0_u32);
@@ -47,6 +49,8 @@ pub fn SettingsButton() -> impl IntoView {
         let current = store.settings.get_untracked();
         context_window.set(current.context_window_for(&current.model).to_string());
         stall_seconds.set(current.stall_seconds.to_string());
+        agent_endpoint.set(current.agent_endpoint.clone());
+        default_agent_app.set(current.default_agent_app.clone());
         endpoint.set(current.endpoint);
         model.set(current.model);
         system_prompt.set(current.system_prompt);
@@ -61,6 +65,7 @@ pub fn SettingsButton() -> impl IntoView {
         );
         trace_url.set(current.trace_export_url);
         store.refresh_models();
+        store.refresh_agent_apps();
         if let Some(dialog) = dialog.get_untracked() {
             let _ = dialog.show_modal();
         }
@@ -97,6 +102,8 @@ pub fn SettingsButton() -> impl IntoView {
             context_windows,
             default_context_window: current.default_context_window,
             stall_seconds: number(stall_seconds.get_untracked(), current.stall_seconds),
+            agent_endpoint: agent_endpoint.get_untracked(),
+            default_agent_app: default_agent_app.get_untracked(),
         });
         close();
     };
@@ -164,6 +171,35 @@ pub fn SettingsButton() -> impl IntoView {
                         on:input=move |ev| system_prompt.set(event_target_value(&ev))
                     ></textarea>
                 </label>
+                <fieldset>
+                    <legend>"Agents (Google ADK api_server)"</legend>
+                    <label>
+                        "Agent server URL"
+                        <input
+                            type="text"
+                            name="agent-endpoint"
+                            placeholder="/adk"
+                            prop:value=move || agent_endpoint.get()
+                            on:input=move |ev| agent_endpoint.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        "Agent app for new conversations (empty: none)"
+                        <input
+                            type="text"
+                            name="default-agent-app"
+                            list="agent-apps"
+                            placeholder="the model"
+                            prop:value=move || default_agent_app.get()
+                            on:input=move |ev| default_agent_app.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <datalist id="agent-apps">
+                        <For each=move || store.agent_apps.get() key=|a| a.clone() let:app>
+                            <option value=app></option>
+                        </For>
+                    </datalist>
+                </fieldset>
                 <label>
                     "App name"
                     <input

@@ -111,6 +111,9 @@ pub const DRAFT_INTERRUPTED: &str = "The page was closed while this reply was be
 /// How a model call ended, as the transport saw it.
 #[derive(Clone, Debug, Default)]
 pub struct CallResult {
+    /// An agent's own events (tool calls, code, text, each with its id,
+    /// author and state delta), saved as they are; empty for a model.
+    pub agent_events: Vec<Event>,
     /// The id the reply was shown under (kept for its event).
     pub event_id: String,
     pub text: String,
@@ -133,7 +136,14 @@ pub struct SessionManager<S: SessionService, K: KvStore, C: Clock> {
     outbox: Vec<Span>,
     /// Manager records found unreadable and moved aside.
     quarantined: std::cell::RefCell<Vec<crate::storage::Quarantined>>,
+    /// The records read last, parsed: an operation re-reads the user record
+    /// (and often the open conversation's) several times.
+    parsed: crate::storage::ParseMemo,
 }
+
+/// Records whose parsed value is kept (the user record, the open
+/// conversation's, and a few more as conversations are switched).
+const PARSED_RECORDS: usize = 4;
 
 /// Characters of query and response text kept on spans.
 const SPAN_TEXT_CHARS: usize = 1_000;
@@ -148,6 +158,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             limits,
             outbox: Vec::new(),
             quarantined: Default::default(),
+            parsed: crate::storage::ParseMemo::new(PARSED_RECORDS),
         }
     }
 
@@ -191,11 +202,11 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
 
     /// A manager record; an unreadable one is moved aside and read as absent
     /// (records can be rebuilt from the sessions).
-    fn read_record<T: serde::de::DeserializeOwned>(
+    fn read_record<T: serde::de::DeserializeOwned + Clone + Send + 'static>(
         &self,
         key: &str,
     ) -> Result<Option<T>, ManagerError> {
-        match read_json(&self.kv, key) {
+        match self.parsed.read_json(&self.kv, key) {
             Ok(record) => Ok(record),
             Err(KvError::Corrupt { reason, .. }) => {
                 self.set_aside(key, &reason)?;
@@ -407,19 +418,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub fn listings(&self, user_id: &str) -> Result<Vec<Listing>, ManagerError> {
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
-        Ok(summaries
-            .into_iter()
-            .map(|summary| {
-                let status = record.status(&summary.id);
-                Listing {
-                    conversation_id: status
-                        .map(|s| s.conversation_id.clone())
-                        .unwrap_or_default(),
-                    ended: status.and_then(|s| s.ended.clone()),
-                    summary,
-                }
-            })
-            .collect())
+        Ok(listings_of(&record, summaries))
     }
 
     // --- queries and model calls ----------------------------------------
@@ -529,7 +528,23 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 .insert("app:last_model".into(), json!(model));
         }
         let mut session = self.get_session(user_id, &call.session_id)?;
-        let saved = self.service.append_event(&mut session, event)?;
+        let mut last_agent_event = None;
+        for agent_event in &result.agent_events {
+            // Already here (another tab saved it, or a re-read merged it).
+            if let Some(existing) = session.events.iter().find(|e| e.id == agent_event.id) {
+                last_agent_event = Some(existing.clone());
+                continue;
+            }
+            let mut agent_event = agent_event.clone();
+            agent_event.partial = false;
+            last_agent_event = Some(self.service.append_event(&mut session, agent_event)?);
+        }
+        // A model's reply, or an agent run that did not end well (its error
+        // or the text that had not been made final yet).
+        let saved = match last_agent_event {
+            Some(last) if result.status == MessageStatus::Complete => last,
+            _ => self.service.append_event(&mut session, event)?,
+        };
         self.kv
             .remove(&keys::draft(&self.app_name, user_id, &call.session_id))?;
 
@@ -743,6 +758,15 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     }
 
     fn expire_due_inner(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        Ok(self.expire_due_listed(user_id)?.0)
+    }
+
+    /// Expiry, also returning the user's sessions as it read them: ending a
+    /// conversation changes its record and the user's, not the session list.
+    fn expire_due_listed(
+        &mut self,
+        user_id: &str,
+    ) -> Result<(Vec<String>, Vec<SessionSummary>), ManagerError> {
         let now = self.clock.now();
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
@@ -769,7 +793,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 },
             )?;
         }
-        Ok(expired)
+        Ok((expired, summaries))
     }
 
     fn apply_retention_inner(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
@@ -963,20 +987,26 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// events (with their text so far). Drafts still being written by a
     /// live tab are left alone. Returns the sessions it touched.
     pub fn recover_drafts(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
+        let keys = self.kv.keys()?;
+        self.recover_drafts_among(user_id, &keys)
+    }
+
+    /// [`Self::recover_drafts`] with the store's keys already listed (as
+    /// they are now): startup lists them once for the schema check and this.
+    pub fn recover_drafts_among(
+        &mut self,
+        user_id: &str,
+        keys: &[String],
+    ) -> Result<Vec<String>, ManagerError> {
         let prefix = keys::drafts_of(&self.app_name, user_id);
         let now = self.clock.now();
         let mut recovered = Vec::new();
-        for key in self
-            .kv
-            .keys()?
-            .into_iter()
-            .filter(|k| k.starts_with(&prefix))
-        {
-            let draft: Draft = match read_json(&self.kv, &key) {
+        for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
+            let draft: Draft = match read_json(&self.kv, key) {
                 Ok(Some(draft)) => draft,
                 Ok(None) => continue,
                 Err(KvError::Corrupt { reason, .. }) => {
-                    self.set_aside(&key, &reason)?;
+                    self.set_aside(key, &reason)?;
                     continue;
                 }
                 Err(error) => return Err(error.into()),
@@ -985,6 +1015,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 continue;
             }
             let result = CallResult {
+                agent_events: Vec::new(),
                 event_id: draft.event_id.clone(),
                 text: draft.text.clone(),
                 status: MessageStatus::Interrupted,
@@ -996,12 +1027,34 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 Ok(_) => recovered.push(draft.call.session_id.clone()),
                 // Its conversation is gone: the draft has nowhere to go.
                 Err(ManagerError::Session(SessionError::NotFound { .. })) => {
-                    self.kv.remove(&key)?;
+                    self.kv.remove(key)?;
                 }
                 Err(error) => return Err(error),
             }
         }
         Ok(recovered)
+    }
+
+    /// What opening a profile does, in order: drafts of closed tabs saved
+    /// ([`Self::recover_drafts_among`] when `keys` are given), expiry,
+    /// retention, and the sidebar's listings. Each step is the operation of
+    /// the same name; the session list, the largest thing read, is read once
+    /// for expiry and the listings unless retention deleted something.
+    pub fn enter(
+        &mut self,
+        user_id: &str,
+        keys: Option<&[String]>,
+    ) -> Result<Vec<Listing>, ManagerError> {
+        match keys {
+            Some(keys) => self.recover_drafts_among(user_id, keys)?,
+            None => self.recover_drafts(user_id)?,
+        };
+        let (_, summaries) = self.atomically(|m| m.expire_due_listed(user_id))?;
+        if !self.apply_retention(user_id)?.is_empty() {
+            return self.listings(user_id);
+        }
+        let record = self.user_record(user_id)?;
+        Ok(listings_of(&record, summaries))
     }
 
     /// Deletes a conversation: its session, its record and its status.
@@ -1012,6 +1065,29 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     ) -> Result<(), ManagerError> {
         self.atomically(|m| m.delete_conversation_inner(user_id, session_id))
     }
+}
+
+/// The sidebar's entries: each session with its conversation's status.
+fn listings_of(record: &UserRecord, summaries: Vec<SessionSummary>) -> Vec<Listing> {
+    // By id, the first status of each (as `UserRecord::status` finds it):
+    // one lookup per session instead of a scan of every status.
+    let mut statuses = std::collections::HashMap::with_capacity(record.conversations.len());
+    for status in &record.conversations {
+        statuses.entry(status.session_id.as_str()).or_insert(status);
+    }
+    summaries
+        .into_iter()
+        .map(|summary| {
+            let status = statuses.get(summary.id.as_str());
+            Listing {
+                conversation_id: status
+                    .map(|s| s.conversation_id.clone())
+                    .unwrap_or_default(),
+                ended: status.and_then(|s| s.ended.clone()),
+                summary,
+            }
+        })
+        .collect()
 }
 
 fn status_of(conversation: &Conversation) -> ConversationStatus {

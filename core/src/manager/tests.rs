@@ -47,6 +47,7 @@ fn exchange(
             user,
             &call,
             CallResult {
+                agent_events: Vec::new(),
                 event_id: new_id(),
                 text: reply.into(),
                 status: MessageStatus::Complete,
@@ -204,6 +205,7 @@ fn a_retry_is_a_second_model_call_under_the_same_query() {
         "alice",
         &call,
         CallResult {
+            agent_events: Vec::new(),
             event_id: new_id(),
             status: MessageStatus::Error,
             error: Some(("http_500".into(), "The model server had a problem".into())),
@@ -225,6 +227,7 @@ fn a_retry_is_a_second_model_call_under_the_same_query() {
         "alice",
         &retry,
         CallResult {
+            agent_events: Vec::new(),
             event_id: new_id(),
             text: "hi there".into(),
             status: MessageStatus::Complete,
@@ -599,6 +602,7 @@ fn a_full_store_halfway_through_leaves_nothing_half_written() {
                 "alice",
                 &call,
                 CallResult {
+                    agent_events: Vec::new(),
                     text: "hi".into(),
                     status: MessageStatus::Complete,
                     ..CallResult::default()
@@ -726,6 +730,7 @@ fn a_finished_reply_leaves_no_draft() {
         "alice",
         &call,
         CallResult {
+            agent_events: Vec::new(),
             event_id,
             text: "hello".into(),
             status: MessageStatus::Complete,
@@ -787,6 +792,8 @@ fn a_conversation_keeps_its_own_options_and_the_later_change_wins_a_merge() {
         model: Some("gpt-x".into()),
         temperature: Some(0.3),
         system_prompt: Some("Be terse.".into()),
+        agent_app: Some("history_agent".into()),
+        agent_session_id: Some("server-1".into()),
     };
     clock.advance(1.0);
     m.set_options("ada", &id, options.clone()).unwrap();
@@ -808,4 +815,144 @@ fn a_conversation_keeps_its_own_options_and_the_later_change_wins_a_merge() {
         crate::sync::merge_conversations(restarted, &older).options,
         options
     );
+}
+
+#[test]
+fn an_agent_run_saves_each_of_its_events_with_ids_authors_and_state() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let query = m.begin_query("ada", "weather?").unwrap();
+    let session_id = query.session.id.clone();
+    let call = m.begin_call("ada", &session_id, None).unwrap();
+    let mut tool = Event::text("tool_agent", "server-inv", 1_000.5, "");
+    tool.content.as_mut().unwrap().parts[0] = serde_json::from_value(
+        json!({"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}),
+    )
+    .unwrap();
+    tool.actions
+        .state_delta
+        .insert("user:city".into(), json!("Paris"));
+    let mut answer = Event::text("tool_agent", "server-inv", 1_000.6, "It is sunny.");
+    answer.actions.state_delta.insert("turns".into(), json!(1));
+    let events = vec![tool.clone(), answer.clone()];
+    clock.advance(1.0);
+    let finish = |m: &mut Manager, call: &CallStart| {
+        m.finish_call(
+            "ada",
+            call,
+            CallResult {
+                agent_events: events.clone(),
+                text: "It is sunny.".into(),
+                status: MessageStatus::Complete,
+                ..CallResult::default()
+            },
+        )
+        .unwrap()
+    };
+    let saved = finish(&mut m, &call);
+    assert_eq!(saved.id, answer.id);
+    let session = m
+        .service()
+        .get_session("confab", "ada", &session_id, GetSessionConfig::default())
+        .unwrap();
+    let ids: Vec<_> = session.events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids[1..], [tool.id.clone(), answer.id.clone()]);
+    assert_eq!(session.events[1].author, "tool_agent");
+    assert_eq!(session.state["user:city"], json!("Paris"));
+    assert_eq!(session.state["turns"], json!(1));
+    assert_eq!(
+        m.conversation("ada", &session_id).unwrap().queries[0].response,
+        "It is sunny."
+    );
+
+    // Saving the same events again (a re-read after Stop) adds nothing.
+    let again = m.begin_call("ada", &session_id, None).unwrap();
+    finish(&mut m, &again);
+    let session = m
+        .service()
+        .get_session("confab", "ada", &session_id, GetSessionConfig::default())
+        .unwrap();
+    assert_eq!(session.events.len(), 3);
+}
+
+/// `enter` (what startup runs) does what its steps do one by one: drafts,
+/// expiry, retention, listings; the session list it reads for expiry is
+/// the one it lists, unless retention deleted something.
+#[test]
+fn enter_equals_its_steps_one_by_one() {
+    let run = |stepwise: bool| {
+        let kv = MemoryKv::new();
+        let clock = ManualClock::at(1_000.0);
+        let mut m = manager(&kv, &clock, limits());
+        // An ended conversation (deleted by retention below), an idle one
+        // (expired), and one with a draft left by a closed tab.
+        exchange(&mut m, &clock, "alice", "old", "a");
+        m.end_conversation("alice", Satisfaction::Satisfied, "")
+            .unwrap();
+        clock.advance(40.0 * 24.0 * HOUR);
+        exchange(&mut m, &clock, "alice", "idle", "b");
+        m.clear_session("alice").unwrap();
+        clock.advance(2.0 * HOUR);
+        let query = m.begin_query("alice", "cut off").unwrap();
+        let call = m.begin_call("alice", &query.session.id, None).unwrap();
+        m.save_draft("alice", &call, "reply-1", "half a", None)
+            .unwrap();
+        clock.advance(DRAFT_ABANDONED_AFTER + 1.0);
+        let mut m = manager(
+            &kv,
+            &clock,
+            Limits {
+                retention: Some(30.0 * 24.0 * HOUR),
+                ..limits()
+            },
+        );
+        let listed = if stepwise {
+            m.recover_drafts("alice").unwrap();
+            m.expire_due("alice").unwrap();
+            m.apply_retention("alice").unwrap();
+            m.listings("alice").unwrap()
+        } else {
+            let keys = kv.keys().unwrap();
+            m.enter("alice", Some(&keys)).unwrap()
+        };
+        let titles: Vec<(Option<String>, bool)> = listed
+            .iter()
+            .map(|l| (l.summary.title.clone(), l.ended.is_some()))
+            .collect();
+        let mut stored: Vec<(String, String)> = kv
+            .keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| {
+                let v = kv.get(&k).unwrap().unwrap();
+                (k, v)
+            })
+            .collect();
+        stored.sort();
+        (titles, stored.len(), listed.len())
+    };
+    let (stepwise, entered) = (run(true), run(false));
+    assert_eq!(stepwise.0, entered.0);
+    assert_eq!(stepwise.1, entered.1);
+    assert_eq!(
+        entered.0,
+        vec![
+            (Some("cut off".to_owned()), false),
+            (Some("idle".to_owned()), true)
+        ],
+        "the draft saved, the idle one expired, the old one deleted"
+    );
+
+    // Nothing to delete: the listings come from expiry's read of the list.
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    exchange(&mut m, &clock, "alice", "first", "a");
+    m.clear_session("alice").unwrap();
+    exchange(&mut m, &clock, "alice", "second", "b");
+    clock.advance(2.0 * HOUR);
+    let entered = m.enter("alice", None).unwrap();
+    assert_eq!(entered, m.listings("alice").unwrap());
+    assert!(entered.iter().all(|l| l.ended.is_some()), "both expired");
 }

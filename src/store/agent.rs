@@ -1,0 +1,399 @@
+//! Agent mode: a conversation answered by an app of a Google ADK api_server.
+//! The server session is created before the first run; a run answered
+//! "Session not found" (the server restarted and lost it) restores it from
+//! the local copy and runs again; Stop re-reads what the run did meanwhile.
+
+use confab_core::agent::{self, AgentStream, ServerSession};
+use confab_core::chat::ConversationOptions;
+use confab_core::manager::CallResult;
+use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::reply::StallWatch;
+use super::{ChatStore, MessageView, Role};
+use crate::platform::http::{FetchFailure, get_text, post_json, post_streaming};
+
+/// Why an agent run did not give a whole answer.
+enum Failure {
+    Stopped,
+    /// Status, code and message for the reply.
+    Failed(MessageStatus, &'static str, String),
+}
+
+impl ChatStore {
+    /// Reads the agent server's apps, for the conversation options.
+    pub fn refresh_agent_apps(&self) {
+        let store = *self;
+        let url = agent::list_apps_url(&self.settings.get_untracked().agent_endpoint);
+        spawn_local(async move {
+            let apps = get_text(&url)
+                .await
+                .ok()
+                .and_then(|body| serde_json::from_str::<Vec<String>>(&body).ok());
+            store.agent_apps.set(apps.unwrap_or_default());
+        });
+    }
+
+    /// Switches the open conversation to the model and asks it again: the
+    /// model gets the whole history, agent turns included, as context.
+    pub fn answer_with_model(&self) {
+        let Some(options) = self
+            .conversation
+            .with_untracked(|c| c.as_ref().map(|c| c.options.clone()))
+        else {
+            return;
+        };
+        self.set_conversation_options(ConversationOptions {
+            agent_app: None,
+            ..options
+        });
+        self.retry();
+    }
+
+    /// Runs agent `app` on the last user message of session `session_id`.
+    pub(super) fn start_agent_reply(
+        &self,
+        session_id: &str,
+        app: String,
+        options: ConversationOptions,
+    ) {
+        let user = self.user_id();
+        let settings = self.settings.get_untracked();
+        let call = match self.with_manager(|m| m.begin_call(&user, session_id, Some(&app))) {
+            Ok(call) => call,
+            Err(error) => {
+                self.open(session_id);
+                return self.report(error);
+            }
+        };
+        let session = match self.load_session(session_id) {
+            Ok(session) => session,
+            Err(error) => return self.report(error),
+        };
+        let view = MessageView::new(
+            new_id(),
+            Role::Assistant,
+            &app,
+            String::new(),
+            MessageStatus::Streaming,
+        );
+        let Some(signal) = self.begin_streaming(session_id, &view, &user, &call) else {
+            return;
+        };
+
+        let store = *self;
+        let base = settings.agent_endpoint.clone();
+        let stall_seconds = settings.stall_seconds;
+        spawn_local(async move {
+            let mut stream = AgentStream::new();
+            let outcome = store
+                .run_agent(
+                    &base,
+                    &app,
+                    &user,
+                    &session,
+                    options,
+                    &view,
+                    &signal,
+                    &mut stream,
+                    stall_seconds,
+                )
+                .await;
+            stream.finish();
+            let mut events = stream.events().to_vec();
+            let (status, error) = match outcome {
+                Ok(()) if stream.failure().is_some() => (
+                    MessageStatus::Error,
+                    Some((
+                        "agent_run_failed".to_owned(),
+                        format!(
+                            "The agent stopped with an error: {}. Press Retry, or answer with the model instead.",
+                            stream.failure().unwrap_or_default().trim_end_matches('.')
+                        ),
+                    )),
+                ),
+                Ok(()) if events.is_empty() || !stream.partial_text().is_empty() => (
+                    MessageStatus::Interrupted,
+                    Some((
+                        "agent_truncated".to_owned(),
+                        "The agent's answer ended before it was finished. Press Retry.".to_owned(),
+                    )),
+                ),
+                Ok(()) => (MessageStatus::Complete, None),
+                Err(Failure::Stopped) => {
+                    // The server may have gone on: bring in what it did.
+                    events.extend(
+                        store
+                            .missed_events(&base, &app, &user, &session, &events)
+                            .await,
+                    );
+                    (MessageStatus::Stopped, None)
+                }
+                Err(Failure::Failed(status, code, message)) => {
+                    (status, Some((code.to_owned(), message)))
+                }
+            };
+            let result = CallResult {
+                agent_events: events,
+                event_id: view.id.clone(),
+                // Only what was not made final: final events are saved as they are.
+                text: stream.partial_text().to_owned(),
+                status,
+                error,
+                response_model: None,
+                first_token_at: None,
+                usage: None,
+                finish_reason: None,
+            };
+            view.error
+                .set(result.error.as_ref().map(|(_, m)| m.clone()));
+            view.status.set(status);
+            store.finish_reply(&user, &call, result, &view);
+        });
+    }
+
+    /// Creates the server session if need be, then streams the run; a
+    /// session the server lost is restored once and the run sent again.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_agent(
+        &self,
+        base: &str,
+        app: &str,
+        user: &str,
+        session: &Session,
+        options: ConversationOptions,
+        view: &MessageView,
+        signal: &web_sys::AbortSignal,
+        stream: &mut AgentStream,
+        stall_seconds: u32,
+    ) -> Result<(), Failure> {
+        // Everything before the message being sent: what the agent must know
+        // when its session is created late (a conversation that began with
+        // the model) or rebuilt after a restart.
+        let mut history = session.clone();
+        if let Some(last) = history.events.iter().rposition(Event::is_from_user) {
+            history.events.truncate(last);
+        }
+        let earlier = (!history.events.is_empty()).then_some(&history);
+        let server_id = match options.agent_session_id.clone() {
+            Some(id) => id,
+            None => {
+                let id = self
+                    .create_server_session(base, app, user, &session.id, earlier)
+                    .await?;
+                let options = ConversationOptions {
+                    agent_session_id: Some(id.clone()),
+                    ..options
+                };
+                let _ = self.with_manager(|m| m.set_options(user, &session.id, options));
+                id
+            }
+        };
+        let text = session
+            .events
+            .iter()
+            .rfind(|e| e.is_from_user())
+            .map(Event::text_content)
+            .unwrap_or_default();
+        let body = agent::run_request(app, user, &server_id, &text).to_string();
+        let url = agent::run_sse_url(base);
+        let mut restored = false;
+        loop {
+            let watch = StallWatch::start(*self, stall_seconds);
+            let result = post_streaming(&url, body.clone(), signal, |bytes| {
+                watch.saw_bytes();
+                if stream.push(bytes) {
+                    view.text.set(stream.text());
+                    if let Some(author) = stream
+                        .partial_author()
+                        .or_else(|| stream.events().last().map(|e| e.author.as_str()))
+                    {
+                        view.author.set(author.to_owned());
+                    }
+                    self.show_state_deltas(stream.events());
+                }
+                stream.failure().is_none()
+            })
+            .await;
+            let stalled = watch.finish();
+            match result {
+                Ok(()) => return Ok(()),
+                Err(FetchFailure::Http {
+                    status,
+                    body: answer,
+                    ..
+                }) if !restored && agent::is_session_not_found(status, &answer) => {
+                    // The server restarted and lost the session: rebuild it
+                    // from the local copy (without the message being sent).
+                    self.create_server_session(base, app, user, &server_id, Some(&history))
+                        .await?;
+                    self.report(format!(
+                        "The agent server had lost this conversation (it was probably restarted), so Confab restored it with its {} earlier events and sent your message again.",
+                        history.events.len()
+                    ));
+                    restored = true;
+                }
+                Err(FetchFailure::Aborted) if stalled => {
+                    return Err(Failure::Failed(
+                        if stream.text().is_empty() {
+                            MessageStatus::Error
+                        } else {
+                            MessageStatus::Interrupted
+                        },
+                        "agent_stalled",
+                        format!(
+                            "The agent sent nothing for {stall_seconds} seconds, so Confab stopped waiting. Press Retry, or answer with the model instead."
+                        ),
+                    ));
+                }
+                Err(failure) => return Err(describe_failure(failure, base)),
+            }
+        }
+    }
+
+    /// `POST .../sessions`: a new session under `session_id`, or (with
+    /// `history`) the lost one rebuilt. Returns the server's id for it; an
+    /// "already exists" (another tab restored it first) is fine.
+    async fn create_server_session(
+        &self,
+        base: &str,
+        app: &str,
+        user: &str,
+        session_id: &str,
+        history: Option<&Session>,
+    ) -> Result<String, Failure> {
+        let body = match history {
+            Some(history) => agent::restore_request(history, session_id),
+            None => serde_json::json!({ "session_id": session_id }),
+        };
+        let url = agent::sessions_url(base, app, user);
+        let (status, answer) = post_json(&url, body.to_string())
+            .await
+            .map_err(|failure| describe_failure(failure, base))?;
+        match status {
+            200..=299 => Ok(serde_json::from_str::<ServerSession>(&answer)
+                .map(|s| s.id)
+                .unwrap_or_else(|_| session_id.to_owned())),
+            409 => Ok(session_id.to_owned()),
+            _ => Err(describe_failure(
+                FetchFailure::Http {
+                    status,
+                    body: answer,
+                    retry_after: None,
+                },
+                base,
+            )),
+        }
+    }
+
+    /// The events the server session has that this run did not receive.
+    async fn missed_events(
+        &self,
+        base: &str,
+        app: &str,
+        user: &str,
+        session: &Session,
+        received: &[Event],
+    ) -> Vec<Event> {
+        let server_id = self
+            .conversation
+            .with_untracked(|c| c.as_ref().and_then(|c| c.options.agent_session_id.clone()))
+            .unwrap_or_else(|| session.id.clone());
+        let url = agent::session_url(base, app, user, &server_id);
+        let Ok(body) = get_text(&url).await else {
+            return Vec::new();
+        };
+        let Ok(server) = serde_json::from_str::<ServerSession>(&body) else {
+            return Vec::new();
+        };
+        let mut known = session.events.clone();
+        known.extend_from_slice(received);
+        agent::missing_events(&known, &server)
+    }
+
+    /// Shows the state deltas of a run's events in the state inspector as
+    /// they arrive (they are saved with the events at the end).
+    fn show_state_deltas(&self, events: &[Event]) {
+        self.session_state.update(|state| {
+            for event in events {
+                for (key, value) in &event.actions.state_delta {
+                    if !key.starts_with(TEMP_PREFIX) {
+                        state.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// A transport failure as the user should read it, with what to do.
+fn describe_failure(failure: FetchFailure, base: &str) -> Failure {
+    let with_fallback = "Press Retry, or answer with the model instead.";
+    match failure {
+        FetchFailure::Aborted => Failure::Stopped,
+        // A browser shows an origin refused by the api_server (its CORS
+        // preflight answered 403) as a network failure, with no status.
+        FetchFailure::Unreachable if is_cross_origin(base) => Failure::Failed(
+            MessageStatus::Error,
+            "agent_unreachable",
+            format!(
+                "Could not reach the agent server at {base}. If it is running, it refuses this page's origin: start it with `adk api_server --allow_origins {}`, or set the agent server URL to /adk and start confab-proxy with --adk-url {base}. {with_fallback}",
+                page_origin()
+            ),
+        ),
+        FetchFailure::Unreachable => Failure::Failed(
+            MessageStatus::Error,
+            "agent_unreachable",
+            format!(
+                "Could not reach the agent server at {base}. Check that it is running (and that confab-proxy has --adk-url), then {}",
+                lower_first(with_fallback)
+            ),
+        ),
+        FetchFailure::Http { status, body, .. } if agent::is_origin_refused(status, &body) => {
+            Failure::Failed(
+                MessageStatus::Error,
+                "agent_origin_refused",
+                format!(
+                    "The agent server refused this page's origin (HTTP 403: {}). Start it with `adk api_server --allow_origins {}`, or leave the agent server URL at /adk and give confab-proxy --adk-url. {with_fallback}",
+                    agent::error_detail(&body),
+                    page_origin()
+                ),
+            )
+        }
+        FetchFailure::Http { status, body, .. } => Failure::Failed(
+            MessageStatus::Error,
+            "agent_http",
+            format!(
+                "The agent server answered HTTP {status}: {}. {with_fallback}",
+                agent::error_detail(&body).trim_end_matches('.')
+            ),
+        ),
+        FetchFailure::Broken(detail) => Failure::Failed(
+            MessageStatus::Interrupted,
+            "agent_broken",
+            format!("The connection to the agent server broke ({detail}). {with_fallback}"),
+        ),
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// Whether `base` is on another origin than the page (an absolute URL).
+fn is_cross_origin(base: &str) -> bool {
+    let origin = page_origin();
+    (base.starts_with("http://") || base.starts_with("https://"))
+        && !(base == origin || base.starts_with(&format!("{origin}/")))
+}
+
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_else(|| "<this page's origin>".into())
+}
