@@ -157,6 +157,22 @@ fn describe_error(error: &Value) -> String {
     }
 }
 
+/// Between the texts of two events in [`AgentStream::text`].
+const TEXT_SEPARATOR: &str = "\n\n";
+
+/// What one [`AgentStream::push`] changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentChange {
+    /// Text to add at the end of what was shown (partial deltas).
+    pub appended: String,
+    /// A final event arrived: the shown text is [`AgentStream::text`] anew.
+    pub rebuilt: bool,
+    /// How many final events arrived (the last ones of `events()`).
+    pub new_events: usize,
+    /// The author now writing, when it changed.
+    pub author: Option<String>,
+}
+
 /// Accumulates one `/run_sse` answer: partial text as it streams, the final
 /// events (an aggregated final event replaces the partials it repeats), and
 /// an error if one arrives.
@@ -164,6 +180,8 @@ fn describe_error(error: &Value) -> String {
 pub struct AgentStream {
     sse: SseDecoder,
     finals: Vec<Event>,
+    /// The text of `finals`, joined as [`AgentStream::text`] shows it.
+    finals_text: String,
     /// Text of partial events since the last final event.
     partial: String,
     partial_author: Option<String>,
@@ -175,27 +193,28 @@ impl AgentStream {
         Self::default()
     }
 
-    /// Feeds received bytes; returns whether anything visible changed.
-    pub fn push(&mut self, bytes: &[u8]) -> bool {
-        let mut changed = false;
+    /// Feeds received bytes; says what changed, so a view can append a
+    /// partial delta instead of redrawing the whole reply per token.
+    pub fn push(&mut self, bytes: &[u8]) -> AgentChange {
+        let mut change = AgentChange::default();
         for frame in self.sse.push(bytes) {
             if self.failure.is_some() {
                 break;
             }
-            changed |= self.apply(frame.data.trim());
+            self.apply(frame.data.trim(), &mut change);
         }
-        changed
+        change
     }
 
-    fn apply(&mut self, data: &str) -> bool {
+    fn apply(&mut self, data: &str, change: &mut AgentChange) {
         if data.is_empty() {
-            return false;
+            return;
         }
         let value: Value = match serde_json::from_str(data) {
             Ok(value) => value,
             Err(e) => {
                 self.failure = Some(format!("the agent server sent an unreadable event ({e})"));
-                return true;
+                return;
             }
         };
         // `data: {"error": ...}`: the run failed (not an event).
@@ -203,28 +222,47 @@ impl AgentStream {
             && let Some(error) = value.get("error")
         {
             self.failure = Some(describe_error(error));
-            return true;
+            return;
         }
         let event: Event = match serde_json::from_value(value) {
             Ok(event) => event,
             Err(e) => {
                 self.failure = Some(format!("the agent server sent an unreadable event ({e})"));
-                return true;
+                return;
             }
         };
         if event.partial {
-            self.partial.push_str(&event.text_content());
-            self.partial_author = Some(event.author);
-            return true;
+            let delta = event.text_content();
+            if !delta.is_empty() {
+                if self.partial.is_empty() && !self.finals_text.is_empty() {
+                    change.appended.push_str(TEXT_SEPARATOR);
+                }
+                change.appended.push_str(&delta);
+                self.partial.push_str(&delta);
+            }
+            if self.partial_author.as_deref() != Some(event.author.as_str()) {
+                change.author = Some(event.author.clone());
+                self.partial_author = Some(event.author);
+            }
+            return;
         }
         if let Some(code) = &event.error_code {
             let message = event.error_message.clone().unwrap_or_else(|| code.clone());
             self.failure = Some(message);
         }
+        let text = event.text_content();
+        if !text.is_empty() {
+            if !self.finals_text.is_empty() {
+                self.finals_text.push_str(TEXT_SEPARATOR);
+            }
+            self.finals_text.push_str(&text);
+        }
         self.partial.clear();
         self.partial_author = None;
+        change.rebuilt = true;
+        change.new_events += 1;
+        change.author = Some(event.author.clone());
         self.finals.push(event);
-        true
     }
 
     /// Final events so far, in order.
@@ -249,16 +287,14 @@ impl AgentStream {
 
     /// Everything said so far as text: final events and the partial tail.
     pub fn text(&self) -> String {
-        let mut parts: Vec<String> = self
-            .finals
-            .iter()
-            .map(Event::text_content)
-            .filter(|t| !t.is_empty())
-            .collect();
+        let mut text = self.finals_text.clone();
         if !self.partial.is_empty() {
-            parts.push(self.partial.clone());
+            if !text.is_empty() {
+                text.push_str(TEXT_SEPARATOR);
+            }
+            text.push_str(&self.partial);
         }
-        parts.join("\n\n")
+        text
     }
 
     /// Ends the stream (an unterminated last frame is dropped, as SSE says);
@@ -434,5 +470,32 @@ mod tests {
             missing.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
             [c.id]
         );
+    }
+
+    #[test]
+    fn a_view_that_follows_the_changes_always_shows_the_whole_text() {
+        let mut bytes = String::new();
+        bytes += &frame(text_event("f0", "researcher", "Found it.", false));
+        bytes += &frame(text_event("p1", "writer", "Dear ", true));
+        bytes += &frame(text_event("p2", "writer", "reader", true));
+        bytes += &frame(text_event("f1", "writer", "Dear reader,", false));
+        bytes += &frame(text_event("p3", "writer", "bye", true));
+        for split in 0..bytes.len() {
+            let mut stream = AgentStream::new();
+            let mut shown = String::new();
+            let mut events = 0;
+            for piece in [&bytes.as_bytes()[..split], &bytes.as_bytes()[split..]] {
+                let change = stream.push(piece);
+                if change.rebuilt {
+                    shown = stream.text();
+                } else {
+                    shown.push_str(&change.appended);
+                }
+                events += change.new_events;
+                assert_eq!(shown, stream.text(), "split at {split}");
+            }
+            assert_eq!(shown, "Found it.\n\nDear reader,\n\nbye");
+            assert_eq!(events, stream.events().len());
+        }
     }
 }

@@ -203,15 +203,19 @@ impl ChatStore {
             let watch = StallWatch::start(*self, stall_seconds);
             let result = post_streaming(&url, body.clone(), signal, |bytes| {
                 watch.saw_bytes();
-                if stream.push(bytes) {
+                let change = stream.push(bytes);
+                // A partial delta is appended; only a final event redraws.
+                if change.rebuilt {
                     view.text.set(stream.text());
-                    if let Some(author) = stream
-                        .partial_author()
-                        .or_else(|| stream.events().last().map(|e| e.author.as_str()))
-                    {
-                        view.author.set(author.to_owned());
-                    }
-                    self.show_state_deltas(stream.events());
+                } else if !change.appended.is_empty() {
+                    view.text.update(|t| t.push_str(&change.appended));
+                }
+                if let Some(author) = change.author {
+                    view.author.set(author);
+                }
+                if change.new_events > 0 {
+                    let events = stream.events();
+                    self.show_state_deltas(&events[events.len() - change.new_events..]);
                 }
                 stream.failure().is_none()
             })
@@ -312,8 +316,8 @@ impl ChatStore {
         agent::missing_events(&known, &server)
     }
 
-    /// Shows the state deltas of a run's events in the state inspector as
-    /// they arrive (they are saved with the events at the end).
+    /// Shows the state deltas of a run's new final events in the state
+    /// inspector as they arrive (they are saved with the events at the end).
     fn show_state_deltas(&self, events: &[Event]) {
         self.session_state.update(|state| {
             for event in events {

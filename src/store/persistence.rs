@@ -146,9 +146,10 @@ impl ChatStore {
     /// with a trailing write so the last tokens are not left out; `force`
     /// writes now (the page is being hidden or closed).
     pub(super) fn persist_draft(&self, force: bool) {
-        let Some(reply) = self.reply.get_untracked() else {
+        // Called per streamed chunk: decide before cloning anything.
+        if self.reply.with_untracked(Option::is_none) {
             return;
-        };
+        }
         let now = now();
         let (last, scheduled) = self.draft_clock.get_value();
         if !force && now - last < DRAFT_EVERY {
@@ -167,6 +168,9 @@ impl ChatStore {
             return;
         }
         self.draft_clock.set_value((now, scheduled));
+        let Some(reply) = self.reply.get_untracked() else {
+            return;
+        };
         let text = reply.view.text.get_untracked();
         let model = reply.view.author.get_untracked();
         let model = Some(model).filter(|m| !m.is_empty());
