@@ -20,6 +20,17 @@ fn manager<'a>(kv: &'a MemoryKv, clock: &ManualClock, limits: Limits) -> Manager
     )
 }
 
+/// The stored session `id` of `user`, read back through the service.
+fn stored<S: SessionService, K: KvStore, C: Clock>(
+    m: &SessionManager<S, K, C>,
+    user: &str,
+    id: &str,
+) -> Session {
+    m.service()
+        .get_session("confab", user, id, GetSessionConfig::default())
+        .unwrap()
+}
+
 fn limits() -> Limits {
     Limits {
         idle: HOUR,
@@ -253,10 +264,7 @@ fn a_retry_is_a_second_model_call_under_the_same_query() {
             .status,
         SpanStatus::Ok
     );
-    let session = m
-        .service()
-        .get_session("confab", "alice", &session_id, GetSessionConfig::default())
-        .unwrap();
+    let session = stored(&m, "alice", &session_id);
     assert_eq!(
         session.events.len(),
         3,
@@ -340,15 +348,7 @@ fn an_idle_conversation_expires_and_the_next_message_starts_a_new_session() {
         Some(&AttrValue::from("expired"))
     );
     // It stays readable.
-    let session = m
-        .service()
-        .get_session(
-            "confab",
-            "alice",
-            &first.session.id,
-            GetSessionConfig::default(),
-        )
-        .unwrap();
+    let session = stored(&m, "alice", &first.session.id);
     assert_eq!(session.events.len(), 2);
 }
 
@@ -461,16 +461,7 @@ fn reply_ratings_are_feedback_spans_under_their_query() {
         Some(&AttrValue::from("down"))
     );
     assert_eq!(m.take_finished_spans().len(), 1);
-    let user_event = &m
-        .service()
-        .get_session(
-            "confab",
-            "alice",
-            &query.session.id,
-            GetSessionConfig::default(),
-        )
-        .unwrap()
-        .events[0];
+    let user_event = &stored(&m, "alice", &query.session.id).events[0];
     assert!(matches!(
         m.rate_reply("alice", &query.session.id, &user_event.id, Rating::Up, ""),
         Err(ManagerError::UnknownReply(_))
@@ -486,16 +477,7 @@ fn state_lands_in_its_scope() {
     exchange(&mut m, &clock, "alice", "two", "b");
     m.create_new_session("alice").unwrap();
     let (third, _) = exchange(&mut m, &clock, "alice", "three", "c");
-    let state = m
-        .service()
-        .get_session(
-            "confab",
-            "alice",
-            &third.session.id,
-            GetSessionConfig::default(),
-        )
-        .unwrap()
-        .state;
+    let state = stored(&m, "alice", &third.session.id).state;
     assert_eq!(state.get("query_count"), Some(&json!(1)), "per session");
     assert_eq!(
         state.get("user:query_total"),
@@ -646,15 +628,7 @@ fn a_full_store_halfway_through_leaves_nothing_half_written() {
     assert_eq!(after, before, "every key is as it was");
     assert!(m.take_finished_spans().is_empty());
     assert_eq!(m.get_query_count("alice").unwrap(), 1);
-    let session = m
-        .service()
-        .get_session(
-            "confab",
-            "alice",
-            &first.session.id,
-            GetSessionConfig::default(),
-        )
-        .unwrap();
+    let session = stored(&m, "alice", &first.session.id);
     assert_eq!(session.events.len(), 2);
 }
 
@@ -693,10 +667,7 @@ fn a_reply_left_streaming_by_a_closed_tab_is_saved_as_interrupted() {
     clock.advance(DRAFT_ABANDONED_AFTER);
     assert_eq!(m.recover_drafts("alice").unwrap(), vec![session_id.clone()]);
     assert_eq!(kv.get(&draft_key).unwrap(), None);
-    let session = m
-        .service()
-        .get_session("confab", "alice", &session_id, GetSessionConfig::default())
-        .unwrap();
+    let session = stored(&m, "alice", &session_id);
     let reply = session.events.last().unwrap();
     assert_eq!(reply.id, event_id);
     assert_eq!(reply.status, MessageStatus::Interrupted);
@@ -852,10 +823,7 @@ fn an_agent_run_saves_each_of_its_events_with_ids_authors_and_state() {
     };
     let saved = finish(&mut m, &call);
     assert_eq!(saved.id, answer.id);
-    let session = m
-        .service()
-        .get_session("confab", "ada", &session_id, GetSessionConfig::default())
-        .unwrap();
+    let session = stored(&m, "ada", &session_id);
     let ids: Vec<_> = session.events.iter().map(|e| e.id.clone()).collect();
     assert_eq!(ids[1..], [tool.id.clone(), answer.id.clone()]);
     assert_eq!(session.events[1].author, "tool_agent");
@@ -869,10 +837,7 @@ fn an_agent_run_saves_each_of_its_events_with_ids_authors_and_state() {
     // Saving the same events again (a re-read after Stop) adds nothing.
     let again = m.begin_call("ada", &session_id, None).unwrap();
     finish(&mut m, &again);
-    let session = m
-        .service()
-        .get_session("confab", "ada", &session_id, GetSessionConfig::default())
-        .unwrap();
+    let session = stored(&m, "ada", &session_id);
     assert_eq!(session.events.len(), 3);
 }
 
