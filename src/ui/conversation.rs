@@ -253,38 +253,42 @@ fn rich_part(part: &Part) -> AnyView {
         v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
             .unwrap_or_default()
     };
-    let str_of = |v: Option<&Value>, key: &str| {
-        v.and_then(|v| v.get(key))
+    let str_of = |v: &Value, key: &str| {
+        v.get(key)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned()
     };
+    let tool_card = |kind: &'static str, label: &'static str, name: String, body: String| {
+        view! {
+            <details class="tool-card" data-part=kind>
+                <summary>{label} <code>{name}</code></summary>
+                <pre>{body}</pre>
+            </details>
+        }
+        .into_any()
+    };
     let other = &part.other;
     if let Some(call) = other.get("functionCall") {
-        let name = str_of(Some(call), "name");
-        let args = pretty(call.get("args"));
-        return view! {
-            <details class="tool-card" data-part="function-call">
-                <summary>"Tool call: " <code>{name}</code></summary>
-                <pre>{args}</pre>
-            </details>
-        }
-        .into_any();
+        return tool_card(
+            "function-call",
+            "Tool call: ",
+            str_of(call, "name"),
+            pretty(call.get("args")),
+        );
     }
     if let Some(response) = other.get("functionResponse") {
-        let name = str_of(Some(response), "name");
         let result = pretty(response.get("response"));
-        return view! {
-            <details class="tool-card" data-part="function-response">
-                <summary>"Tool result: " <code>{name}</code></summary>
-                <pre>{result}</pre>
-            </details>
-        }
-        .into_any();
+        return tool_card(
+            "function-response",
+            "Tool result: ",
+            str_of(response, "name"),
+            result,
+        );
     }
     if let Some(code) = other.get("executableCode") {
-        let language = str_of(Some(code), "language").to_lowercase();
-        let source = str_of(Some(code), "code");
+        let language = str_of(code, "language").to_lowercase();
+        let source = str_of(code, "code");
         return view! {
             <figure class="code-block" data-part="executable-code">
                 <figcaption>{format!("Code ({language})")}</figcaption>
@@ -294,8 +298,8 @@ fn rich_part(part: &Part) -> AnyView {
         .into_any();
     }
     if let Some(result) = other.get("codeExecutionResult") {
-        let outcome = str_of(Some(result), "outcome");
-        let output = str_of(Some(result), "output");
+        let outcome = str_of(result, "outcome");
+        let output = str_of(result, "output");
         return view! {
             <figure class="code-output" data-part="code-execution-result">
                 <figcaption>{format!("Output ({outcome})")}</figcaption>
@@ -305,10 +309,10 @@ fn rich_part(part: &Part) -> AnyView {
         .into_any();
     }
     if let Some(data) = other.get("inlineData") {
-        let mime = str_of(Some(data), "mimeType");
+        let mime = str_of(data, "mimeType");
         if let Some(src) = INLINE_IMAGE_TYPES
             .contains(&mime.as_str())
-            .then(|| standard_base64(&str_of(Some(data), "data")))
+            .then(|| standard_base64(&str_of(data, "data")))
             .flatten()
         {
             return view! {
@@ -319,14 +323,12 @@ fn rich_part(part: &Part) -> AnyView {
         }
     }
     let kind = other.keys().next().cloned().unwrap_or_default();
-    let raw = serde_json::to_string_pretty(other).unwrap_or_default();
-    view! {
-        <details class="tool-card" data-part="other">
-            <summary>{format!("Part: {kind}")}</summary>
-            <pre>{raw}</pre>
-        </details>
-    }
-    .into_any()
+    tool_card(
+        "other",
+        "Part: ",
+        kind,
+        pretty(Some(&Value::Object(other.clone()))),
+    )
 }
 
 /// Base64 in the standard alphabet, padded; ADK may send it URL-safe.
