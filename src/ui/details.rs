@@ -143,8 +143,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                 "Answered by"
                 <select
                     name="backend"
-                    prop:value=move || backend.get()
-                    on:change=move |ev| backend.set(event_target_value(&ev))
+                    bind:value=backend
                 >
                     <option value="">"The model"</option>
                     {move || {
@@ -169,8 +168,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                     name="conversation-model"
                     list="conversation-models"
                     placeholder="as in Settings"
-                    prop:value=move || model.get()
-                    on:input=move |ev| model.set(event_target_value(&ev))
+                    bind:value=model
                 />
             </label>
             <datalist id="conversation-models">
@@ -187,8 +185,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                     max="2"
                     step="0.1"
                     placeholder="model default"
-                    prop:value=move || temperature.get()
-                    on:input=move |ev| temperature.set(event_target_value(&ev))
+                    bind:value=temperature
                 />
             </label>
             <label>
@@ -197,8 +194,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                     name="conversation-system-prompt"
                     rows="3"
                     placeholder="as in Settings"
-                    prop:value=move || system_prompt.get()
-                    on:input=move |ev| system_prompt.set(event_target_value(&ev))
+                    bind:value=system_prompt
                 ></textarea>
             </label>
             {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}

@@ -121,8 +121,7 @@ pub fn SettingsButton() -> impl IntoView {
                         type="text"
                         name="endpoint"
                         placeholder="/api/v1"
-                        prop:value=move || endpoint.get()
-                        on:input=move |ev| endpoint.set(event_target_value(&ev))
+                        bind:value=endpoint
                     />
                 </label>
                 <label>
@@ -132,8 +131,7 @@ pub fn SettingsButton() -> impl IntoView {
                         name="model"
                         list="model-options"
                         placeholder="the proxy's default model"
-                        prop:value=move || model.get()
-                        on:input=move |ev| model.set(event_target_value(&ev))
+                        bind:value=model
                     />
                 </label>
                 <datalist id="model-options">
@@ -148,8 +146,7 @@ pub fn SettingsButton() -> impl IntoView {
                         min="256"
                         name="context-window"
                         title="for the model chosen above; older messages that do not fit are not sent"
-                        prop:value=move || context_window.get()
-                        on:input=move |ev| context_window.set(event_target_value(&ev))
+                        bind:value=context_window
                     />
                 </label>
                 <label>
@@ -158,8 +155,7 @@ pub fn SettingsButton() -> impl IntoView {
                         type="number"
                         min="5"
                         name="stall-seconds"
-                        prop:value=move || stall_seconds.get()
-                        on:input=move |ev| stall_seconds.set(event_target_value(&ev))
+                        bind:value=stall_seconds
                     />
                 </label>
                 <label>
@@ -167,8 +163,7 @@ pub fn SettingsButton() -> impl IntoView {
                     <textarea
                         name="system-prompt"
                         rows="4"
-                        prop:value=move || system_prompt.get()
-                        on:input=move |ev| system_prompt.set(event_target_value(&ev))
+                        bind:value=system_prompt
                     ></textarea>
                 </label>
                 <fieldset>
@@ -179,8 +174,7 @@ pub fn SettingsButton() -> impl IntoView {
                             type="text"
                             name="agent-endpoint"
                             placeholder="/adk"
-                            prop:value=move || agent_endpoint.get()
-                            on:input=move |ev| agent_endpoint.set(event_target_value(&ev))
+                            bind:value=agent_endpoint
                         />
                     </label>
                     <label>
@@ -190,8 +184,7 @@ pub fn SettingsButton() -> impl IntoView {
                             name="default-agent-app"
                             list="agent-apps"
                             placeholder="the model"
-                            prop:value=move || default_agent_app.get()
-                            on:input=move |ev| default_agent_app.set(event_target_value(&ev))
+                            bind:value=default_agent_app
                         />
                     </label>
                     <datalist id="agent-apps">
@@ -205,8 +198,7 @@ pub fn SettingsButton() -> impl IntoView {
                     <input
                         type="text"
                         name="app-name"
-                        prop:value=move || app_name.get()
-                        on:input=move |ev| app_name.set(event_target_value(&ev))
+                        bind:value=app_name
                     />
                 </label>
                 <fieldset>
@@ -217,8 +209,7 @@ pub fn SettingsButton() -> impl IntoView {
                             type="number"
                             min="1"
                             name="idle-minutes"
-                            prop:value=move || idle_minutes.get()
-                            on:input=move |ev| idle_minutes.set(event_target_value(&ev))
+                            bind:value=idle_minutes
                         />
                     </label>
                     <label>
@@ -227,8 +218,7 @@ pub fn SettingsButton() -> impl IntoView {
                             type="number"
                             min="1"
                             name="max-hours"
-                            prop:value=move || max_hours.get()
-                            on:input=move |ev| max_hours.set(event_target_value(&ev))
+                            bind:value=max_hours
                         />
                     </label>
                     <label>
@@ -238,8 +228,7 @@ pub fn SettingsButton() -> impl IntoView {
                             min="1"
                             name="retention-days"
                             placeholder="keep forever"
-                            prop:value=move || retention_days.get()
-                            on:input=move |ev| retention_days.set(event_target_value(&ev))
+                            bind:value=retention_days
                         />
                     </label>
                 </fieldset>
@@ -249,8 +238,7 @@ pub fn SettingsButton() -> impl IntoView {
                         type="text"
                         name="trace-export-url"
                         placeholder="off"
-                        prop:value=move || trace_url.get()
-                        on:input=move |ev| trace_url.set(event_target_value(&ev))
+                        bind:value=trace_url
                     />
                 </label>
                 <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
