@@ -199,6 +199,22 @@ impl DropClock {
         .await
         .ok()
     }
+
+    /// Asserts that the guard was dropped (the upstream released) less than
+    /// a second after the client `left`.
+    pub async fn assert_released_soon(&self, left: std::time::Instant, what: &str) {
+        let released = self
+            .dropped_within(Duration::from_secs(2))
+            .await
+            .unwrap_or_else(|| {
+                panic!("the upstream {what} was not released after the client left")
+            });
+        let after = released.saturating_duration_since(left);
+        assert!(
+            after < Duration::from_secs(1),
+            "the upstream {what} was released {after:?} after the client left"
+        );
+    }
 }
 
 pub struct DropGuard(Arc<DropClock>);
