@@ -10,7 +10,7 @@
 //! per message (default 4). The history is made by driving the real
 //! `SessionManager` over a `KvSessionService` on an in-memory store, as the
 //! app does over localStorage, so the keys and values are exactly what the
-//! current schema (2) writes. Standard output gets one JSON object: every
+//! current schema (3, bodies packed) writes. Standard output gets one JSON object: every
 //! key and its value, ready to be put into localStorage as it is.
 //!
 //! Messages are added round by round (one exchange in every conversation,

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::manager::{Conversation, UserRecord};
 use crate::session::{Event, MessageStatus, Session};
 use crate::storage::index::Index;
-use crate::storage::{KvError, KvStore, keys};
+use crate::storage::packed::unpack;
+use crate::storage::{KvError, KvStore, keys, stored_form};
 
 /// How settled an event is: a later, more final version of the same event
 /// (same id) wins.
@@ -128,17 +129,21 @@ pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserReco
     theirs
 }
 
+/// The merge of two stored values under `key` (packed or plain), in the
+/// form stored there; `None` if it adds nothing to `theirs`.
 fn merged<T: DeserializeOwned + Serialize + PartialEq>(
+    key: &str,
     theirs: &str,
     mine: &str,
     merge: impl FnOnce(T, &T) -> T,
 ) -> Option<String> {
-    let theirs: T = serde_json::from_str(theirs).ok()?;
-    let mine: T = serde_json::from_str(mine).ok()?;
+    let parse = |text: &str| -> Option<T> { serde_json::from_str(&unpack(text).ok()?).ok() };
+    let theirs = parse(theirs)?;
+    let mine = parse(mine)?;
     let original = serde_json::to_value(&theirs).ok()?;
     let result = merge(theirs, &mine);
     let value = serde_json::to_value(&result).ok()?;
-    (value != original).then(|| value.to_string())
+    (value != original).then(|| stored_form(key, value.to_string()))
 }
 
 /// Another tab wrote `theirs` under `key` (`None`: removed it); this tab
@@ -151,13 +156,13 @@ pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> 
     let conversation = format!("{}conversation:", keys::PREFIX);
     let user = format!("{}user:", keys::PREFIX);
     if key == keys::INDEX {
-        merged::<Index>(theirs, mine, |t, m| t.merge(m))
+        merged::<Index>(key, theirs, mine, |t, m| t.merge(m))
     } else if key.starts_with(&session) {
-        merged::<Session>(theirs, mine, merge_sessions)
+        merged::<Session>(key, theirs, mine, merge_sessions)
     } else if key.starts_with(&conversation) {
-        merged::<Conversation>(theirs, mine, merge_conversations)
+        merged::<Conversation>(key, theirs, mine, merge_conversations)
     } else if key.starts_with(&user) {
-        merged::<UserRecord>(theirs, mine, merge_user_records)
+        merged::<UserRecord>(key, theirs, mine, merge_user_records)
     } else {
         // Settings, profiles, shared state: the last write wins.
         None

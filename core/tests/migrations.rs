@@ -1,18 +1,24 @@
-//! Schema migrations against a store written by schema 1 (the fixture was
-//! produced by the schema-1 code of this repository, commit cef5310).
+//! Schema migrations against stores written by older schemas: schema 1 (the
+//! fixture was produced by the schema-1 code of this repository, commit
+//! cef5310) and schema 2 (by its `gen_history` example at commit 7b8c67e).
 
 use std::collections::BTreeMap;
 
 use confab_core::clock::SteppingClock;
 use confab_core::session::{GetSessionConfig, KvSessionService, SessionService, stored_schema};
 use confab_core::storage::migrate::{self, MigrationError};
-use confab_core::storage::{KvStore, MemoryKv, keys};
+use confab_core::storage::{KvStore, MemoryKv, keys, packed};
 use serde_json::json;
 
 const V1: &str = include_str!("fixtures/store-v1.json");
+const V2: &str = include_str!("fixtures/store-v2.json");
 
 fn v1_store() -> MemoryKv {
-    let dump: BTreeMap<String, String> = serde_json::from_str(V1).unwrap();
+    store_of(V1)
+}
+
+fn store_of(fixture: &str) -> MemoryKv {
+    let dump: BTreeMap<String, String> = serde_json::from_str(fixture).unwrap();
     let kv = MemoryKv::new();
     for (key, value) in dump {
         kv.set(&key, &value).unwrap();
@@ -69,7 +75,7 @@ fn a_schema_1_store_is_upgraded_and_reads_back_whole() {
         "schema 2 code refuses to read schema 1 before the upgrade"
     );
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!((report.from, report.to, report.recovered), (1, 2, false));
+    assert_eq!((report.from, report.to, report.recovered), (1, 3, false));
     assert_eq!(stored_schema(&kv).unwrap(), Some(keys::SCHEMA_VERSION));
     assert!(
         kv.keys()
@@ -177,4 +183,93 @@ fn an_empty_store_needs_nothing() {
         kv.keys().unwrap().is_empty(),
         "nothing written to an empty store"
     );
+}
+
+fn units(store: &BTreeMap<String, String>) -> usize {
+    store
+        .iter()
+        .map(|(k, v)| k.encode_utf16().count() + v.encode_utf16().count())
+        .sum()
+}
+
+#[test]
+fn the_pure_migration_to_3_packs_bodies_and_changes_no_text() {
+    let old: migrate::Store = serde_json::from_str(V2).unwrap();
+    let new = migrate::v2_to_v3(&old).unwrap();
+    assert_eq!(new[keys::META], r#"{"schema":3}"#);
+    assert_eq!(new.len(), old.len());
+    let mut packed_keys = 0;
+    for (key, text) in &old {
+        if packed::is_packed_key(key) {
+            packed_keys += 1;
+            assert!(new[key].starts_with(packed::MARK), "{key}");
+            assert_eq!(packed::unpack(&new[key]).unwrap(), text.as_str(), "{key}");
+        } else if key != keys::META {
+            assert_eq!(&new[key], text, "{key} is not touched");
+        }
+    }
+    assert_eq!(
+        packed_keys, 4,
+        "two sessions and their conversation records"
+    );
+    // Running it on its own output changes nothing more.
+    let mut again = migrate::v2_to_v3(&new).unwrap();
+    again.insert(keys::META.into(), new[keys::META].clone());
+    assert_eq!(again, new);
+}
+
+#[test]
+fn a_schema_2_store_is_packed_in_place_even_without_room_for_a_copy() {
+    let kv = store_of(V2);
+    let before = snapshot(&kv);
+    // No room for a backup copy: an upgrade that needed one would refuse.
+    kv.set_quota(Some(kv.used_units() + 50));
+    let report = migrate::run(&kv).unwrap().unwrap();
+    assert_eq!((report.from, report.to), (2, 3));
+    let after = snapshot(&kv);
+    assert!(after.keys().all(|k| !k.starts_with(keys::BACKUP_PREFIX)));
+    assert!(
+        units(&after) * 3 < units(&before),
+        "{} code units before, {} after",
+        units(&before),
+        units(&after)
+    );
+    let service = KvSessionService::new(&kv, SteppingClock::new(2e9, 1.0));
+    let list = service.list_sessions("confab", "local").unwrap();
+    assert_eq!(list.len(), 2);
+    for summary in list {
+        let session = service
+            .get_session("confab", "local", &summary.id, GetSessionConfig::default())
+            .unwrap();
+        assert_eq!(session.events.len(), 4, "two exchanges each");
+        let stored: serde_json::Value =
+            serde_json::from_str(&before[&keys::session("confab", "local", &summary.id)]).unwrap();
+        // (get_session adds the shared `app:`/`user:` state to `state`.)
+        assert_eq!(
+            serde_json::to_value(&session.events).unwrap(),
+            stored["events"]
+        );
+    }
+    assert_eq!(migrate::run(&kv).unwrap(), None, "nothing left to do");
+}
+
+#[test]
+fn a_packing_run_cut_short_leaves_a_readable_store() {
+    let kv = store_of(V2);
+    let old: migrate::Store = serde_json::from_str(V2).unwrap();
+    let new = migrate::v2_to_v3(&old).unwrap();
+    // As if the tab closed after the version and one packed body.
+    kv.set(keys::META, &new[keys::META]).unwrap();
+    let (first, packed_text) = new
+        .iter()
+        .find(|(k, _)| k.starts_with("confab:session:"))
+        .unwrap();
+    kv.set(first, packed_text).unwrap();
+    let service = KvSessionService::new(&kv, SteppingClock::new(2e9, 1.0));
+    for summary in service.list_sessions("confab", "local").unwrap() {
+        let session = service
+            .get_session("confab", "local", &summary.id, GetSessionConfig::default())
+            .unwrap();
+        assert_eq!(session.events.len(), 4);
+    }
 }

@@ -20,6 +20,41 @@ async function storage(page: Page): Promise<Record<string, string>> {
   });
 }
 
+/**
+ * The stored text of every entry: packed session bodies and conversation
+ * records (schema 3, `~z1` + 15 bits per code unit + zlib) are unpacked by
+ * the browser's own zlib (`DecompressionStream`), independent of the app's.
+ */
+async function unpackedStorage(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(async () => {
+    async function unpack(text: string): Promise<string> {
+      if (!text.startsWith('~z1')) return text;
+      const bytes: number[] = [];
+      let acc = 0;
+      let bits = 0;
+      for (const ch of text.slice(3)) {
+        acc = ((acc << 15) | (ch.charCodeAt(0) - 0x4000)) & 0x3fffff;
+        bits += 15;
+        while (bits >= 8) {
+          bits -= 8;
+          bytes.push((acc >> bits) & 0xff);
+        }
+      }
+      const view = new DataView(new Uint8Array(bytes).buffer);
+      const zlibLength = view.getUint32(4, true);
+      const zlib = new Uint8Array(bytes.slice(8, 8 + zlibLength));
+      const stream = new Blob([zlib]).stream().pipeThrough(new DecompressionStream('deflate'));
+      return new Response(stream).text();
+    }
+    const all: Record<string, string> = {};
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i)!;
+      all[key] = await unpack(localStorage.getItem(key)!);
+    }
+    return all;
+  });
+}
+
 /** Keys of stored session bodies. */
 function sessionKeys(all: Record<string, string>): string[] {
   return Object.keys(all).filter((k) => k.startsWith('confab:session:'));
@@ -68,7 +103,7 @@ test('a corrupt session and a corrupt index are moved aside; everything else loa
   await chatOnce(chat, 'First conversation');
   await page.getByRole('button', { name: 'New chat' }).click();
   await chatOnce(chat, 'Second conversation');
-  const before = await storage(page);
+  const before = await unpackedStorage(page);
   const keys = sessionKeys(before);
   expect(keys).toHaveLength(2);
   const broken = keys.find((k) => before[k].includes('First conversation'))!;
@@ -197,12 +232,12 @@ test('a store of format 1 is upgraded, and its backup dropped once the new store
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v1);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 2');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 3');
   await expect(chat.sessionButtons).toHaveText(['Stop this one', 'Plan a trip to Paris']);
   await chat.sessionButtons.filter({ hasText: 'Plan a trip to Paris' }).click();
   await expect(chat.userMessages).toHaveText(['Plan a trip to Paris']);
   const after = await storage(page);
-  expect(JSON.parse(after['confab:meta']).schema).toBe(2);
+  expect(JSON.parse(after['confab:meta']).schema).toBe(3);
   // The backup is dropped once the migrated store was read back.
   expect(Object.keys(after).filter((k) => k.startsWith('confab:backup:'))).toEqual([]);
   // It keeps working. The fixture's conversations are a year old, so they
@@ -214,6 +249,29 @@ test('a store of format 1 is upgraded, and its backup dropped once the new store
   await chat.sessionButtons.filter({ hasText: 'Plan a trip to Paris' }).click();
   await expect(chat.userMessages).toHaveText(['Plan a trip to Paris']);
   await expect(chat.replies).toHaveCount(1);
+});
+
+test('a store of format 2 is packed in place: the same conversations in a fraction of the space', async ({ chat, page }) => {
+  const v2: Record<string, string> = JSON.parse(fs.readFileSync(path.join(fixtures, 'store-v2.json'), 'utf8'));
+  await page.evaluate((entries) => {
+    localStorage.clear();
+    for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
+  }, v2);
+  await page.reload();
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 3');
+  await expect(chat.sessionButtons).toHaveCount(2);
+  await chat.sessionButtons.nth(1).click();
+  await expect(chat.userMessages).toHaveCount(2);
+  const raw = await storage(page);
+  const bodies = Object.keys(v2).filter((k) => k.startsWith('confab:session:') || k.startsWith('confab:conversation:'));
+  expect(bodies).toHaveLength(4);
+  for (const key of bodies) expect(raw[key].startsWith('~z1'), key).toBe(true);
+  const size = (entries: Record<string, string>, keys: string[]) => keys.reduce((n, k) => n + k.length + entries[k].length, 0);
+  expect(size(raw, bodies) * 3).toBeLessThan(size(v2, bodies));
+  // Chromium's own zlib reads back exactly the text that was stored before.
+  const unpacked = await unpackedStorage(page);
+  for (const key of bodies) expect(JSON.parse(unpacked[key]), key).toEqual(JSON.parse(v2[key]));
+  expect(raw['other-app:key']).toBe('not ours');
 });
 
 test.describe('two tabs', () => {
@@ -238,7 +296,7 @@ test.describe('two tabs', () => {
       await tab.page.reload();
       await expect(tab.sessionButtons).toHaveCount(2);
     }
-    const shared = await storage(page);
+    const shared = await unpackedStorage(page);
     const bodies = sessionKeys(shared).map((k) => JSON.parse(shared[k]));
     const texts = (s: { events: { content?: { parts?: { text?: string }[] }; author: string }[] }) =>
       s.events.filter((e) => e.author === 'user').map((e) => e.content?.parts?.[0]?.text);

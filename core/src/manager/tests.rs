@@ -604,8 +604,11 @@ fn a_full_store_halfway_through_leaves_nothing_half_written() {
         })
         .collect();
     // The user's message fits; its query span and log then do not.
-    let big = "w".repeat(15_000);
-    memory.set_quota(Some(memory.used_units() + 15_600));
+    let big = crate::storage::packed::incompressible(15_000);
+    // The message's packed size plus the event around it; the query log
+    // and span then need a few hundred units more.
+    let room = crate::storage::packed::packed_units(&big) + 250;
+    memory.set_quota(Some(memory.used_units() + room));
     let result = m.begin_query("alice", &big).map(|q| q.number);
     assert!(
         matches!(

@@ -79,7 +79,12 @@ mod tests {
         let small = Event::text("user", "i", 2_000.0, "short");
         service.append_event(&mut session, small).unwrap();
         let before = session.clone();
-        let huge = Event::text("user", "i", 2_001.0, &"x".repeat(5_000));
+        let huge = Event::text(
+            "user",
+            "i",
+            2_001.0,
+            &crate::storage::packed::incompressible(5_000),
+        );
         let result = service.append_event(&mut session, huge);
         assert!(
             matches!(

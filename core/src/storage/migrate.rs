@@ -13,16 +13,33 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::{KvError, KvStore, keys};
+use super::{KvError, KvStore, keys, packed};
 use crate::session::{SessionError, stored_schema};
 
 /// Every data key of a store and its text.
 pub type Store = BTreeMap<String, String>;
 
-type Migration = fn(&Store) -> Result<Store, String>;
+struct Migration {
+    step: fn(&Store) -> Result<Store, String>,
+    /// The step only changes how values are stored, not what they say:
+    /// every new value reads back as the old one, and the new version reads
+    /// the old encoding too. Such a step runs key by key without a backup
+    /// (each write is whole or not at all, and a store part-way through is
+    /// readable), so it works even when there is no room for a copy.
+    encoding_only: bool,
+}
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into schema `i + 2`.
-const MIGRATIONS: &[Migration] = &[v1_to_v2];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        step: v1_to_v2,
+        encoding_only: false,
+    },
+    Migration {
+        step: v2_to_v3,
+        encoding_only: true,
+    },
+];
 
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum MigrationError {
@@ -115,14 +132,33 @@ pub fn v1_to_v2(old: &Store) -> Result<Store, String> {
     Ok(new)
 }
 
+/// Schema 2 → 3: session bodies and conversation records are stored packed
+/// (compressed, see [`super::packed`]); what they say is unchanged.
+pub fn v2_to_v3(old: &Store) -> Result<Store, String> {
+    let mut new = old.clone();
+    for (key, text) in old.iter().filter(|(k, _)| packed::is_packed_key(k)) {
+        // Already packed (a run cut short): left as it is.
+        if !text.starts_with(packed::MARK) {
+            new.insert(key.clone(), packed::pack(text));
+        }
+    }
+    new.insert(keys::META.to_owned(), json!({ "schema": 3 }).to_string());
+    Ok(new)
+}
+
+/// The steps from schema `from` to the current one.
+fn steps_from(from: u32) -> Result<&'static [Migration], String> {
+    MIGRATIONS
+        .get(from as usize - 1..)
+        .filter(|steps| from >= 1 && steps.len() == (keys::SCHEMA_VERSION - from) as usize)
+        .ok_or_else(|| format!("no migration from format {from}"))
+}
+
 /// Applies every migration from schema `from` to the current one.
 pub fn migrate(store: &Store, from: u32) -> Result<Store, String> {
     let mut store = store.clone();
-    for version in from..keys::SCHEMA_VERSION {
-        let step = MIGRATIONS
-            .get(version as usize - 1)
-            .ok_or_else(|| format!("no migration from format {version}"))?;
-        store = step(&store)?;
+    for migration in steps_from(from)? {
+        store = (migration.step)(&store)?;
     }
     Ok(store)
 }
@@ -157,6 +193,23 @@ fn write_store(kv: &impl KvStore, target: &Store) -> Result<(), KvError> {
         Some(meta) => kv.set(keys::META, meta),
         None => kv.remove(keys::META),
     }
+}
+
+/// Runs encoding-only steps in place: the version first (the new version
+/// reads both encodings, an older one must not read the new), then each
+/// value that changes. A value that cannot be rewritten (no room) stays in
+/// the old encoding, which reads just as well.
+fn reencode(kv: &impl KvStore, old: &Store, from: u32) -> Result<(), MigrationError> {
+    let new = migrate(old, from).map_err(|reason| MigrationError::Failed { from, reason })?;
+    if let Some(meta) = new.get(keys::META) {
+        kv.set(keys::META, meta)?;
+    }
+    for (key, text) in new.iter().filter(|(k, _)| *k != keys::META) {
+        if old.get(key) != Some(text) {
+            let _ = kv.set(key, text);
+        }
+    }
+    Ok(())
 }
 
 /// Puts the store back as the backup under `key` has it, then drops it.
@@ -213,6 +266,22 @@ pub fn run_among(
         Some(found) => found,
     };
     let old = read_store(kv)?;
+    let encoding_only = steps_from(from)
+        .map_err(|reason| MigrationError::Failed {
+            from,
+            reason: reason.clone(),
+        })?
+        .iter()
+        .all(|m| m.encoding_only);
+    if encoding_only {
+        return reencode(kv, &old, from).map(|()| {
+            Some(MigrationReport {
+                from,
+                to: keys::SCHEMA_VERSION,
+                recovered,
+            })
+        });
+    }
     let backup = backup_key(from);
     let copy = serde_json::to_string(&old).map_err(|e| KvError::Other(e.to_string()))?;
     if let Err(error) = kv.set(&backup, &copy) {

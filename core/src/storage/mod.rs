@@ -7,6 +7,7 @@ pub mod keys;
 mod memo;
 mod memory_kv;
 pub mod migrate;
+pub mod packed;
 pub mod quarantine;
 pub mod usage;
 
@@ -49,22 +50,35 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     parse_json(key, &text).map(Some)
 }
 
-/// `text`, stored under `key`, parsed as `T`; `Corrupt` if it does not parse.
+/// `text`, stored under `key`, unpacked and parsed as `T`; `Corrupt` if it
+/// does not unpack or parse.
 fn parse_json<T: serde::de::DeserializeOwned>(key: &str, text: &str) -> Result<T, KvError> {
-    serde_json::from_str(text).map_err(|e| KvError::Corrupt {
+    let corrupt = |reason: String| KvError::Corrupt {
         key: key.to_owned(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let text = packed::unpack(text).map_err(|e| corrupt(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))
 }
 
-/// Writes `value` as JSON under `key`.
+/// Writes `value` as JSON under `key`, packed if the key is one of those
+/// ([`packed::is_packed_key`]).
 pub fn write_json<T: serde::Serialize>(
     kv: &impl KvStore,
     key: &str,
     value: &T,
 ) -> Result<(), KvError> {
     let text = serde_json::to_string(value).map_err(|e| KvError::Other(e.to_string()))?;
-    kv.set(key, &text)
+    kv.set(key, &stored_form(key, text))
+}
+
+/// `text` as it is stored under `key`: packed or as it is.
+pub fn stored_form(key: &str, text: String) -> String {
+    if packed::is_packed_key(key) {
+        packed::pack(&text)
+    } else {
+        text
+    }
 }
 
 /// A synchronous string key-value store, as localStorage is.
