@@ -23,6 +23,7 @@ setup:
 bench: build
 	scripts/bundle-size.sh
 	scripts/bench-storage.sh
+	scripts/bench-ui.sh
 	scripts/bench-proxy.sh
 
 build: setup

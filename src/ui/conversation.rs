@@ -8,9 +8,40 @@ use crate::store::{MessageView, Role, use_store};
 /// The open conversation's messages. The list is a `log`: screen readers
 /// announce new messages politely, and `aria-busy` holds the announcement of
 /// a streaming reply until it is finished rather than reading every token.
+/// Messages rendered when a conversation opens: its newest ones, more than a
+/// tall screen shows. Building all 1,000 messages of a long conversation
+/// before its newest could paint would take far longer than the 100 ms
+/// budget for opening it; older ones are added a page at a time on request.
+const FIRST_MESSAGES: usize = 40;
+
+/// Older messages added per "Show earlier messages".
+const EARLIER_PAGE: usize = 100;
+
 #[component]
 pub fn Conversation() -> impl IntoView {
     let store = use_store();
+    // Pages of older messages asked for, in all conversations.
+    let earlier = RwSignal::new(0usize);
+    // (open conversation, its first message rendered when it opened, pages
+    // asked for by then): a conversation opens on its newest messages, and
+    // messages added while it is open do not push older ones out.
+    let window = Memo::new(move |previous: Option<&(Option<String>, usize, usize)>| {
+        let open = store.open_id.get();
+        let len = store.messages.with(Vec::len);
+        let pages = earlier.get();
+        match previous {
+            Some((id, first, pages_then)) if *id == open => (open, (*first).min(len), *pages_then),
+            _ => (open, len.saturating_sub(FIRST_MESSAGES), pages),
+        }
+    });
+    let hidden = move || {
+        let (_, first, pages_then) = window.get();
+        first.saturating_sub((earlier.get() - pages_then) * EARLIER_PAGE)
+    };
+    let visible = move || {
+        let skip = hidden();
+        store.messages.with(|m| m[skip..].to_vec())
+    };
     view! {
         <section
             class="messages"
@@ -22,7 +53,16 @@ pub fn Conversation() -> impl IntoView {
             <Show when=move || store.messages.with(Vec::is_empty)>
                 <p class="empty">"Send a message to start the conversation."</p>
             </Show>
-            <For each=move || store.messages.get() key=|m| m.id.clone() let:message>
+            <Show when=move || hidden() != 0>
+                <button
+                    type="button"
+                    class="earlier"
+                    on:click=move |_| earlier.update(|n| *n += 1)
+                >
+                    {move || format!("Show earlier messages ({} more)", hidden())}
+                </button>
+            </Show>
+            <For each=visible key=|m| m.id.clone() let:message>
                 <Message message />
             </For>
             <Ended />

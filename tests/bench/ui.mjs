@@ -1,0 +1,250 @@
+// Rendering benchmark: prints figures, asserts nothing.
+//
+// Run through scripts/bench-ui.sh. In headless Chromium against the release
+// build in dist/ served by target/release/confab-proxy, it measures:
+//
+//  1. a 20,000-token markdown reply streamed at 500 tokens/s: main-thread
+//     tasks over 50 ms (Long Tasks API) while it streams, and whether the
+//     final DOM equals the same text rendered at once (after a reload);
+//  2. opening a conversation of 1,000 messages from the sidebar: time from
+//     the click to the first paint of its newest message;
+//  3. typing in the message box of that conversation: time from each
+//     keydown to the paint after it.
+//
+// Every server it starts listens on 127.0.0.1 on a free port and is stopped
+// at the end, also when something fails.
+
+import { chromium } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  CHROMIUM_ARGS, benchDir, env, fmt, genBin, log, median, ms, seed, startProxy, startUpstream,
+  stopChild, stopServer, table,
+} from './common.mjs';
+
+const REPLY_TOKENS = env('BENCH_UI_REPLY_TOKENS', 20_000);
+const TOKENS_PER_SECOND = env('BENCH_UI_TOKENS_PER_SECOND', 500);
+const OPEN_MESSAGES = env('BENCH_UI_OPEN_MESSAGES', 1000);
+const OPEN_RUNS = env('BENCH_UI_OPEN_RUNS', 7);
+const KEYSTROKES = env('BENCH_UI_KEYSTROKES', 40);
+const DEADLINE_MS = env('BENCH_UI_DEADLINE_MS', 240_000);
+/** Tokens sent per tick of the upstream: timers finer than ~20 ms are not kept. */
+const TICK_MS = 20;
+
+// --- the long reply ----------------------------------------------------------
+
+/** A markdown reply of `count` tokens (a word and its space, or a line
+ * break), mixing what models write: headings, paragraphs, lists, tables,
+ * code blocks with a language, inline code, emphasis and links. */
+function markdownTokens(count) {
+  const words = ['render', 'stream', 'token', '**bold**', 'reply', '`code`', 'storage', '*soft*', 'session', 'browser'];
+  const tokens = [];
+  let section = 0;
+  while (tokens.length < count) {
+    section += 1;
+    tokens.push(`## Section ${section}`, '\n\n');
+    for (let p = 0; p < 3; p++) {
+      for (let w = 0; w < 40; w++) tokens.push(`${words[(section * 7 + p * 3 + w) % words.length]} `);
+      if (p === 1) tokens.push('[a link](https://example.com/docs) ');
+      tokens.push('\n\n');
+    }
+    for (let i = 0; i < 5; i++) tokens.push('- ', `item ${i} `, 'of ', 'the ', 'list', '\n');
+    tokens.push('\n', '| a ', '| b |', '\n', '|---|---|', '\n', `| ${section} `, '| x |', '\n\n');
+    tokens.push('```rust', '\n');
+    for (let i = 0; i < 8; i++) tokens.push('    let ', `value_${i} `, '= ', `${i * section};`, '\n');
+    tokens.push('```', '\n\n');
+  }
+  return tokens.slice(0, count);
+}
+
+/** Long tasks, recorded from the start of every page of the app. */
+function longTaskProbe() {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+}
+
+async function longReply(browser, origin, tokens) {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(longTaskProbe);
+    const page = await context.newPage();
+    await page.goto(origin);
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.waitFor();
+    const last = page.locator('.message[data-role="assistant"]').last();
+    await box.fill('Write a long document.');
+    const started = await page.evaluate(() => performance.now());
+    await box.press('Enter');
+    await last.locator('.text').waitFor();
+    await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]', { timeout: 180_000 });
+    const { ended, tasks } = await page.evaluate(() => ({ ended: performance.now(), tasks: window.__longTasks }));
+    const during = tasks.filter((t) => t.start >= started && t.start <= ended);
+    const streamed = await last.locator('.text').innerHTML();
+    const chars = await last.locator('.text').evaluate((e) => e.textContent.length);
+    const nodes = await last.locator('.text').evaluate((e) => e.querySelectorAll('*').length);
+    await page.reload();
+    await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]');
+    const atOnce = await page.locator('.message[data-role="assistant"]').last().locator('.text').innerHTML();
+    return { during, streamMs: ended - started, same: streamed === atOnce, chars, nodes, html: streamed.length };
+  } finally {
+    await context.close();
+  }
+}
+
+// --- the large conversation ---------------------------------------------------
+
+/** Two conversations of OPEN_MESSAGES messages each, in the real stored
+ * format (core/examples/gen_history.rs), cached in target/bench for an hour. */
+function largeConversations() {
+  fs.mkdirSync(benchDir, { recursive: true });
+  const file = path.join(benchDir, `ui-history-2x${OPEN_MESSAGES}.json`);
+  const fresh =
+    fs.existsSync(file) && fs.statSync(file).mtimeMs > fs.statSync(genBin).mtimeMs && Date.now() - fs.statSync(file).mtimeMs < 3600_000;
+  if (!fresh) {
+    const out = fs.openSync(`${file}.tmp`, 'w');
+    const run = spawnSync(genBin, ['2', String(OPEN_MESSAGES), '12'], { stdio: ['ignore', out, 'pipe'], timeout: 120_000 });
+    fs.closeSync(out);
+    if (run.status !== 0) throw new Error(`gen_history failed: ${run.stderr}`);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Clicks the sidebar entry that is not open and measures, in the page, the
+ * time from the click to the paint after the newest message of that
+ * conversation is in the DOM (a task queued from the next animation frame
+ * runs once that frame is presented). */
+async function openOther(page) {
+  return page.evaluate(async () => {
+    const entries = [...document.querySelectorAll('nav[aria-label="Conversations"] .session')];
+    const other = entries.find((e) => e.getAttribute('aria-current') !== 'page' && !e.closest('[aria-current="page"]'));
+    const target = other ?? entries[0];
+    const previous = document.querySelector('.messages .message:last-of-type')?.dataset.messageId;
+    return new Promise((resolve) => {
+      let t0 = 0;
+      const done = () => {
+        const last = document.querySelector('.messages .message:last-of-type');
+        if (!last || last.dataset.messageId === previous) return false;
+        observer.disconnect();
+        requestAnimationFrame(() => setTimeout(() => resolve({ ms: performance.now() - t0, messages: document.querySelectorAll('.messages .message').length })));
+        return true;
+      };
+      const observer = new MutationObserver(done);
+      observer.observe(document.querySelector('main') ?? document.body, { childList: true, subtree: true });
+      t0 = performance.now();
+      target.click();
+    });
+  });
+}
+
+/** Types KEYSTROKES characters into the message box, measuring each from its
+ * keydown to the paint after it. */
+async function typing(page) {
+  await page.evaluate(() => {
+    window.__keys = [];
+    document.addEventListener(
+      'keydown',
+      (e) => {
+        const t0 = e.timeStamp;
+        requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - t0)));
+      },
+      { capture: true },
+    );
+  });
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.click();
+  await page.keyboard.type('The quick brown fox jumps over the lazy dog, twice over.'.slice(0, KEYSTROKES), { delay: 40 });
+  await page.waitForTimeout(200);
+  return page.evaluate(() => window.__keys);
+}
+
+async function largeConversation(browser, origin, entries) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await seed(page, origin, entries);
+    await page.goto(origin);
+    await page.getByRole('textbox', { name: 'Message' }).waitFor();
+    await page.waitForSelector('.messages .message');
+    const opens = [];
+    for (let i = 0; i < OPEN_RUNS; i++) {
+      opens.push(await openOther(page));
+      await page.waitForTimeout(300);
+    }
+    const keys = await typing(page);
+    return { opens, keys };
+  } finally {
+    await context.close();
+  }
+}
+
+// --- main -------------------------------------------------------------------
+
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+async function main() {
+  const tokens = markdownTokens(REPLY_TOKENS);
+  const perTick = Math.max(1, Math.round((TOKENS_PER_SECOND * TICK_MS) / 1000));
+  let upstream;
+  let proxy;
+  let browser;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    browser = null;
+    await stopChild(proxy?.child);
+    proxy = null;
+    await stopServer(upstream);
+    upstream = null;
+  };
+  const abort = (why, code) => {
+    log(why);
+    cleanup().finally(() => process.exit(code));
+  };
+  const deadline = setTimeout(() => abort(`cut off after ${DEADLINE_MS / 1000} s`, 2), DEADLINE_MS);
+  process.once('SIGINT', () => abort('interrupted', 130));
+  process.once('SIGTERM', () => abort('terminated', 143));
+  try {
+    upstream = await startUpstream(tokens, { delayMs: TICK_MS, perTick });
+    proxy = await startProxy(`http://127.0.0.1:${upstream.address().port}/v1`);
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    log(`streaming ${fmt(tokens.length)} tokens at ${TOKENS_PER_SECOND}/s ...`);
+    const reply = await longReply(browser, proxy.url, tokens);
+    log(`opening a conversation of ${OPEN_MESSAGES} messages ${OPEN_RUNS} times, then typing ...`);
+    const large = await largeConversation(browser, proxy.url, largeConversations());
+
+    const over50 = reply.during.filter((t) => t.duration > 50);
+    const longest = Math.max(0, ...reply.during.map((t) => t.duration));
+    const openMs = large.opens.map((o) => o.ms);
+    const shown = [...new Set(large.opens.map((o) => o.messages))].join(', ');
+    console.log('');
+    console.log('Confab rendering benchmark (headless Chromium, release build, confab-proxy on 127.0.0.1)');
+    console.log('');
+    console.log(
+      table([
+        ['streamed reply', `${fmt(tokens.length)} markdown tokens at ${TOKENS_PER_SECOND}/s: ${fmt(reply.chars)} chars of text, ${fmt(reply.nodes)} elements, sent to complete in ${ms(reply.streamMs)}`],
+        ['  long tasks (> 50 ms) while streaming', `${over50.length} (goal: 0); ${reply.during.length} tasks over the API's 50 ms floor in all, the longest ${ms(longest)}`],
+        ['  final DOM = the same text rendered at once', reply.same ? 'yes (equal innerHTML after a reload)' : 'NO: the streamed and the reloaded DOM differ'],
+        ['', ''],
+        [`open a conversation of ${fmt(OPEN_MESSAGES)} messages`, `${ms(median(openMs))} median to the paint of its newest message (goal: under 100 ms)  [${openMs.map((t) => t.toFixed(0)).join(', ')}]`],
+        ['  messages in the DOM once painted', shown],
+        ['typing in its message box', `keydown to next paint: ${ms(median(large.keys))} median, ${ms(quantile(large.keys, 0.95))} p95, ${ms(Math.max(...large.keys))} max over ${large.keys.length} keystrokes (goal: under 16 ms)`],
+      ]),
+    );
+    console.log('');
+    console.log('  Paint times are taken in the page: a task queued from the animation frame after the change');
+    console.log('  runs once that frame is presented. Long tasks: PerformanceObserver "longtask" entries that');
+    console.log('  started between pressing Enter and the reply being marked complete.');
+  } finally {
+    clearTimeout(deadline);
+    await cleanup();
+  }
+}
+
+main().catch((error) => {
+  console.error('bench: could not run:', error);
+  process.exit(1);
+});
