@@ -113,6 +113,18 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
         theirs.options = mine.options.clone();
         theirs.options_at = mine.options_at;
     }
+    if theirs.branched_from.is_none() {
+        theirs.branched_from = mine.branched_from.clone();
+    }
+    for branch in &mine.branches {
+        if !theirs
+            .branches
+            .iter()
+            .any(|b| b.session_id == branch.session_id)
+        {
+            theirs.branches.push(branch.clone());
+        }
+    }
     theirs
 }
 

@@ -4,10 +4,12 @@
 //! and retention. It sits on a [`SessionService`] and keeps its own records
 //! in the same key-value store.
 
+mod fork;
 mod records;
 #[cfg(test)]
 mod tests;
 
+pub use fork::Branch;
 pub use records::*;
 
 use serde_json::json;
@@ -51,6 +53,8 @@ pub enum ManagerError {
     NoQuery,
     #[error("the reply {0} is not in this conversation")]
     UnknownReply(String),
+    #[error("the message {0} is not one of yours in this conversation, so it cannot be edited")]
+    UnknownMessage(String),
 }
 
 impl From<KvError> for ManagerError {
@@ -327,6 +331,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             ended: None,
             options: Default::default(),
             options_at: 0.0,
+            branched_from: None,
+            branches: Vec::new(),
         }
     }
 

@@ -116,6 +116,13 @@ pub struct Conversation {
     /// when two tabs change them).
     #[serde(default)]
     pub options_at: f64,
+    /// Where this conversation branched off another (a sent message was
+    /// edited there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branched_from: Option<super::Branch>,
+    /// Conversations that branched off this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<super::Branch>,
 }
 
 impl Conversation {
