@@ -500,6 +500,41 @@ impl ChatStore {
         true
     }
 
+    /// Sends an edited version of one of the user's sent messages: the open
+    /// conversation branches there (a new session with the messages before
+    /// it, linked both ways; the original stays whole), the branch opens,
+    /// and the text is sent in it. Returns whether it was sent.
+    pub fn edit_and_resend(&self, event_id: &str, text: &str) -> bool {
+        if text.trim().is_empty() || self.reply.with_untracked(Option::is_some) {
+            return false;
+        }
+        let Some(open) = self.open_id.get_untracked() else {
+            return false;
+        };
+        let user = self.user_id();
+        let branched = self.with_manager(|m| {
+            // The branch is answered as the original was (model, prompt,
+            // agent app), in a server session of its own.
+            let options = confab_core::chat::ConversationOptions {
+                agent_session_id: None,
+                ..m.conversation(&user, &open)?.options
+            };
+            let branch = m.branch_at(&user, &open, event_id)?;
+            m.set_options(&user, &branch.id, options)?;
+            Ok(branch.id)
+        });
+        match branched {
+            Ok(branch) => {
+                self.open(&branch);
+                self.send(text)
+            }
+            Err(error) => {
+                self.report(error);
+                false
+            }
+        }
+    }
+
     /// Asks again for the reply to the open conversation's last message: a
     /// Retry after a failure, or Regenerate after a reply (the earlier reply
     /// stays in the conversation; events are append-only).
