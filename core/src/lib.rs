@@ -9,11 +9,13 @@
 //! - [`agent`]: Google ADK's api_server as a backend (routes, `/run_sse`,
 //!   rebuilding a session a server restart lost).
 //! - [`settings`]: user settings and their defaults.
+//! - [`markdown`]: model replies as safe HTML, also while they stream.
 
 pub mod agent;
 pub mod chat;
 pub mod clock;
 pub mod manager;
+pub mod markdown;
 pub mod profiles;
 pub mod session;
 pub mod settings;

@@ -49,6 +49,7 @@ pub fn Conversation() -> impl IntoView {
             aria-live="polite"
             aria-label="Messages"
             aria-busy=move || store.is_streaming().to_string()
+            on:click=super::markdown::on_click
         >
             <Show when=move || store.messages.with(Vec::is_empty)>
                 <p class="empty">"Send a message to start the conversation."</p>
@@ -243,7 +244,13 @@ fn Message(message: MessageView) -> impl IntoView {
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id>
             <header class="author">{label}</header>
             {parts}
-            <div class="text">{move || text.get()}</div>
+            {match role {
+                // What the user typed is shown as typed.
+                Role::User => view! { <div class="text">{move || text.get()}</div> }.into_any(),
+                Role::Assistant => {
+                    view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
+                }
+            }}
             {stopped}
             {move || {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })

@@ -6,6 +6,7 @@ mod conversation;
 mod data;
 mod details;
 mod end_dialog;
+mod markdown;
 mod profiles;
 mod settings_dialog;
 mod sidebar;

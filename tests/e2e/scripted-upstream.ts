@@ -4,11 +4,15 @@
 // wire format: `data: {chunk}` SSE frames, a usage chunk, `data: [DONE]`,
 // OpenAI-shaped error bodies, and it can stall or drop the connection.
 import http from 'node:http';
+import { test as base, Proxy } from './fixtures';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Behaviour =
-  /** Streams `text` word by word, then a usage chunk and `[DONE]`. */
-  | { kind: 'reply'; text: string; delayMs?: number }
+  /**
+   * Streams `text` word by word (or in pieces of `chunkChars` characters,
+   * so markup is cut anywhere), then a usage chunk and `[DONE]`.
+   */
+  | { kind: 'reply'; text: string; delayMs?: number; chunkChars?: number }
   /** An HTTP error with an OpenAI-shaped body and optional Retry-After. */
   | { kind: 'error'; status: number; message: string; retryAfter?: string }
   /** Streams the first `words` words of `text`, then sends nothing more. */
@@ -75,7 +79,10 @@ export class ScriptedUpstream {
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const words = behaviour.text.split(/(?<= )/);
+    const words =
+      behaviour.kind === 'reply' && behaviour.chunkChars
+        ? pieces(behaviour.text, behaviour.chunkChars)
+        : behaviour.text.split(/(?<= )/);
     const count = behaviour.kind === 'reply' ? words.length : behaviour.words;
     const frame = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
     const chunk = (delta: object, finish: string | null = null) =>
@@ -95,3 +102,34 @@ export class ScriptedUpstream {
     res.end('data: [DONE]\n\n');
   }
 }
+
+/** `text` cut every `size` characters (code points, never inside one). */
+function pieces(text: string, size: number): string[] {
+  const chars = Array.from(text);
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
+}
+
+/** Tests whose model is a ScriptedUpstream behind a real confab-proxy. */
+export const scriptedTest = base.extend<{ upstream: ScriptedUpstream }>({
+  upstream: async ({}, use) => {
+    const upstream = new ScriptedUpstream();
+    await upstream.start();
+    try {
+      await use(upstream);
+    } finally {
+      await upstream.stop();
+    }
+  },
+  // confab-proxy in front of the scripted upstream instead of the offline model.
+  server: async ({ upstream }, use) => {
+    const proxy = new Proxy({ tokenDelayMs: 5, listen: '127.0.0.1:0', upstreamUrl: upstream.url, upstreamKey: 'sk-test-never-in-the-page' });
+    await proxy.start();
+    try {
+      await use(proxy);
+    } finally {
+      await proxy.stop();
+    }
+  },
+});

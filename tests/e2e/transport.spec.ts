@@ -2,31 +2,11 @@
 // scripted OpenAI-speaking upstream on loopback: rate limits retried with a
 // countdown, a stalled or dropped stream kept and continued, the context
 // budget, regenerate, and a conversation's own model options.
-import { test as base, expect, Proxy } from './fixtures';
-import { ScriptedUpstream } from './scripted-upstream';
+import { expect } from './fixtures';
+import { scriptedTest } from './scripted-upstream';
 import type { Page } from '@playwright/test';
 
-const test = base.extend<{ upstream: ScriptedUpstream }>({
-  upstream: async ({}, use) => {
-    const upstream = new ScriptedUpstream();
-    await upstream.start();
-    try {
-      await use(upstream);
-    } finally {
-      await upstream.stop();
-    }
-  },
-  // confab-proxy in front of the scripted upstream instead of the offline model.
-  server: async ({ upstream }, use) => {
-    const proxy = new Proxy({ tokenDelayMs: 5, listen: '127.0.0.1:0', upstreamUrl: upstream.url, upstreamKey: 'sk-test-never-in-the-page' });
-    await proxy.start();
-    try {
-      await use(proxy);
-    } finally {
-      await proxy.stop();
-    }
-  },
-});
+const test = scriptedTest;
 
 async function openSettings(page: Page) {
   await page.getByRole('button', { name: 'Settings' }).click();
