@@ -54,6 +54,7 @@ pub fn Conversation() -> impl IntoView {
             <Show when=move || store.messages.with(Vec::is_empty)>
                 <p class="empty">"Send a message to start the conversation."</p>
             </Show>
+            <BranchedFrom />
             <Show when=move || hidden() != 0>
                 <button
                     type="button"
@@ -239,18 +240,41 @@ fn Message(message: MessageView) -> impl IntoView {
         move || role == Role::Assistant && saved.get() && status.get() != MessageStatus::Streaming
     };
     let feedback_id = id.clone();
+    let copied = RwSignal::new(None::<bool>);
+    let copy = {
+        let text = text.clone();
+        move |_| {
+            let text = text.get_untracked();
+            leptos::task::spawn_local(async move {
+                copied.set(Some(super::markdown::copy_text(&text).await));
+            });
+        }
+    };
+    let can_copy = {
+        let (text, status) = (text.clone(), status.clone());
+        move || text.with(|t| !t.is_empty()) && status.get() != MessageStatus::Streaming
+    };
     view! {
         {cut}
-        <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id>
+        <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
             <header class="author">{label}</header>
             {parts}
             {match role {
                 // What the user typed is shown as typed.
-                Role::User => view! { <div class="text">{move || text.get()}</div> }.into_any(),
+                Role::User => view! { <UserText id=id.clone() text=text.clone() /> }.into_any(),
                 Role::Assistant => {
                     view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
                 }
             }}
+            <Show when=can_copy.clone()>
+                <button type="button" class="copy-message" on:click=copy.clone()>
+                    {move || match copied.get() {
+                        None => "Copy",
+                        Some(true) => "Copied",
+                        Some(false) => "Copy failed",
+                    }}
+                </button>
+            </Show>
             {stopped}
             {move || {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
@@ -292,6 +316,115 @@ fn Message(message: MessageView) -> impl IntoView {
 
 /// Image types shown inline; others (SVG above all) are not rendered.
 const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// A message the user sent, as typed, with Edit: the edited text is sent in
+/// a branch of the conversation made at this message (the original stays),
+/// and a link to any branch already made here.
+#[component]
+fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
+    let store = use_store();
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let start_editing = {
+        let text = text.clone();
+        move |_| {
+            draft.set(text.get_untracked());
+            editing.set(true);
+        }
+    };
+    let submit = {
+        let id = id.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            if store.edit_and_resend(&id, &draft.get_untracked()) {
+                editing.set(false);
+            }
+        }
+    };
+    let branches = {
+        let id = id.clone();
+        move || {
+            store.conversation.with(|c| {
+                c.as_ref()
+                    .map(|c| {
+                        c.branches
+                            .iter()
+                            .filter(|b| b.event_id == id)
+                            .map(|b| b.session_id.clone())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            })
+        }
+    };
+    view! {
+        <Show
+            when=move || editing.get()
+            fallback={
+                let text = text.clone();
+                move || {
+                    let text = text.clone();
+                    view! {
+                        <div class="text">{move || text.get()}</div>
+                        <button
+                            type="button"
+                            class="edit-message"
+                            disabled=move || store.is_streaming()
+                            on:click=start_editing.clone()
+                        >
+                            "Edit"
+                        </button>
+                    }
+                }
+            }
+        >
+            <form class="edit-form" on:submit=submit.clone()>
+                <textarea aria-label="Edited message" bind:value=draft rows="3"></textarea>
+                <p class="meta">"Sending starts a branch of this conversation from here; this one stays as it is."</p>
+                <button type="submit" class="primary">"Send as a branch"</button>
+                <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </form>
+        </Show>
+        <For each=branches.clone() key=|s| s.clone() let:session>
+            <p class="branch-link">
+                "Edited in a branch: "
+                <button type="button" class="link" on:click=move |_| store.open(&session)>
+                    "open it"
+                </button>
+            </p>
+        </For>
+    }
+}
+
+/// At the top of a branch: where it came from.
+#[component]
+fn BranchedFrom() -> impl IntoView {
+    let store = use_store();
+    let origin = move || {
+        store
+            .conversation
+            .with(|c| c.as_ref().and_then(|c| c.branched_from.clone()))
+    };
+    move || {
+        origin().map(|branch| {
+            let title = store.listings.with(|l| {
+                l.iter()
+                    .find(|l| l.summary.id == branch.session_id)
+                    .and_then(|l| l.summary.title.clone())
+            });
+            let session = branch.session_id.clone();
+            view! {
+                <p class="branch-link branched-from">
+                    "Branched from "
+                    <button type="button" class="link" on:click=move |_| store.open(&session)>
+                        {title.map_or_else(|| "another conversation".to_owned(), |t| format!("“{t}”"))}
+                    </button>
+                    " at an edited message."
+                </p>
+            }
+        })
+    }
+}
 
 /// An agent's part other than text, rendered inert: tool calls and results
 /// as collapsible cards, code and its output as blocks, images inline.

@@ -101,6 +101,13 @@ pub fn on_click(event: web_sys::MouseEvent) {
     }
 }
 
+/// Puts `text` on the clipboard; whether it worked (the browser may refuse:
+/// no permission, or the page not focused).
+pub async fn copy_text(text: &str) -> bool {
+    let promise = window().navigator().clipboard().write_text(text);
+    JsFuture::from(promise).await.is_ok()
+}
+
 fn copy_code(button: web_sys::Element) {
     let Some(code) = button
         .closest("figure.code")
