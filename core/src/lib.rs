@@ -14,6 +14,7 @@ pub mod agent;
 pub mod chat;
 pub mod clock;
 pub mod manager;
+pub mod order;
 pub mod profiles;
 pub mod session;
 pub mod settings;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::manager::{Conversation, UserRecord};
+use crate::order::sort_stable_by;
 use crate::session::{Event, MessageStatus, Session};
 use crate::storage::index::Index;
 use crate::storage::{KvError, KvStore, keys};
@@ -41,9 +42,9 @@ pub fn merge_sessions(mut theirs: Session, mine: &Session) -> Session {
             None => theirs.events.push(event.clone()),
         }
     }
-    theirs
-        .events
-        .sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+    sort_stable_by(&mut theirs.events, |a, b| {
+        a.timestamp.total_cmp(&b.timestamp)
+    });
     if mine.last_update_time > theirs.last_update_time {
         theirs.state.extend(mine.state.clone());
     } else {
@@ -73,7 +74,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             None => theirs.queries.push(query.clone()),
         }
     }
-    theirs.queries.sort_by(|a, b| a.at.total_cmp(&b.at));
+    sort_stable_by(&mut theirs.queries, |a, b| a.at.total_cmp(&b.at));
     if theirs.trace.root.end.is_none() && mine.trace.root.end.is_some() {
         theirs.trace.root = mine.trace.root.clone();
     }
@@ -91,10 +92,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             None => theirs.trace.spans.push(span.clone()),
         }
     }
-    theirs
-        .trace
-        .spans
-        .sort_by(|a, b| a.start.total_cmp(&b.start));
+    sort_stable_by(&mut theirs.trace.spans, |a, b| a.start.total_cmp(&b.start));
     for rating in &mine.feedback {
         if !theirs
             .feedback
@@ -104,7 +102,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             theirs.feedback.push(rating.clone());
         }
     }
-    theirs.feedback.sort_by(|a, b| a.at.total_cmp(&b.at));
+    sort_stable_by(&mut theirs.feedback, |a, b| a.at.total_cmp(&b.at));
     if theirs.ended.is_none() {
         theirs.ended = mine.ended.clone();
     }

@@ -206,7 +206,7 @@ impl Trace {
             .iter()
             .filter(|s| s.parent_span_id.as_deref() == Some(span_id))
             .collect();
-        children.sort_by(|a, b| a.start.total_cmp(&b.start));
+        crate::order::sort_stable_by(&mut children, |a, b| a.start.total_cmp(&b.start));
         children
     }
 

@@ -198,7 +198,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                         .filter(|e| !stored.events.iter().any(|s| s.id == e.id))
                         .cloned()
                         .collect();
-                    missing.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+                    crate::order::sort_stable_by(&mut missing, |a, b| {
+                        a.timestamp.total_cmp(&b.timestamp)
+                    });
                     report.events_added += missing.len();
                     for event in missing {
                         self.service_mut().append_event(&mut stored, event)?;

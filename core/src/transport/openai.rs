@@ -208,7 +208,7 @@ struct ModelEntry {
 pub fn model_ids(body: &str) -> Option<Vec<String>> {
     let list: ModelList = serde_json::from_str(body).ok()?;
     let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-    ids.sort();
+    crate::order::sort_stable_by(&mut ids, |a, b| a.cmp(b));
     ids.dedup();
     Some(ids)
 }
