@@ -224,7 +224,9 @@ impl AgentStream {
             self.failure = Some(describe_error(error));
             return;
         }
-        let event: Event = match serde_json::from_value(value) {
+        // Read from the text, not from `value`: every type is then
+        // deserialized by one deserializer, so its code is in the wasm once.
+        let event: Event = match serde_json::from_str(data) {
             Ok(event) => event,
             Err(e) => {
                 self.failure = Some(format!("the agent server sent an unreadable event ({e})"));

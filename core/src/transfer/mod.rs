@@ -90,8 +90,10 @@ pub fn parse(text: &str, now: f64) -> Result<ExportFile, ImportError> {
         if version > VERSION {
             return Err(ImportError::NewerVersion(version));
         }
+        // Parsed again from the text rather than from `value`, so that the
+        // stored types keep a single deserializer (and one copy of its code).
         let file: ExportFile =
-            serde_json::from_value(value).map_err(|e| ImportError::Invalid(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| ImportError::Invalid(e.to_string()))?;
         validate(&file)?;
         return Ok(file);
     }
