@@ -5,6 +5,9 @@
 
 pub mod chatgpt;
 pub mod markdown;
+mod pretty;
+
+pub use pretty::to_pretty_json;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
