@@ -126,17 +126,21 @@ pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserReco
     theirs
 }
 
-fn merged<T: DeserializeOwned + Serialize + PartialEq>(
+fn merged<T: DeserializeOwned + Serialize + PartialEq + Clone>(
     theirs: &str,
     mine: &str,
     merge: impl FnOnce(T, &T) -> T,
 ) -> Option<String> {
     let theirs: T = serde_json::from_str(theirs).ok()?;
     let mine: T = serde_json::from_str(mine).ok()?;
-    let original = serde_json::to_value(&theirs).ok()?;
+    // Compared as values, not through serde_json::Value: that would compile
+    // a second serializer for every stored type into the browser app.
+    let original = theirs.clone();
     let result = merge(theirs, &mine);
-    let value = serde_json::to_value(&result).ok()?;
-    (value != original).then(|| value.to_string())
+    if result == original {
+        return None;
+    }
+    serde_json::to_string(&result).ok()
 }
 
 /// Another tab wrote `theirs` under `key` (`None`: removed it); this tab
