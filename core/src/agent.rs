@@ -136,13 +136,13 @@ pub fn error_detail(body: &str) -> String {
 pub fn is_session_not_found(status: u16, body: &str) -> bool {
     status == 404
         && error_detail(body)
-            .to_lowercase()
+            .to_ascii_lowercase()
             .contains("session not found")
 }
 
 /// Whether a 403 is the api_server refusing the page's origin.
 pub fn is_origin_refused(status: u16, body: &str) -> bool {
-    status == 403 && body.to_lowercase().contains("origin")
+    status == 403 && body.to_ascii_lowercase().contains("origin")
 }
 
 fn describe_error(error: &Value) -> String {
