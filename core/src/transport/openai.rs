@@ -106,11 +106,23 @@ struct ErrorBody {
 }
 
 /// Some servers put a plain string where the object belongs.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum ErrorValue {
     Object(ApiError),
     Text(String),
+}
+
+/// By hand rather than derived `untagged` (which buffers through serde's
+/// private `Content` type, a lot of wasm): a string, or else the object.
+impl<'de> Deserialize<'de> for ErrorValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => Ok(Self::Text(text)),
+            other => ApiError::deserialize(other)
+                .map(Self::Object)
+                .map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 /// Why a reply failed. `Display` is the message shown to the user: what
