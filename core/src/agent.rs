@@ -64,12 +64,10 @@ pub fn run_request(app: &str, user: &str, session_id: &str, text: &str) -> Value
 /// replies and Confab's own fields are left out; `temp:` state never
 /// persists in ADK.
 pub fn restore_request(session: &Session, server_session_id: &str) -> Value {
-    let state: State = session
-        .state
-        .iter()
-        .filter(|(k, _)| !k.starts_with(TEMP_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // clone + retain rather than collect: collecting into a BTreeMap sorts
+    // (another copy of the standard sort in the wasm).
+    let mut state: State = session.state.clone();
+    state.retain(|k, _| !k.starts_with(TEMP_PREFIX));
     let events: Vec<Value> = session
         .events
         .iter()

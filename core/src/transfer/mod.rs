@@ -261,11 +261,9 @@ fn upsert_status(record: &mut UserRecord, conversation: &Conversation) {
 
 /// Session state keys an export may carry (helper for tests and callers).
 pub fn session_keys(state: &State) -> State {
-    state
-        .iter()
-        .filter(|(k, _)| !k.starts_with(APP_PREFIX) && !k.starts_with(USER_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut kept = state.clone();
+    kept.retain(|k, _| !k.starts_with(APP_PREFIX) && !k.starts_with(USER_PREFIX));
+    kept
 }
 
 impl From<SessionError> for ImportError {
