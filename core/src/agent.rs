@@ -64,12 +64,10 @@ pub fn run_request(app: &str, user: &str, session_id: &str, text: &str) -> Value
 /// replies and Confab's own fields are left out; `temp:` state never
 /// persists in ADK.
 pub fn restore_request(session: &Session, server_session_id: &str) -> Value {
-    let state: State = session
-        .state
-        .iter()
-        .filter(|(k, _)| !k.starts_with(TEMP_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // clone + retain rather than collect: collecting into a BTreeMap sorts
+    // (another copy of the standard sort in the wasm).
+    let mut state: State = session.state.clone();
+    state.retain(|k, _| !k.starts_with(TEMP_PREFIX));
     let events: Vec<Value> = session
         .events
         .iter()
@@ -136,13 +134,13 @@ pub fn error_detail(body: &str) -> String {
 pub fn is_session_not_found(status: u16, body: &str) -> bool {
     status == 404
         && error_detail(body)
-            .to_lowercase()
+            .to_ascii_lowercase()
             .contains("session not found")
 }
 
 /// Whether a 403 is the api_server refusing the page's origin.
 pub fn is_origin_refused(status: u16, body: &str) -> bool {
-    status == 403 && body.to_lowercase().contains("origin")
+    status == 403 && body.to_ascii_lowercase().contains("origin")
 }
 
 fn describe_error(error: &Value) -> String {
@@ -224,7 +222,9 @@ impl AgentStream {
             self.failure = Some(describe_error(error));
             return;
         }
-        let event: Event = match serde_json::from_value(value) {
+        // Read from the text, not from `value`: every type is then
+        // deserialized by one deserializer, so its code is in the wasm once.
+        let event: Event = match serde_json::from_str(data) {
             Ok(event) => event,
             Err(e) => {
                 self.failure = Some(format!("the agent server sent an unreadable event ({e})"));

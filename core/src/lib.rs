@@ -16,6 +16,7 @@ pub mod chat;
 pub mod clock;
 pub mod manager;
 pub mod markdown;
+pub mod order;
 pub mod profiles;
 pub mod session;
 pub mod settings;

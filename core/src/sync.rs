@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::manager::{Conversation, UserRecord};
+use crate::order::sort_stable_by;
 use crate::session::{Event, MessageStatus, Session};
 use crate::storage::index::Index;
 use crate::storage::packed::unpack;
@@ -42,9 +43,9 @@ pub fn merge_sessions(mut theirs: Session, mine: &Session) -> Session {
             None => theirs.events.push(event.clone()),
         }
     }
-    theirs
-        .events
-        .sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+    sort_stable_by(&mut theirs.events, |a, b| {
+        a.timestamp.total_cmp(&b.timestamp)
+    });
     if mine.last_update_time > theirs.last_update_time {
         theirs.state.extend(mine.state.clone());
     } else {
@@ -74,7 +75,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             None => theirs.queries.push(query.clone()),
         }
     }
-    theirs.queries.sort_by(|a, b| a.at.total_cmp(&b.at));
+    sort_stable_by(&mut theirs.queries, |a, b| a.at.total_cmp(&b.at));
     if theirs.trace.root.end.is_none() && mine.trace.root.end.is_some() {
         theirs.trace.root = mine.trace.root.clone();
     }
@@ -92,10 +93,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             None => theirs.trace.spans.push(span.clone()),
         }
     }
-    theirs
-        .trace
-        .spans
-        .sort_by(|a, b| a.start.total_cmp(&b.start));
+    sort_stable_by(&mut theirs.trace.spans, |a, b| a.start.total_cmp(&b.start));
     for rating in &mine.feedback {
         if !theirs
             .feedback
@@ -105,7 +103,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             theirs.feedback.push(rating.clone());
         }
     }
-    theirs.feedback.sort_by(|a, b| a.at.total_cmp(&b.at));
+    sort_stable_by(&mut theirs.feedback, |a, b| a.at.total_cmp(&b.at));
     if theirs.ended.is_none() {
         theirs.ended = mine.ended.clone();
     }
@@ -143,7 +141,7 @@ pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserReco
 
 /// The merge of two stored values under `key` (packed or plain), in the
 /// form stored there; `None` if it adds nothing to `theirs`.
-fn merged<T: DeserializeOwned + Serialize + PartialEq>(
+fn merged<T: DeserializeOwned + Serialize + PartialEq + Clone>(
     key: &str,
     theirs: &str,
     mine: &str,
@@ -152,10 +150,16 @@ fn merged<T: DeserializeOwned + Serialize + PartialEq>(
     let parse = |text: &str| -> Option<T> { serde_json::from_str(&unpack(text).ok()?).ok() };
     let theirs = parse(theirs)?;
     let mine = parse(mine)?;
-    let original = serde_json::to_value(&theirs).ok()?;
+    // Compared as values, not through serde_json::Value: that would compile
+    // a second serializer for every stored type into the browser app.
+    let original = theirs.clone();
     let result = merge(theirs, &mine);
-    let value = serde_json::to_value(&result).ok()?;
-    (value != original).then(|| stored_form(key, value.to_string()))
+    if result == original {
+        return None;
+    }
+    serde_json::to_string(&result)
+        .ok()
+        .map(|text| stored_form(key, text))
 }
 
 /// Another tab wrote `theirs` under `key` (`None`: removed it); this tab

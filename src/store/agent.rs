@@ -385,7 +385,7 @@ fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
-        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
         .unwrap_or_default()
 }
 

@@ -293,7 +293,7 @@ impl ChatStore {
                     Some(ids) if ids.len() == 1 => format!("confab-conversation-{}.json", ids[0]),
                     _ => "confab-backup.json".to_owned(),
                 };
-                let text = serde_json::to_string_pretty(&file).unwrap_or_default();
+                let text = transfer::to_pretty_json(&file).unwrap_or_default();
                 if let Err(error) = files::download(&name, "application/json", &text) {
                     self.report(format!("The export could not be downloaded: {error}"));
                 }

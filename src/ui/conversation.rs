@@ -467,7 +467,7 @@ fn rich_part(part: &Part) -> AnyView {
         );
     }
     if let Some(code) = other.get("executableCode") {
-        let language = str_of(code, "language").to_lowercase();
+        let language = str_of(code, "language").to_ascii_lowercase();
         let source = str_of(code, "code");
         return view! {
             <figure class="code-block" data-part="executable-code">

@@ -113,8 +113,11 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
         let text = temperature.get_untracked();
         let temperature = match text.trim() {
             "" => None,
-            t => match t.parse::<f32>() {
-                Ok(t) if (0.0..=2.0).contains(&t) => Some(t),
+            // JS's unary `+` (as Number()) rather than str::parse::<f32>,
+            // whose float tables are big in wasm; NaN and anything out of
+            // range is refused.
+            t => match wasm_bindgen::JsValue::from_str(t).unchecked_into_f64() as f32 {
+                t if (0.0..=2.0).contains(&t) => Some(t),
                 _ => {
                     return problem.set(Some(
                         "Temperature is a number from 0 to 2, or empty for the model's default."

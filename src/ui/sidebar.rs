@@ -71,7 +71,7 @@ pub fn Sidebar() -> impl IntoView {
 #[component]
 fn Group(heading: &'static str, listings: Memo<Vec<Listing>>) -> impl IntoView {
     let store = use_store();
-    let heading_id = format!("group-{}", heading.to_lowercase());
+    let heading_id = format!("group-{}", heading.to_ascii_lowercase());
     let labelled_by = heading_id.clone();
     view! {
         <section class="group" aria-labelledby=labelled_by>

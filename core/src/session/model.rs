@@ -154,13 +154,27 @@ pub struct Content {
 
 /// One part of a content. Only text for now; unknown part kinds written by a
 /// newer version or an agent are kept as they are rather than dropped.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Part {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, Value>,
+}
+
+/// Read by hand rather than derived: a derived `#[serde(flatten)]` buffers
+/// through serde's private `Content` type, which is a lot of wasm. A part is
+/// a JSON object; its `text` (a string or null) is taken out, the rest kept.
+impl<'de> Deserialize<'de> for Part {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut other = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let text = match other.remove("text") {
+            Some(text) => Option::<String>::deserialize(text).map_err(serde::de::Error::custom)?,
+            None => None,
+        };
+        Ok(Self { text, other })
+    }
 }
 
 impl Part {
@@ -226,6 +240,17 @@ pub fn new_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_keep_unknown_fields_and_take_text_or_null() {
+        let part: Part = serde_json::from_str(r#"{"text": null, "thought": true}"#).unwrap();
+        assert_eq!(part.text, None);
+        assert_eq!(part.other["thought"], Value::Bool(true));
+        let part: Part = serde_json::from_str(r#"{"text": "hi"}"#).unwrap();
+        assert_eq!(part, Part::text("hi"));
+        assert!(serde_json::from_str::<Part>(r#"{"text": 1}"#).is_err());
+        assert!(serde_json::from_str::<Part>("[]").is_err());
+    }
 
     #[test]
     fn event_round_trips_in_adk_shape() {

@@ -224,7 +224,7 @@ pub(crate) fn apply_event_to_stored(stored: &mut Session, event: &Event) -> Scop
 
 /// Sorts summaries newest first (ties by id, for a stable order).
 pub(crate) fn newest_first(summaries: &mut [SessionSummary]) {
-    summaries.sort_by(|a, b| {
+    crate::order::sort_stable_by(summaries, |a, b| {
         b.last_update_time
             .total_cmp(&a.last_update_time)
             .then_with(|| a.id.cmp(&b.id))

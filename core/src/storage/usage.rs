@@ -65,7 +65,7 @@ pub fn measure(kv: &impl KvStore) -> Result<StorageUsage, KvError> {
             }
         }
     }
-    usage.sessions.sort_by_key(|s| std::cmp::Reverse(s.bytes));
+    crate::order::sort_stable_by(&mut usage.sessions, |a, b| b.bytes.cmp(&a.bytes));
     Ok(usage)
 }
 

@@ -26,13 +26,33 @@ pub mod attr {
 }
 
 /// An attribute value (OTLP's AnyValue, minus arrays and maps).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum AttrValue {
     Bool(bool),
     Int(i64),
     Float(f64),
     Str(String),
+}
+
+/// Read by hand rather than derived `untagged` (which buffers through serde's
+/// private `Content` type, a lot of wasm); the same variants in the same
+/// order: a boolean, an integer that fits i64, any other number, a string.
+impl<'de> Deserialize<'de> for AttrValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Bool(b) => Ok(Self::Bool(b)),
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(Self::Int(i)),
+                (None, Some(f)) => Ok(Self::Float(f)),
+                (None, None) => Err(serde::de::Error::custom("unreadable number")),
+            },
+            serde_json::Value::String(s) => Ok(Self::Str(s)),
+            _ => Err(serde::de::Error::custom(
+                "data did not match any variant of untagged enum AttrValue",
+            )),
+        }
+    }
 }
 
 impl From<&str> for AttrValue {
@@ -206,7 +226,7 @@ impl Trace {
             .iter()
             .filter(|s| s.parent_span_id.as_deref() == Some(span_id))
             .collect();
-        children.sort_by(|a, b| a.start.total_cmp(&b.start));
+        crate::order::sort_stable_by(&mut children, |a, b| a.start.total_cmp(&b.start));
         children
     }
 
@@ -228,6 +248,21 @@ pub fn new_span_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_values_read_as_the_untagged_variants() {
+        let read = |json: &str| serde_json::from_str::<AttrValue>(json).ok();
+        assert_eq!(read("true"), Some(AttrValue::Bool(true)));
+        assert_eq!(read("-3"), Some(AttrValue::Int(-3)));
+        assert_eq!(read("2.0"), Some(AttrValue::Float(2.0)));
+        assert_eq!(
+            read("18446744073709551615"),
+            Some(AttrValue::Float(18446744073709551615.0))
+        );
+        assert_eq!(read("\"x\""), Some(AttrValue::Str("x".into())));
+        assert_eq!(read("null"), None);
+        assert_eq!(read("[1]"), None);
+    }
 
     #[test]
     fn ids_have_the_opentelemetry_shape() {

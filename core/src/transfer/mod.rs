@@ -5,6 +5,9 @@
 
 pub mod chatgpt;
 pub mod markdown;
+mod pretty;
+
+pub use pretty::to_pretty_json;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -90,8 +93,10 @@ pub fn parse(text: &str, now: f64) -> Result<ExportFile, ImportError> {
         if version > VERSION {
             return Err(ImportError::NewerVersion(version));
         }
+        // Parsed again from the text rather than from `value`, so that the
+        // stored types keep a single deserializer (and one copy of its code).
         let file: ExportFile =
-            serde_json::from_value(value).map_err(|e| ImportError::Invalid(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| ImportError::Invalid(e.to_string()))?;
         validate(&file)?;
         return Ok(file);
     }
@@ -198,7 +203,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                         .filter(|e| !stored.events.iter().any(|s| s.id == e.id))
                         .cloned()
                         .collect();
-                    missing.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+                    crate::order::sort_stable_by(&mut missing, |a, b| {
+                        a.timestamp.total_cmp(&b.timestamp)
+                    });
                     report.events_added += missing.len();
                     for event in missing {
                         self.service_mut().append_event(&mut stored, event)?;
@@ -254,11 +261,9 @@ fn upsert_status(record: &mut UserRecord, conversation: &Conversation) {
 
 /// Session state keys an export may carry (helper for tests and callers).
 pub fn session_keys(state: &State) -> State {
-    state
-        .iter()
-        .filter(|(k, _)| !k.starts_with(APP_PREFIX) && !k.starts_with(USER_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut kept = state.clone();
+    kept.retain(|k, _| !k.starts_with(APP_PREFIX) && !k.starts_with(USER_PREFIX));
+    kept
 }
 
 impl From<SessionError> for ImportError {

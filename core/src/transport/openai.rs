@@ -106,11 +106,23 @@ struct ErrorBody {
 }
 
 /// Some servers put a plain string where the object belongs.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum ErrorValue {
     Object(ApiError),
     Text(String),
+}
+
+/// By hand rather than derived `untagged` (which buffers through serde's
+/// private `Content` type, a lot of wasm): a string, or else the object.
+impl<'de> Deserialize<'de> for ErrorValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => Ok(Self::Text(text)),
+            other => ApiError::deserialize(other)
+                .map(Self::Object)
+                .map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 /// Why a reply failed. `Display` is the message shown to the user: what
@@ -208,7 +220,7 @@ struct ModelEntry {
 pub fn model_ids(body: &str) -> Option<Vec<String>> {
     let list: ModelList = serde_json::from_str(body).ok()?;
     let mut ids: Vec<String> = list.data.into_iter().map(|m| m.id).collect();
-    ids.sort();
+    crate::order::sort_stable_by(&mut ids, |a, b| a.cmp(b));
     ids.dedup();
     Some(ids)
 }
