@@ -8,6 +8,7 @@
 //! - [`chat`]: turning a session into a model request, titles.
 //! - [`agent`]: Google ADK's api_server as a backend (routes, `/run_sse`,
 //!   rebuilding a session a server restart lost).
+//! - [`search`]: finding conversations by title and message text.
 //! - [`settings`]: user settings and their defaults.
 
 pub mod agent;
@@ -15,6 +16,7 @@ pub mod chat;
 pub mod clock;
 pub mod manager;
 pub mod profiles;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod storage;
