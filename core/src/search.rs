@@ -27,7 +27,7 @@ pub enum Field {
 
 /// Text around a hit: `before`, the matched text as written, `after`.
 /// `before`/`after` start/end with "…" when cut.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Snippet {
     pub before: String,
     pub hit: String,

@@ -11,9 +11,13 @@ use crate::store::{MessageView, Role, use_store};
 #[component]
 pub fn Conversation() -> impl IntoView {
     let store = use_store();
+    let follow = super::scroll::use_follow();
     view! {
         <section
             class="messages"
+            node_ref=follow.section
+            on:scroll=move |_| follow.on_scroll()
+            on:wheel=move |ev| follow.on_wheel(&ev)
             role="log"
             aria-live="polite"
             aria-label="Messages"
