@@ -8,6 +8,7 @@
 //! - [`chat`]: turning a session into a model request, titles.
 //! - [`agent`]: Google ADK's api_server as a backend (routes, `/run_sse`,
 //!   rebuilding a session a server restart lost).
+//! - [`search`]: finding conversations by title and message text.
 //! - [`settings`]: user settings and their defaults.
 //! - [`markdown`]: model replies as safe HTML, also while they stream.
 
@@ -18,6 +19,7 @@ pub mod manager;
 pub mod markdown;
 pub mod order;
 pub mod profiles;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod storage;

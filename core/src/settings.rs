@@ -46,6 +46,51 @@ pub struct Settings {
     pub agent_endpoint: String,
     /// New conversations are answered by this agent app; empty: the model.
     pub default_agent_app: String,
+    /// Light, dark, or as the system says.
+    pub theme: Theme,
+}
+
+/// The colour theme. Stored as `"system"`, `"light"` or `"dark"`; anything
+/// else (a later version's theme) reads as `System` rather than making the
+/// whole settings record unreadable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Light,
+    Dark,
+    // Last: serde's catch-all must be the last variant.
+    #[default]
+    #[serde(other)]
+    System,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    /// The value of the page's `data-theme` attribute (and of the setting).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::System => "Same as the system",
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
+        }
+    }
+
+    /// The theme named `name`; `System` for anything else.
+    pub fn parse(name: &str) -> Theme {
+        Theme::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .unwrap_or_default()
+    }
 }
 
 impl Default for Settings {
@@ -64,6 +109,7 @@ impl Default for Settings {
             stall_seconds: DEFAULT_STALL_SECONDS,
             agent_endpoint: DEFAULT_AGENT_ENDPOINT.to_owned(),
             default_agent_app: String::new(),
+            theme: Theme::System,
         }
     }
 }
@@ -221,5 +267,23 @@ mod tests {
             Settings::from_stored(Some(r#"{"model":"x"}"#)).endpoint,
             DEFAULT_ENDPOINT
         );
+    }
+
+    #[test]
+    fn the_theme_is_stored_by_name_and_unknown_names_read_as_system() {
+        let dark = Settings {
+            theme: Theme::Dark,
+            ..Settings::default()
+        };
+        let text = serde_json::to_string(&dark).unwrap();
+        assert!(text.contains(r#""theme":"dark""#), "{text}");
+        assert_eq!(Settings::from_stored(Some(&text)).theme, Theme::Dark);
+        let future = r#"{"model":"kept","theme":"sepia"}"#;
+        let read = Settings::from_stored(Some(future));
+        assert_eq!(read.theme, Theme::System);
+        assert_eq!(read.model, "kept", "the rest of the settings survive");
+        assert_eq!(Settings::default().theme, Theme::System);
+        assert_eq!(Theme::parse("light"), Theme::Light);
+        assert_eq!(Theme::parse("nope"), Theme::System);
     }
 }

@@ -131,8 +131,17 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
 pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserRecord {
     for status in &mine.conversations {
         match theirs.status_mut(&status.session_id) {
-            Some(existing) if existing.ended.is_none() => existing.ended = status.ended.clone(),
-            Some(_) => {}
+            Some(existing) => {
+                if existing.ended.is_none() {
+                    existing.ended = status.ended.clone();
+                }
+                // Title and pin: the later change wins.
+                if status.labels_at > existing.labels_at {
+                    existing.title = status.title.clone();
+                    existing.pinned = status.pinned;
+                    existing.labels_at = status.labels_at;
+                }
+            }
             None => theirs.conversations.push(status.clone()),
         }
     }
@@ -355,5 +364,39 @@ mod tests {
         ids.sort();
         assert_eq!(ids, ["mine", "theirs"]);
         assert!(fixed.is_deleted("a", "u", "doomed"));
+    }
+
+    #[test]
+    fn the_later_rename_or_pin_wins_between_two_tabs() {
+        use crate::manager::ConversationStatus;
+        let status = |title: Option<&str>, pinned: bool, at: f64| ConversationStatus {
+            session_id: "s".into(),
+            conversation_id: "conv_1".into(),
+            started_at: 1.0,
+            ended: None,
+            title: title.map(str::to_owned),
+            pinned,
+            labels_at: at,
+        };
+        let record = |s: ConversationStatus| UserRecord {
+            current: None,
+            conversations: vec![s],
+        };
+        let older = record(status(Some("old name"), false, 5.0));
+        let newer = record(status(Some("new name"), true, 9.0));
+        let merged = merge_user_records(older.clone(), &newer);
+        assert_eq!(merged.conversations[0].title.as_deref(), Some("new name"));
+        assert!(merged.conversations[0].pinned);
+        let merged = merge_user_records(newer.clone(), &older);
+        assert_eq!(merged.conversations[0].title.as_deref(), Some("new name"));
+        // Through reconcile, as a storage event delivers it.
+        let key = keys::user_record("confab", "u");
+        let back = reconcile(
+            &key,
+            Some(&serde_json::to_string(&older).unwrap()),
+            &serde_json::to_string(&newer).unwrap(),
+        )
+        .expect("the other tab dropped our rename: write it back");
+        assert!(back.contains("new name"), "{back}");
     }
 }

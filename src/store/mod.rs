@@ -11,6 +11,7 @@
 
 mod agent;
 mod export;
+mod organize;
 mod persistence;
 mod reply;
 
@@ -31,6 +32,7 @@ use confab_core::telemetry::export::ExportStatus;
 use leptos::prelude::*;
 
 use crate::platform::{BrowserClock, LocalStorageKv};
+pub use organize::{Found, PendingDelete, UNDO_WINDOW};
 
 /// localStorage, remembering this tab's last writes (for merging with other
 /// tabs) and journaled (so a failed operation leaves nothing half-written).
@@ -180,6 +182,10 @@ pub struct ChatStore {
     draft_clock: StoredValue<(f64, bool)>,
     /// A refresh after other tabs' writes is already scheduled.
     refresh_pending: StoredValue<bool>,
+    /// A conversation taken off the list, deleted when Undo is no longer
+    /// offered (see organize.rs).
+    pub pending_delete: RwSignal<Option<PendingDelete>>,
+    search_cache: StoredValue<organize::SearchCache>,
 }
 
 fn new_manager(settings: &Settings, recording: &Recording<LocalStorageKv>) -> Manager {
@@ -236,6 +242,8 @@ impl ChatStore {
             unsaved: StoredValue::new_local(Vec::new()),
             draft_clock: StoredValue::new((0.0, false)),
             refresh_pending: StoredValue::new(false),
+            pending_delete: RwSignal::new(None),
+            search_cache: StoredValue::new(Default::default()),
         };
         if store.blocked.with_untracked(Option::is_some) {
             return store;
@@ -243,6 +251,7 @@ impl ChatStore {
         store.enter_profile(listed_keys.as_deref());
         store.watch_other_tabs();
         store.flush_drafts_on_hide();
+        store.commit_deletes_on_hide();
         store.request_persistence();
         set_interval(move || store.check_expiry(), EXPIRY_CHECK);
         store
@@ -319,7 +328,7 @@ impl ChatStore {
     fn enter_profile(&self, keys: Option<&[String]>) {
         let user = self.user_id();
         match self.with_manager(|m| m.enter(&user, keys)) {
-            Ok(list) => self.listings.set(list),
+            Ok(list) => self.show_listings(list),
             Err(error) => {
                 self.report(error);
                 self.refresh_sidebar();
@@ -358,7 +367,7 @@ impl ChatStore {
     fn refresh_sidebar(&self) {
         let user = self.user_id();
         match self.with_manager(|m| m.listings(&user)) {
-            Ok(list) => self.listings.set(list),
+            Ok(list) => self.show_listings(list),
             Err(error) => self.report(error),
         }
     }

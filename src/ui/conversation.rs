@@ -42,9 +42,13 @@ pub fn Conversation() -> impl IntoView {
         let skip = hidden();
         store.messages.with(|m| m[skip..].to_vec())
     };
+    let follow = super::scroll::use_follow();
     view! {
         <section
             class="messages"
+            node_ref=follow.section
+            on:scroll=move |_| follow.on_scroll()
+            on:wheel=move |ev| follow.on_wheel(&ev)
             role="log"
             aria-live="polite"
             aria-label="Messages"

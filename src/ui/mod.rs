@@ -6,8 +6,10 @@ mod conversation;
 mod data;
 mod details;
 mod end_dialog;
+mod keyboard;
 mod markdown;
 mod profiles;
+mod scroll;
 mod settings_dialog;
 mod sidebar;
 
@@ -17,11 +19,30 @@ use crate::store::{provide_store, use_store};
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_store();
+    let store = provide_store();
+    let ui = keyboard::UiState::provide();
+    scroll::Follow::provide();
+    keyboard::install(ui, store);
+    // The theme as the root's `data-theme`: style/main.css picks colours
+    // from it ("system" follows prefers-color-scheme).
+    Effect::new(move |_| {
+        let theme = store.settings.with(|s| s.theme);
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-theme", theme.as_str());
+        }
+    });
     let details_open = RwSignal::new(false);
     view! {
-        <div class="app">
+        <div
+            class="app"
+            data-drawer=move || if ui.drawer_open.get() { "open" } else { "closed" }
+        >
             <sidebar::Sidebar />
+            <div
+                class="backdrop"
+                aria-hidden="true"
+                on:click=move |_| ui.close_drawer(true)
+            ></div>
             <main class="chat">
                 <Header details_open />
                 <data::Blocked />
@@ -31,8 +52,11 @@ pub fn App() -> impl IntoView {
                     <details::Details />
                 </Show>
                 <conversation::Conversation />
+                <scroll::JumpToLatest />
                 <composer::Composer />
             </main>
+            <keyboard::UndoToast />
+            <keyboard::ShortcutsDialog />
         </div>
     }
 }
@@ -52,8 +76,28 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
         })
     };
     let has_session = move || store.open_id.with(Option::is_some);
+    let ui = keyboard::use_ui();
+    let toggle_drawer = move |_| {
+        if ui.drawer_open.get_untracked() {
+            ui.close_drawer(false);
+        } else {
+            // Into the drawer, where the user is going.
+            ui.focus_search();
+        }
+    };
     view! {
         <header class="chat-header">
+            <button
+                type="button"
+                id=keyboard::MENU_ID
+                class="menu-button"
+                aria-label="Conversations menu"
+                aria-controls="sidebar"
+                aria-expanded=move || ui.drawer_open.get().to_string()
+                on:click=toggle_drawer
+            >
+                "☰"
+            </button>
             <h1>{title}</h1>
             <div class="header-actions">
                 <Show when=has_session>

@@ -1,4 +1,4 @@
-use confab_core::settings::Settings;
+use confab_core::settings::{Settings, Theme};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -41,6 +41,7 @@ pub fn SettingsButton() -> impl IntoView {
     let stall_seconds = RwSignal::new(String::new());
     let agent_endpoint = RwSignal::new(String::new());
     let default_agent_app = RwSignal::new(String::new());
+    let theme = RwSignal::new(String::new());
 
     // Odd while the dialog is open: the data tools measure on opening.
     let open_count = RwSignal::new(0_u32);
@@ -51,6 +52,7 @@ pub fn SettingsButton() -> impl IntoView {
         stall_seconds.set(current.stall_seconds.to_string());
         agent_endpoint.set(current.agent_endpoint.clone());
         default_agent_app.set(current.default_agent_app.clone());
+        theme.set(current.theme.as_str().to_owned());
         endpoint.set(current.endpoint);
         model.set(current.model);
         system_prompt.set(current.system_prompt);
@@ -104,6 +106,7 @@ pub fn SettingsButton() -> impl IntoView {
             stall_seconds: number(stall_seconds.get_untracked(), current.stall_seconds),
             agent_endpoint: agent_endpoint.get_untracked(),
             default_agent_app: default_agent_app.get_untracked(),
+            theme: Theme::parse(&theme.get_untracked()),
         });
         close();
     };
@@ -115,6 +118,19 @@ pub fn SettingsButton() -> impl IntoView {
         <dialog node_ref=dialog class="settings" aria-labelledby="settings-title">
             <form on:submit=save>
                 <h2 id="settings-title">"Settings"</h2>
+                <label>
+                    "Theme"
+                    <select
+                        name="theme"
+                        prop:value=move || theme.get()
+                        on:change=move |ev| theme.set(event_target_value(&ev))
+                    >
+                        {Theme::ALL
+                            .into_iter()
+                            .map(|t| view! { <option value=t.as_str()>{t.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
                 <label>
                     "Endpoint base URL"
                     <input

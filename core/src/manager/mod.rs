@@ -63,12 +63,14 @@ impl From<KvError> for ManagerError {
     }
 }
 
-/// A conversation as listed in the sidebar.
+/// A conversation as listed in the sidebar. `summary.title` is the title
+/// the user gave it, if any.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Listing {
     pub summary: SessionSummary,
     pub conversation_id: String,
     pub ended: Option<Ending>,
+    pub pinned: bool,
 }
 
 /// What `begin_query` started.
@@ -1063,6 +1065,51 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(listings_of(&record, summaries))
     }
 
+    /// Gives a conversation a title of the user's choosing (trimmed, on one
+    /// line, cut to [`MAX_TITLE_CHARS`]); a blank one goes back to the
+    /// automatic title. Returns the title now shown, if the user set one.
+    pub fn rename_conversation(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        title: &str,
+    ) -> Result<Option<String>, ManagerError> {
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        let title = (!title.is_empty()).then(|| truncate(&title, MAX_TITLE_CHARS));
+        let kept = title.clone();
+        self.atomically(|m| m.relabel(user_id, session_id, |s| s.title = kept))?;
+        Ok(title)
+    }
+
+    /// Pins a conversation (listed first) or unpins it.
+    pub fn set_pinned(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        pinned: bool,
+    ) -> Result<(), ManagerError> {
+        self.atomically(|m| m.relabel(user_id, session_id, |s| s.pinned = pinned))
+    }
+
+    /// Changes the title or pin of a conversation's status, noting when.
+    fn relabel(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        change: impl FnOnce(&mut ConversationStatus),
+    ) -> Result<(), ManagerError> {
+        // Adopts a session that has no record yet (and so no status).
+        self.conversation_inner(user_id, session_id)?;
+        let now = self.clock.now();
+        let mut record = self.user_record(user_id)?;
+        let status = record
+            .status_mut(session_id)
+            .ok_or_else(|| SessionError::not_found(&self.app_name, user_id, session_id))?;
+        change(status);
+        status.labels_at = now;
+        self.save_user_record(user_id, &record)
+    }
+
     /// Deletes a conversation: its session, its record and its status.
     pub fn delete_conversation(
         &mut self,
@@ -1073,7 +1120,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     }
 }
 
-/// The sidebar's entries: each session with its conversation's status.
+/// The sidebar's entries: each session with its conversation's status,
+/// pinned ones first (each group in the order given: newest first).
 fn listings_of(record: &UserRecord, summaries: Vec<SessionSummary>) -> Vec<Listing> {
     // By id, the first status of each (as `UserRecord::status` finds it):
     // one lookup per session instead of a scan of every status.
@@ -1081,19 +1129,26 @@ fn listings_of(record: &UserRecord, summaries: Vec<SessionSummary>) -> Vec<Listi
     for status in &record.conversations {
         statuses.entry(status.session_id.as_str()).or_insert(status);
     }
-    summaries
+    let mut listings: Vec<Listing> = summaries
         .into_iter()
-        .map(|summary| {
+        .map(|mut summary| {
             let status = statuses.get(summary.id.as_str());
+            if let Some(title) = status.and_then(|s| s.title.clone()) {
+                summary.title = Some(title);
+            }
             Listing {
                 conversation_id: status
                     .map(|s| s.conversation_id.clone())
                     .unwrap_or_default(),
                 ended: status.and_then(|s| s.ended.clone()),
+                pinned: status.is_some_and(|s| s.pinned),
                 summary,
             }
         })
-        .collect()
+        .collect();
+    // Stable: the newest-first order holds within each group.
+    listings.sort_by_key(|l| !l.pinned);
+    listings
 }
 
 fn status_of(conversation: &Conversation) -> ConversationStatus {
@@ -1102,6 +1157,9 @@ fn status_of(conversation: &Conversation) -> ConversationStatus {
         conversation_id: conversation.conversation_id.clone(),
         started_at: conversation.started_at,
         ended: conversation.ended.clone(),
+        title: None,
+        pinned: false,
+        labels_at: 0.0,
     }
 }
 

@@ -150,7 +150,27 @@ pub struct ConversationStatus {
     pub started_at: f64,
     #[serde(default)]
     pub ended: Option<Ending>,
+    /// The title the user gave it; `None`: the automatic one (its first
+    /// message). Kept here, not in the session, so a rename rewrites one
+    /// small record and does not reorder the list (a session's update
+    /// time is its place in it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Listed before the others.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// When the title or the pin last changed (seconds): of two tabs'
+    /// records, the later change wins.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub labels_at: f64,
 }
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// Longest title a user can give, in characters.
+pub const MAX_TITLE_CHARS: usize = 120;
 
 /// One user's manager state in one app.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

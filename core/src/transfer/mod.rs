@@ -248,6 +248,9 @@ fn upsert_status(record: &mut UserRecord, conversation: &Conversation) {
         conversation_id: conversation.conversation_id.clone(),
         started_at: conversation.started_at,
         ended: conversation.ended.clone(),
+        title: None,
+        pinned: false,
+        labels_at: 0.0,
     };
     match record.status_mut(&conversation.session_id) {
         Some(existing) => {

@@ -1,0 +1,82 @@
+// Screenshots of the main views for the README (docs/*.png): the release
+// build served by confab-proxy with its offline model, driven by Playwright
+// in Debian's Chromium. Run by scripts/screenshots.sh.
+import { chromium } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const docs = path.join(root, 'docs');
+
+function startProxy() {
+  const child = spawn(
+    path.join(root, 'target/release/confab-proxy'),
+    ['--listen', '127.0.0.1:0', '--dist', path.join(root, 'dist'), '--echo-token-delay-ms', '1'],
+    { env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('confab-proxy did not start in 10 s')), 10_000);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`confab-proxy exited with ${code}`)));
+  });
+}
+
+async function send(page, text) {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await page.locator('[data-role="assistant"]').last().locator('xpath=self::*[@data-status="complete"]').waitFor();
+}
+
+/** A page with three conversations, one pinned, the last one open. */
+async function prepared(browser, url, viewport, theme) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: theme });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('textbox', { name: 'Message' }).waitFor();
+  await send(page, 'Plan a weekend in Lisbon');
+  await page.keyboard.press('Control+Shift+O');
+  await send(page, 'Summarise the notes from Monday');
+  await page.keyboard.press('Control+Shift+O');
+  await send(page, 'How do I keep basil alive indoors?');
+  await send(page, 'And how often should I water it?');
+  // Pin the first conversation, to show the Pinned group.
+  const first = page.locator('.sidebar li.entry').filter({ hasText: 'Lisbon' });
+  if (await first.isVisible()) {
+    await first.getByRole('button', { name: /^Options for/ }).click();
+    await first.getByRole('button', { name: 'Pin', exact: true }).click();
+  }
+  return { context, page };
+}
+
+const { child, url } = await startProxy();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
+});
+try {
+  for (const theme of ['light', 'dark']) {
+    const { context, page } = await prepared(browser, url, { width: 1100, height: 680 }, theme);
+    await page.locator('section.messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.screenshot({ path: path.join(docs, `screenshot-${theme}.png`) });
+    await context.close();
+  }
+  const { context, page } = await prepared(browser, url, { width: 360, height: 740 }, 'light');
+  await page.getByRole('button', { name: 'Conversations menu' }).click();
+  await page.locator('.sidebar').waitFor({ state: 'visible' });
+  await page.waitForTimeout(300); // the drawer's slide-in
+  await page.screenshot({ path: path.join(docs, 'screenshot-narrow.png') });
+  await context.close();
+} finally {
+  await browser.close();
+  child.kill('SIGTERM');
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots (docs/screenshot-*.png) from the
+# release build: light, dark, and the narrow (360 px) layout with the
+# drawer open. Needs `make build` first (dist/ and target/release/confab-proxy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+[ -x target/release/confab-proxy ] && [ -f dist/index.html ] || { echo "run make build first" >&2; exit 1; }
+node scripts/screenshots.mjs
+ls -l docs/screenshot-*.png
