@@ -12,7 +12,7 @@ use crate::store::{MessageView, Role, use_store};
 /// tall screen shows. Building all 1,000 messages of a long conversation
 /// before its newest could paint would take far longer than the 100 ms
 /// budget for opening it; older ones are added a page at a time on request.
-const FIRST_MESSAGES: usize = 40;
+const FIRST_MESSAGES: usize = 24;
 
 /// Older messages added per "Show earlier messages".
 const EARLIER_PAGE: usize = 100;
@@ -25,17 +25,23 @@ pub fn Conversation() -> impl IntoView {
     // (open conversation, its first message rendered when it opened, pages
     // asked for by then): a conversation opens on its newest messages, and
     // messages added while it is open do not push older ones out.
-    let window = Memo::new(move |previous: Option<&(Option<String>, usize, usize)>| {
-        let open = store.open_id.get();
-        let len = store.messages.with(Vec::len);
-        let pages = earlier.get();
-        match previous {
-            Some((id, first, pages_then)) if *id == open => (open, (*first).min(len), *pages_then),
-            _ => (open, len.saturating_sub(FIRST_MESSAGES), pages),
-        }
-    });
+    // (A conversation whose messages were not loaded yet counts as not
+    // opened: at startup its id comes a frame before its messages.)
+    let window = Memo::new(
+        move |previous: Option<&(Option<String>, usize, usize, usize)>| {
+            let open = store.open_id.get();
+            let len = store.messages.with(Vec::len);
+            let pages = earlier.get();
+            match previous {
+                Some((id, first, pages_then, before)) if *id == open && *before > 0 => {
+                    (open, (*first).min(len), *pages_then, len)
+                }
+                _ => (open, len.saturating_sub(FIRST_MESSAGES), pages, len),
+            }
+        },
+    );
     let hidden = move || {
-        let (_, first, pages_then) = window.get();
+        let (_, first, pages_then, _) = window.get();
         first.saturating_sub((earlier.get() - pages_then) * EARLIER_PAGE)
     };
     let visible = move || {
@@ -55,7 +61,7 @@ pub fn Conversation() -> impl IntoView {
             aria-busy=move || store.is_streaming().to_string()
             on:click=super::markdown::on_click
         >
-            <Show when=move || store.messages.with(Vec::is_empty)>
+            <Show when=move || store.messages.with(Vec::is_empty) && !store.opening.get()>
                 <p class="empty">"Send a message to start the conversation."</p>
             </Show>
             <BranchedFrom />

@@ -11,7 +11,7 @@ use crate::store::{Found, use_store};
 /// shows). The rest follow once that frame is painted: building all 200
 /// entries of a long history before the message box could show took ~10 ms,
 /// and laying them out ~4 ms more, measured on a 2-core machine.
-const FIRST_ENTRIES: usize = 40;
+const FIRST_ENTRIES: usize = 24;
 
 /// The latest the rest of the entries wait, should no frame come (a tab
 /// opened in the background paints nothing until it is shown).

@@ -78,7 +78,7 @@ function history(maxUnits) {
  * DOM change, so the time is that of the change that made it true. */
 function readyProbe(expectedSessions) {
   if (location.pathname !== '/') return;
-  const marks = (window.__bench = { ready: null, sidebar: null, sessions: 0, reads: null });
+  const marks = (window.__bench = { ready: null, sidebar: null, messages: null, sessions: 0, reads: null });
   const check = () => {
     if (marks.ready === null) {
       const box = document.querySelector('textarea[aria-label="Message"]');
@@ -93,7 +93,13 @@ function readyProbe(expectedSessions) {
       marks.sessions = document.querySelectorAll('nav[aria-label="Conversations"] .session').length;
       if (marks.sessions >= expectedSessions) marks.sidebar = performance.now();
     }
-    if (marks.ready !== null && marks.sidebar !== null) observer.disconnect();
+    // The open conversation's newest message, drawn a frame after the box.
+    if (marks.messages === null && document.querySelector('.messages .message:last-of-type')) {
+      marks.messages = performance.now();
+    }
+    if (marks.ready !== null && marks.sidebar !== null && (marks.messages !== null || expectedSessions === 0)) {
+      observer.disconnect();
+    }
   };
   const observer = new MutationObserver(check);
   observer.observe(document, { childList: true, subtree: true, attributes: true });
@@ -220,11 +226,15 @@ async function startupRun(context, origin, entries) {
     await page
       .waitForFunction(() => window.__bench?.sidebar != null, null, { timeout: 10_000 })
       .catch(() => {});
+    if (entries && Object.keys(entries).length > 0) {
+      await page.waitForFunction(() => window.__bench?.messages != null, null, { timeout: 10_000 }).catch(() => {});
+    }
     return await page.evaluate(() => {
       const writes = window.__writes.calls.filter((w) => w.t <= window.__bench.ready);
       return {
         reads: window.__bench.reads,
         ready: window.__bench.ready,
+        messages: window.__bench.messages,
         sessions: document.querySelectorAll('nav[aria-label="Conversations"] .session').length,
         quarantined: Object.keys(localStorage).filter((k) => k.startsWith('confab:quarantine:')).length,
         writes: writes.length,
@@ -515,6 +525,10 @@ async function main() {
         ['history used', history_],
         ['', ''],
         ...startupRows,
+        ...['cold', 'warm'].map((mode) => [
+          `newest message drawn, ${mode}, large history`,
+          `${ms(median(runs.large[mode].map((r) => r.messages ?? NaN)))} (the conversation opens a frame after the box)`,
+        ]),
         ['conversations in the sidebar', `${listed.join(', ')} in every large load (expected ${stats.conversations})`],
         ['reads until the box was ready, empty', readsOf('empty')],
         ['reads until the box was ready, large', readsOf('large')],

@@ -133,22 +133,22 @@ test('settings persist, and an HTTP error from the proxy is shown with the text 
 test.describe('a long conversation', () => {
   test.use({ tokenDelayMs: 1 });
 
-  test('opens on its newest 40 messages; earlier ones come on request; new ones push none out', async ({ chat, page }) => {
+  test('opens on its newest 24 messages; earlier ones come on request; new ones push none out', async ({ chat, page }) => {
     test.setTimeout(90_000);
     for (let i = 1; i <= 22; i++) {
       await chat.send(`message ${i}`);
       await chat.lastReplyDone();
     }
     await page.reload();
-    await expect(chat.replies).toHaveCount(20);
-    await expect(chat.userMessages).toHaveCount(20);
-    await expect(chat.userMessages.first()).toHaveText('message 3');
+    await expect(chat.replies).toHaveCount(12);
+    await expect(chat.userMessages).toHaveCount(12);
+    await expect(chat.userMessages.first()).toHaveText('message 11');
     await expect(chat.userMessages.last()).toHaveText('message 22');
-    const earlier = page.getByRole('button', { name: 'Show earlier messages (4 more)' });
+    const earlier = page.getByRole('button', { name: 'Show earlier messages (20 more)' });
     // Sending while the window is open keeps the oldest shown message.
     await chat.send('message 23');
     await chat.lastReplyDone();
-    await expect(chat.userMessages.first()).toHaveText('message 3');
+    await expect(chat.userMessages.first()).toHaveText('message 11');
     await earlier.click();
     await expect(chat.userMessages).toHaveCount(23);
     await expect(chat.userMessages.first()).toHaveText('message 1');
