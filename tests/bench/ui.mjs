@@ -141,19 +141,37 @@ async function openOther(page) {
   });
 }
 
-/** Types KEYSTROKES characters into the message box, measuring each from its
- * keydown to the paint after it. */
+/** Types KEYSTROKES characters into the message box. For each keystroke:
+ * `latency`, from the keydown to the paint after it (this includes waiting
+ * for the next frame, up to one refresh interval, whatever the work); and
+ * `work`, the main thread's time for it: from the first keydown listener to
+ * the end of the input event's listeners, plus the frame that shows it (from
+ * its animation-frame callback to the task after its paint). */
 async function typing(page) {
   await page.evaluate(() => {
     window.__keys = [];
-    document.addEventListener(
+    let current = null;
+    window.addEventListener(
       'keydown',
       (e) => {
-        const t0 = e.timeStamp;
-        requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - t0)));
+        current = { t0: e.timeStamp, start: performance.now() };
       },
       { capture: true },
     );
+    // Bubbling to the document: after the app's own input listeners.
+    document.addEventListener('input', () => {
+      const key = current;
+      if (!key) return;
+      current = null;
+      const handlers = performance.now() - key.start;
+      requestAnimationFrame(() => {
+        const frame = performance.now();
+        setTimeout(() => {
+          const now = performance.now();
+          window.__keys.push({ latency: now - key.t0, work: handlers + (now - frame) });
+        });
+      });
+    });
   });
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.click();
@@ -220,6 +238,9 @@ async function main() {
     const longest = Math.max(0, ...reply.during.map((t) => t.duration));
     const openMs = large.opens.map((o) => o.ms);
     const shown = [...new Set(large.opens.map((o) => o.messages))].join(', ');
+    const work = large.keys.map((k) => k.work);
+    const latency = large.keys.map((k) => k.latency);
+    const ms1 = (n) => `${n.toFixed(1)} ms`;
     console.log('');
     console.log('Confab rendering benchmark (headless Chromium, release build, confab-proxy on 127.0.0.1)');
     console.log('');
@@ -231,7 +252,8 @@ async function main() {
         ['', ''],
         [`open a conversation of ${fmt(OPEN_MESSAGES)} messages`, `${ms(median(openMs))} median to the paint of its newest message (goal: under 100 ms)  [${openMs.map((t) => t.toFixed(0)).join(', ')}]`],
         ['  messages in the DOM once painted', shown],
-        ['typing in its message box', `keydown to next paint: ${ms(median(large.keys))} median, ${ms(quantile(large.keys, 0.95))} p95, ${ms(Math.max(...large.keys))} max over ${large.keys.length} keystrokes (goal: under 16 ms)`],
+        ['typing in its message box: work per keystroke', `${ms1(median(work))} median, ${ms1(quantile(work, 0.95))} p95, ${ms1(Math.max(...work))} max over ${work.length} keystrokes (goal: under 16 ms)`],
+        ['  keydown to the paint after it', `${ms(median(latency))} median, ${ms(quantile(latency, 0.95))} p95 (includes waiting for the next frame)`],
       ]),
     );
     console.log('');
