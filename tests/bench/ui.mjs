@@ -89,6 +89,10 @@ async function longReply(browser, origin, tokens) {
     await page.reload();
     await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]');
     const atOnce = await page.locator('.message[data-role="assistant"]').last().locator('.text').innerHTML();
+    if (streamed !== atOnce && process.env.BENCH_UI_DUMP) {
+      fs.writeFileSync(`${process.env.BENCH_UI_DUMP}.streamed.html`, streamed);
+      fs.writeFileSync(`${process.env.BENCH_UI_DUMP}.at-once.html`, atOnce);
+    }
     return { during, streamMs: ended - started, same: streamed === atOnce, chars, nodes, html: streamed.length };
   } finally {
     await context.close();
