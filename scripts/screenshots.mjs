@@ -2,33 +2,14 @@
 // build served by confab-proxy with its offline model, driven by Playwright
 // in Debian's Chromium. Run by scripts/screenshots.sh.
 import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { CHROMIUM_ARGS, startProxy, stopChild } from '../tests/bench/common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const docs = path.join(root, 'docs');
 
-function startProxy() {
-  const child = spawn(
-    path.join(root, 'target/release/confab-proxy'),
-    ['--listen', '127.0.0.1:0', '--dist', path.join(root, 'dist'), '--echo-token-delay-ms', '1'],
-    { env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('confab-proxy did not start in 10 s')), 10_000);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`confab-proxy exited with ${code}`)));
-  });
-}
 
 async function send(page, text) {
   const box = page.getByRole('textbox', { name: 'Message' });
@@ -58,10 +39,10 @@ async function prepared(browser, url, viewport, theme) {
   return { context, page };
 }
 
-const { child, url } = await startProxy();
+const { child, url } = await startProxy(null, { echoTokenDelayMs: 1 });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
+  args: CHROMIUM_ARGS,
 });
 try {
   for (const theme of ['light', 'dark']) {
@@ -78,5 +59,5 @@ try {
   await context.close();
 } finally {
   await browser.close();
-  child.kill('SIGTERM');
+  await stopChild(child);
 }

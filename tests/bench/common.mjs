@@ -111,7 +111,9 @@ export async function stopServer(server) {
 
 // --- confab-proxy --------------------------------------------------------
 
-export async function startProxy(upstreamUrl) {
+/** confab-proxy serving dist/: in front of `upstreamUrl`, or with its
+ * offline model (paced `echoTokenDelayMs` apart) when there is none. */
+export async function startProxy(upstreamUrl, { echoTokenDelayMs = 30 } = {}) {
   for (const [file, hint] of [
     [proxyBin, 'cargo build --release -p confab-proxy'],
     [path.join(dist, 'index.html'), 'trunk build --release --offline'],
@@ -123,10 +125,10 @@ export async function startProxy(upstreamUrl) {
     [
       '--listen', '127.0.0.1:0',
       '--dist', dist,
-      '--upstream-url', upstreamUrl,
+      ...(upstreamUrl ? ['--upstream-url', upstreamUrl] : ['--echo-token-delay-ms', String(echoTokenDelayMs)]),
     ],
     {
-      env: { ...process.env, CONFAB_UPSTREAM_API_KEY: '', RUST_LOG: 'confab_proxy=warn' },
+      env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '', RUST_LOG: 'confab_proxy=warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
