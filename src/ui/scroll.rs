@@ -17,9 +17,6 @@ pub struct Follow {
     /// The scroll position after the last scroll event: moving up from it
     /// is the user's doing (the code only ever scrolls down).
     last_top: StoredValue<f64>,
-    /// A scroll to the end is already queued for the next frame: several
-    /// chunks arriving within one frame scroll (and measure) once.
-    queued: StoredValue<bool>,
 }
 
 impl Follow {
@@ -30,7 +27,6 @@ impl Follow {
             following: RwSignal::new(true),
             section: NodeRef::new(),
             last_top: StoredValue::new(0.0),
-            queued: StoredValue::new(false),
         };
         // Another conversation opened: start at its end, following.
         Effect::new(move |previous: Option<Option<String>>| {
@@ -49,13 +45,9 @@ impl Follow {
                     reply.view.text.track();
                 }
             });
-            if follow.following.get() && !follow.queued.get_value() {
-                follow.queued.set_value(true);
+            if follow.following.get() {
                 // After the new text is laid out.
-                request_animation_frame(move || {
-                    follow.queued.set_value(false);
-                    follow.scroll_to_end();
-                });
+                request_animation_frame(move || follow.scroll_to_end());
             }
         });
         provide_context(follow);
