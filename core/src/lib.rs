@@ -27,5 +27,6 @@ pub mod sync;
 pub mod telemetry;
 pub mod transfer;
 pub mod transport;
+pub mod units;
 
 pub use clock::Clock;

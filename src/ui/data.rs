@@ -1,6 +1,7 @@
 //! Storage and data: the banners for a full or unopenable store, and the
 //! data tools (storage use, backup, import).
 
+use confab_core::units;
 use leptos::html;
 use leptos::prelude::*;
 
@@ -18,14 +19,6 @@ fn title_of(
         .find(|l| l.summary.id == session_id)
         .and_then(|l| l.summary.title.clone())
         .unwrap_or_else(|| fallback.to_owned())
-}
-
-fn kilobytes(bytes: f64) -> String {
-    if bytes >= 1_048_576.0 {
-        format!("{:.1} MB", bytes / 1_048_576.0)
-    } else {
-        format!("{:.1} KB", bytes / 1024.0)
-    }
 }
 
 /// Shown instead of the conversations when the store cannot be opened.
@@ -63,7 +56,7 @@ pub fn StorageFull() -> impl IntoView {
                     view! {
                         <li>
                             <span>{title}</span>
-                            <span class="bytes">{kilobytes(s.bytes as f64)}</span>
+                            <span class="bytes">{units::bytes(s.bytes as f64)}</span>
                             <button type="button" on:click=move |_| store.delete_conversation(&id)>
                                 "Delete"
                             </button>
@@ -78,7 +71,7 @@ pub fn StorageFull() -> impl IntoView {
                         <strong>"Browser storage is full."</strong>
                         {format!(
                             " Confab uses {} of it. What you see stays on screen{}, but new messages cannot be saved until there is room: export a backup, then delete conversations you no longer need.",
-                            kilobytes(usage.confab_bytes as f64),
+                            units::bytes(usage.confab_bytes as f64),
                             if unsaved > 0 { format!(" ({unsaved} reply not saved yet)") } else { String::new() },
                         )}
                     </p>
@@ -148,11 +141,11 @@ pub fn DataTools() -> impl IntoView {
                     match estimate.get() {
                         Some((all, quota)) => format!(
                             "Conversations use {} in localStorage; this site uses {} of about {} the browser allows.",
-                            kilobytes(used),
-                            kilobytes(all),
-                            kilobytes(quota)
+                            units::bytes(used),
+                            units::bytes(all),
+                            units::bytes(quota)
                         ),
-                        None => format!("Conversations use {} in localStorage.", kilobytes(used)),
+                        None => format!("Conversations use {} in localStorage.", units::bytes(used)),
                     }
                 }}
             </p>
@@ -169,7 +162,7 @@ pub fn DataTools() -> impl IntoView {
                             view! {
                                 <li>
                                     <span>{title}</span>
-                                    <span class="bytes">{kilobytes(s.bytes as f64)}</span>
+                                    <span class="bytes">{units::bytes(s.bytes as f64)}</span>
                                 </li>
                             }
                         })

@@ -2,9 +2,9 @@ use confab_core::chat::ConversationOptions;
 use confab_core::manager::Conversation;
 use confab_core::session::{APP_PREFIX, State, USER_PREFIX};
 use confab_core::telemetry::{Span, SpanStatus, Trace};
+use confab_core::units;
 use leptos::prelude::*;
 
-use super::format_duration;
 use crate::store::use_store;
 
 /// The open conversation's facts: ids, query count, state by scope, its
@@ -103,7 +103,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
     let temperature = RwSignal::new(
         options
             .temperature
-            .map(|t| t.to_string())
+            .map(|t| units::short(f64::from(t)))
             .unwrap_or_default(),
     );
     let system_prompt = RwSignal::new(options.system_prompt.unwrap_or_default());
@@ -317,9 +317,9 @@ fn TracePanel(trace: Trace) -> impl IntoView {
             let left = (span.start - start) / total * 100.0;
             let width = (span.duration(now) / total * 100.0).max(0.4);
             let duration = if span.end.is_some() {
-                format_duration(span.duration(now))
+                units::duration(span.duration(now))
             } else {
-                format!("{} (open)", format_duration(span.duration(now)))
+                format!("{} (open)", units::duration(span.duration(now)))
             };
             let status = match &span.status {
                 SpanStatus::Error(_) => "error",
@@ -338,7 +338,7 @@ fn TracePanel(trace: Trace) -> impl IntoView {
                     <span class="span-name">{span.name.clone()}</span>
                     <span class="span-duration">{duration}</span>
                     <span class="span-bar" aria-hidden="true">
-                        <span style=format!("left: {left:.2}%; width: {width:.2}%")></span>
+                        <span style=format!("left: {}%; width: {}%", units::fixed(left, 2), units::fixed(width, 2))></span>
                     </span>
                     <span class="span-note">{span_note(&span)}</span>
                 </li>

@@ -139,16 +139,3 @@ fn Notice() -> impl IntoView {
         })
     }
 }
-
-/// A duration in seconds, shown with a unit that fits it.
-pub(crate) fn format_duration(seconds: f64) -> String {
-    if seconds < 1.0 {
-        format!("{:.0} ms", seconds * 1e3)
-    } else if seconds < 120.0 {
-        format!("{seconds:.2} s")
-    } else if seconds < 7_200.0 {
-        format!("{:.0} min", seconds / 60.0)
-    } else {
-        format!("{:.1} h", seconds / 3_600.0)
-    }
-}

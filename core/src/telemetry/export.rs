@@ -112,7 +112,10 @@ impl ExportQueue {
                 self.attempt += 1;
                 let backoff = (BASE_BACKOFF * 2f64.powi(self.attempt as i32 - 1)).min(MAX_BACKOFF);
                 self.retry_at = Some(now + backoff);
-                self.status.last_error = Some(format!("{reason}; retrying in {backoff:.0} s"));
+                self.status.last_error = Some(format!(
+                    "{reason}; retrying in {} s",
+                    crate::units::fixed(backoff, 0)
+                ));
                 // Put the batch back in front, to be sent first.
                 let mut requeued = batch;
                 requeued.append(&mut self.queue);

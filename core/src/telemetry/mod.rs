@@ -96,7 +96,13 @@ impl std::fmt::Display for AttrValue {
         match self {
             Self::Bool(b) => write!(f, "{b}"),
             Self::Int(i) => write!(f, "{i}"),
-            Self::Float(x) => write!(f, "{x}"),
+            // serde_json's float writer is in the bundle anyway; core's
+            // `{x}` would add the Grisu/Dragon4 formatter for this one case.
+            Self::Float(x) => match serde_json::Number::from_f64(*x) {
+                Some(number) => write!(f, "{number}"),
+                None if x.is_nan() => f.write_str("NaN"),
+                None => f.write_str(if *x > 0.0 { "inf" } else { "-inf" }),
+            },
             Self::Str(s) => f.write_str(s),
         }
     }

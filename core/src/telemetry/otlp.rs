@@ -32,8 +32,10 @@ fn attributes(attributes: &BTreeMap<String, AttrValue>) -> Value {
 /// Seconds since the epoch as OTLP's nanoseconds, a decimal string.
 fn nanos(seconds: f64) -> String {
     // Millisecond clocks: round to whole microseconds to avoid float noise.
+    // u64 holds nanoseconds until 2554; u128 would pull 128-bit division
+    // into the bundle.
     let micros = (seconds * 1e6).round() as u64;
-    (u128::from(micros) * 1000).to_string()
+    micros.saturating_mul(1000).to_string()
 }
 
 fn span(span: &Span) -> Value {
