@@ -53,12 +53,26 @@ pub fn StorageFull() -> impl IntoView {
                 .map(|s| {
                     let title = title_of(&titles, &s.session_id, "New chat");
                     let id = s.session_id.clone();
+                    // Deleting here frees space at once (no Undo window),
+                    // so it takes a second, deliberate click.
+                    let armed = RwSignal::new(false);
                     view! {
                         <li>
                             <span>{title}</span>
                             <span class="bytes">{units::bytes(s.bytes as f64)}</span>
-                            <button type="button" on:click=move |_| store.delete_conversation(&id)>
-                                "Delete"
+                            <button
+                                type="button"
+                                class:danger=move || armed.get()
+                                on:click=move |_| {
+                                    if armed.get_untracked() {
+                                        store.delete_conversation(&id);
+                                    } else {
+                                        armed.set(true);
+                                    }
+                                }
+                                on:blur=move |_| armed.set(false)
+                            >
+                                {move || if armed.get() { "Delete for good" } else { "Delete" }}
                             </button>
                         </li>
                     }

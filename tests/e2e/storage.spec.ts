@@ -168,6 +168,36 @@ test('with storage full before chatting, the text stays in the box, a banner say
   await expect(chat.replies).toHaveCount(1);
 });
 
+test('with storage full, a conversation is deleted from the banner only on a second click', async ({ chat, page }) => {
+  await chatOnce(chat, 'An older conversation');
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await chatOnce(chat, 'Keep this one');
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const sessionsBefore = sessionKeys(await storage(page));
+  await fillToTheBrim(page);
+  await chat.send('This will not fit');
+  const banner = page.locator('.storage-full');
+  await expect(banner).toContainText('Browser storage is full.');
+
+  const row = banner.locator('.usage li', { hasText: 'An older conversation' });
+  const button = row.getByRole('button');
+  // The first click only arms the button: nothing is deleted yet.
+  await button.click();
+  await expect(button).toHaveText('Delete for good');
+  expect(sessionKeys(await storage(page))).toEqual(sessionsBefore);
+  await expect(chat.sessionButtons).toHaveText(['Keep this one', 'An older conversation']);
+  // Moving focus away disarms it.
+  await chat.box.focus();
+  await expect(button).toHaveText('Delete');
+
+  await button.click();
+  await button.click();
+  await expect(chat.sessionButtons).toHaveText(['Keep this one']);
+  expect(sessionKeys(await storage(page))).toHaveLength(sessionsBefore.length - 1);
+  // The typed text is still in the box, to send once there is room.
+  await expect(chat.box).toHaveValue('This will not fit');
+});
+
 test.describe('a slow model', () => {
   test.use({ tokenDelayMs: 60 });
 
