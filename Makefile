@@ -22,6 +22,7 @@ setup:
 ## (startup with a large history, writes per reply), proxy load.
 bench: build
 	scripts/bundle-size.sh
+	scripts/bundle-breakdown.sh
 	scripts/bench-storage.sh
 	scripts/bench-ui.sh
 	scripts/bench-proxy.sh

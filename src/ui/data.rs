@@ -54,7 +54,9 @@ pub fn StorageFull() -> impl IntoView {
                     let title = title_of(&titles, &s.session_id, "New chat");
                     let id = s.session_id.clone();
                     // Deleting here frees space at once (no Undo window),
-                    // so it takes a second, deliberate click.
+                    // so it takes a second, deliberate click. Only the label
+                    // changes: a `class:` directive would be the app's first
+                    // and add 2 KB gzipped to the bundle.
                     let armed = RwSignal::new(false);
                     view! {
                         <li>
@@ -62,7 +64,6 @@ pub fn StorageFull() -> impl IntoView {
                             <span class="bytes">{units::bytes(s.bytes as f64)}</span>
                             <button
                                 type="button"
-                                class:danger=move || armed.get()
                                 on:click=move |_| {
                                     if armed.get_untracked() {
                                         store.delete_conversation(&id);

@@ -173,7 +173,8 @@ test('with storage full, a conversation is deleted from the banner only on a sec
   await page.getByRole('button', { name: 'New chat' }).click();
   await chatOnce(chat, 'Keep this one');
   await page.getByRole('button', { name: 'New chat' }).click();
-  const sessionsBefore = sessionKeys(await storage(page));
+  // localStorage lists its keys in no set order.
+  const sessionsBefore = sessionKeys(await storage(page)).sort();
   await fillToTheBrim(page);
   await chat.send('This will not fit');
   const banner = page.locator('.storage-full');
@@ -184,7 +185,7 @@ test('with storage full, a conversation is deleted from the banner only on a sec
   // The first click only arms the button: nothing is deleted yet.
   await button.click();
   await expect(button).toHaveText('Delete for good');
-  expect(sessionKeys(await storage(page))).toEqual(sessionsBefore);
+  expect(sessionKeys(await storage(page)).sort()).toEqual(sessionsBefore);
   await expect(chat.sessionButtons).toHaveText(['Keep this one', 'An older conversation']);
   // Moving focus away disarms it.
   await chat.box.focus();
