@@ -5,7 +5,7 @@ import { chromium } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM_ARGS, startProxy, stopChild } from '../tests/bench/common.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startProxy, stopChild } from '../tests/bench/common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const docs = path.join(root, 'docs');
@@ -41,7 +41,7 @@ async function prepared(browser, url, viewport, theme) {
 
 const { child, url } = await startProxy(null, { echoTokenDelayMs: 1 });
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   args: CHROMIUM_ARGS,
 });
 try {

@@ -20,16 +20,7 @@ export const env = (name, fallback) => {
   return value;
 };
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.mjs';
 
 export const log = (...args) => console.error('bench:', ...args);
 

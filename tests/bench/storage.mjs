@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  CHROMIUM_ARGS, benchDir, env, fmt, genBin, log, median, ms, replyTokens, seed, startProxy,
+  CHROMIUM_ARGS, CHROMIUM_PATH, benchDir, env, fmt, genBin, log, median, ms, replyTokens, seed, startProxy,
   startUpstream, stopChild, stopServer, table,
 } from './common.mjs';
 
@@ -438,7 +438,7 @@ async function main() {
     const origin = proxy.url;
     const scratchUrl = `${upstreamOrigin}/scratch`;
     log(`confab-proxy at ${origin}, long-reply upstream at ${upstreamOrigin}`);
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 
     const quota = await probeQuota(browser, scratchUrl);
     const { entries, stats, reused } = history(quota - HEADROOM_UNITS);

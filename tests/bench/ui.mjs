@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  CHROMIUM_ARGS, benchDir, env, fmt, genBin, log, median, ms, seed, startProxy, startUpstream,
+  CHROMIUM_ARGS, CHROMIUM_PATH, benchDir, env, fmt, genBin, log, median, ms, seed, startProxy, startUpstream,
   stopChild, stopServer, table,
 } from './common.mjs';
 
@@ -232,7 +232,7 @@ async function main() {
   try {
     upstream = await startUpstream(tokens, { delayMs: TICK_MS, perTick });
     proxy = await startProxy(`http://127.0.0.1:${upstream.address().port}/v1`);
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     log(`streaming ${fmt(tokens.length)} tokens at ${TOKENS_PER_SECOND}/s ...`);
     const reply = await longReply(browser, proxy.url, tokens);
     log(`opening a conversation of ${OPEN_MESSAGES} messages ${OPEN_RUNS} times, then typing ...`);

@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-// Debian's Chromium: Playwright cannot download its own browsers here.
-// The flags keep it from reaching for the network, which is closed.
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.mjs';
+
 export default defineConfig({
   testDir: '.',
   timeout: 60_000,
@@ -15,17 +15,8 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     launchOptions: {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     },
     trace: 'retain-on-failure',
   },
