@@ -28,8 +28,7 @@ bench: build
 	scripts/bench-proxy.sh
 
 build: setup
-	trunk build --release --offline
-	cargo build --release -p confab-proxy
+	scripts/build-release.sh
 
 ## Development: trunk serve (rebuilds on change) at :8080, proxy at :8081.
 dev: setup

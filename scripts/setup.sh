@@ -19,6 +19,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# rust-src: the release wasm rebuilds std so that panics abort at once
+# (scripts/release-env.sh). Bounded: without it the build still works, larger.
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+  step "adding the rust-src component"
+  timeout 600 rustup component add rust-src ||
+    echo "warning: rust-src could not be added; the release build uses the prebuilt std (a larger bundle)" >&2
+fi
+
 if ! have_version trunk "trunk $TRUNK_VERSION"; then
   step "installing trunk $TRUNK_VERSION (about 5 minutes)"
   cargo install trunk --version "$TRUNK_VERSION" --locked

@@ -21,8 +21,7 @@ step "browser tests: localStorage session service in headless Chromium"
 cargo test -p confab --target wasm32-unknown-unknown --locked
 
 step "release build: app (trunk) and proxy"
-trunk build --release --offline
-cargo build --release -p confab-proxy --locked
+scripts/build-release.sh
 
 step "end-to-end tests: Playwright driving Chromium against confab-proxy"
 playwright test -c tests/e2e/playwright.config.ts
