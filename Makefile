@@ -18,11 +18,13 @@ test: setup
 setup:
 	@scripts/setup.sh
 
-## Benchmarks that print figures (README, Figures): bundle size, storage
-## (startup with a large history, writes per reply), proxy load.
+## Benchmarks that print figures (README, Figures): bundle size (and what
+## the stack alone weighs), storage (startup with a large history, writes
+## per reply), rendering, proxy load.
 bench: build
 	scripts/bundle-size.sh
 	scripts/bundle-breakdown.sh
+	scripts/bundle-floor.sh
 	scripts/bench-storage.sh
 	scripts/bench-ui.sh
 	scripts/bench-proxy.sh
