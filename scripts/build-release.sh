@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-. scripts/release-env.sh
-trunk build --release --offline
-# The proxy is a host binary: the wasm32-only flags above do not reach it.
+# In a subshell: the proxy is a host binary, built with the prebuilt std like
+# the host tests (the same artifacts), not with the wasm's flags.
+(. scripts/release-env.sh && trunk build --release --offline)
 cargo build --release -p confab-proxy --locked

@@ -610,7 +610,7 @@ fn Feedback(event_id: String) -> impl IntoView {
                 aria-pressed=pressed(Rating::Up)
                 on:click=move |_| choosing.set(Some(Rating::Up))
             >
-                "👍"
+                {super::icons::thumb(false)}
             </button>
             <button
                 type="button"
@@ -619,7 +619,7 @@ fn Feedback(event_id: String) -> impl IntoView {
                 aria-pressed=pressed(Rating::Down)
                 on:click=move |_| choosing.set(Some(Rating::Down))
             >
-                "👎"
+                {super::icons::thumb(true)}
             </button>
             <Show when=move || choosing.with(Option::is_some)>
                 <form class="feedback-form" on:submit=submit.clone()>

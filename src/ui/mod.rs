@@ -6,6 +6,7 @@ mod conversation;
 mod data;
 mod details;
 mod end_dialog;
+mod icons;
 mod keyboard;
 mod markdown;
 mod profiles;

@@ -324,7 +324,7 @@ fn Entry(listing: Listing) -> impl IntoView {
                                     .then_some(
                                         view! {
                                             <span class="pin" role="img" aria-label="Pinned">
-                                                "📌 "
+                                                {super::icons::pin()}
                                             </span>
                                         },
                                     )}

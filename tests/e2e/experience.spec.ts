@@ -106,11 +106,15 @@ test.describe('working with conversations', () => {
 
     await entryAction(page, 'alpha: we talked about the Louvre', 'Pin');
     await expect(page.getByRole('heading', { name: 'Pinned' })).toBeVisible();
-    await expect(chat.sessionButtons).toHaveText(['📌 alpha: we talked about the Louvre', 'gamma: tax forms', 'My garden']);
+    await expect(chat.sessionButtons).toHaveText(['alpha: we talked about the Louvre', 'gamma: tax forms', 'My garden']);
+    // The pinned entry says so to assistive technology: its icon is an image named "Pinned".
+    await expect(chat.sessionButtons.first().getByRole('img', { name: 'Pinned' })).toBeVisible();
+    await expect(chat.sessionButtons.nth(1).getByRole('img', { name: 'Pinned' })).toHaveCount(0);
 
     await page.reload();
     await expect(chat.box).toBeVisible();
-    await expect(chat.sessionButtons).toHaveText(['📌 alpha: we talked about the Louvre', 'gamma: tax forms', 'My garden']);
+    await expect(chat.sessionButtons).toHaveText(['alpha: we talked about the Louvre', 'gamma: tax forms', 'My garden']);
+    await expect(chat.sessionButtons.first().getByRole('img', { name: 'Pinned' })).toBeVisible();
     // The header shows the renamed title too.
     await chat.sessionButtons.filter({ hasText: 'My garden' }).click();
     await expect(page.locator('.chat-header h1')).toHaveText('My garden');
