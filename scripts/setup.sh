@@ -21,10 +21,19 @@ fi
 
 # rust-src: the release wasm rebuilds std so that panics abort at once
 # (scripts/release-env.sh). Bounded: without it the build still works, larger.
-if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+std_library="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
+if [ ! -d "$std_library/std" ]; then
   step "adding the rust-src component"
   timeout 600 rustup component add rust-src ||
     echo "warning: rust-src could not be added; the release build uses the prebuilt std (a larger bundle)" >&2
+fi
+
+# Every crate the builds need, fetched now (a no-op once cached): trunk runs
+# cargo with --offline. The project's crates, and those std's sources build
+# from, for the release wasm's rebuilt std (scripts/release-env.sh).
+cargo fetch --locked --quiet
+if [ -d "$std_library/std" ]; then
+  RUSTC_BOOTSTRAP=1 cargo fetch --locked --quiet --manifest-path "$std_library/Cargo.toml"
 fi
 
 if ! have_version trunk "trunk $TRUNK_VERSION"; then
