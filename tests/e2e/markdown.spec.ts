@@ -59,11 +59,14 @@ function watchForActiveContent() {
   const w = window as unknown as { __violations: string[]; __pwned?: unknown };
   w.__violations = [];
   const forbidden = new Set(['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'SVG', 'STYLE', 'LINK', 'META', 'BASE', 'FORM', 'MATH', 'IMG', 'VIDEO', 'AUDIO', 'SOURCE', 'FRAME', 'TEXTAREA', 'NOSCRIPT', 'TEMPLATE']);
+  // Confab's own icons (src/ui/icons.rs) are inline SVG in the message
+  // chrome; an <svg> inside a rendered reply (.markdown) is still caught.
+  const ownIcon = (el: Element) => !el.closest('.markdown') && el.closest('svg.icon[aria-hidden="true"]') !== null;
   const check = (el: Element) => {
     if (!el.closest('.messages')) return;
     const tag = el.tagName.toUpperCase();
     // An image the user clicked to load is the one allowed <img>.
-    if (forbidden.has(tag) && !(tag === 'IMG' && el.classList.contains('loaded-image'))) {
+    if (forbidden.has(tag) && !(tag === 'IMG' && el.classList.contains('loaded-image')) && !ownIcon(el)) {
       w.__violations.push(`<${tag.toLowerCase()}>`);
     }
     for (const attr of Array.from(el.attributes)) {
