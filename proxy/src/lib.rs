@@ -15,7 +15,8 @@
 //!
 //! Every other `/api` or `/otlp` path is a 404: this is not an open relay
 //! (`/adk` reaches only the one configured agent server).
-//! The key is scrubbed from anything the upstream sends back. The API
+//! The key is scrubbed from anything the upstream sends back, even from
+//! a streamed reply that spells it out a few characters per event. The API
 //! routes (not the app's files, not `/healthz`) have a body limit, a
 //! per-client rate limit, CORS only for `--allow-origin` origins, and
 //! refuse requests that browsers mark as coming from another site. An
@@ -51,7 +52,7 @@ use tower_http::services::{ServeDir, ServeFile};
 pub use config::Config;
 use error::ProxyError;
 use ratelimit::{Decision, Limiter, Rate};
-use redact::Redactor;
+use redact::{Redactor, SseRedactor};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Clients tracked by the rate limit at most (a bucket is a few dozen
@@ -597,6 +598,9 @@ async fn relay(
         idle_secs: state.config.upstream_idle_timeout_secs,
         sse,
         at_frame_boundary: true,
+        // Events first: a key streamed in pieces is only whole in the text
+        // the client assembles; then bytes, for a whole key anywhere else.
+        events: if sse { SseRedactor::new(secret) } else { None },
         redactor: Redactor::new(secret),
         peer,
     };
@@ -669,11 +673,46 @@ struct Relayed {
     sse: bool,
     /// Whether what was sent so far ends between two SSE frames.
     at_frame_boundary: bool,
+    /// For an SSE body (with a key): the key redacted across events.
+    events: Option<SseRedactor>,
     redactor: Option<Redactor>,
     peer: Peer,
 }
 
 impl Relayed {
+    /// The next upstream bytes through both redaction stages.
+    fn scrub(&mut self, bytes: Bytes) -> Bytes {
+        let bytes = match &mut self.events {
+            Some(events) => Bytes::from(events.push(&bytes)),
+            None => bytes,
+        };
+        self.scrub_bytes(bytes)
+    }
+
+    /// At the end of the body: the text the event stage held back (as
+    /// whole events, already through the byte stage), and the bytes the
+    /// byte stage still holds.
+    fn finish_redaction(&mut self) -> (Bytes, Bytes) {
+        let released = match self.events.as_mut().map(SseRedactor::finish) {
+            Some(released) => self.scrub_bytes(Bytes::from(released)),
+            None => Bytes::new(),
+        };
+        let held = self
+            .redactor
+            .as_mut()
+            .map(Redactor::finish)
+            .unwrap_or_default();
+        (released, held)
+    }
+
+    /// The byte stage alone.
+    fn scrub_bytes(&mut self, bytes: Bytes) -> Bytes {
+        match &mut self.redactor {
+            Some(redactor) => redactor.push(&bytes),
+            None => bytes,
+        }
+    }
+
     async fn next(mut self) -> Option<(std::io::Result<Bytes>, Self)> {
         loop {
             let piece = match self.first.take() {
@@ -682,21 +721,18 @@ impl Relayed {
             };
             let error = match piece {
                 Piece::Data(bytes) => {
-                    let bytes = match &mut self.redactor {
-                        Some(redactor) => redactor.push(&bytes),
-                        None => bytes,
-                    };
+                    let bytes = self.scrub(bytes);
                     if bytes.is_empty() {
-                        continue; // all held back by the redactor, for now
+                        continue; // all held back by the redactors, for now
                     }
-                    self.at_frame_boundary =
-                        bytes.ends_with(b"\n\n") || bytes.ends_with(b"\r\n\r\n");
+                    self.at_frame_boundary = ends_an_sse_frame(&bytes);
                     return Some((Ok(bytes), self));
                 }
                 Piece::End => {
                     self.chunks = None;
-                    let tail = self.redactor.as_mut().map(Redactor::finish)?;
-                    return (!tail.is_empty()).then_some((Ok(tail), self));
+                    let (released, held) = self.finish_redaction();
+                    let tail = [released, held].concat();
+                    return (!tail.is_empty()).then_some((Ok(Bytes::from(tail)), self));
                 }
                 Piece::Idle => {
                     tracing::warn!("upstream went quiet mid-reply; ending the stream");
@@ -715,21 +751,27 @@ impl Relayed {
                 return Some((Err(std::io::Error::other(error.to_string())), self));
             }
             // The client's SSE parser reads `data: {"error": …}` as the
-            // reply failing with that message. Held-back bytes (a possible
-            // start of the key) are dropped; a cut-off frame is ended first
-            // so the error frame stands on its own.
-            let held = self
-                .redactor
-                .as_mut()
-                .map(Redactor::finish)
-                .unwrap_or_default();
+            // reply failing with that message. Text held back from whole
+            // events goes first; held-back bytes (a possible start of the
+            // key) are dropped; a cut-off frame is ended first so the
+            // error frame stands on its own.
+            let (released, held) = self.finish_redaction();
+            if !released.is_empty() {
+                self.at_frame_boundary = ends_an_sse_frame(&released);
+            }
             let separator = if self.at_frame_boundary && held.is_empty() {
                 ""
             } else {
                 "\n\n"
             };
             let frame = format!("{separator}{}", self.peer.sse_frame(&error));
+            let frame = [&released[..], frame.as_bytes()].concat();
             return Some((Ok(Bytes::from(frame)), self));
         }
     }
+}
+
+/// Whether `bytes` end with the blank line that ends an SSE frame.
+fn ends_an_sse_frame(bytes: &[u8]) -> bool {
+    bytes.ends_with(b"\n\n") || bytes.ends_with(b"\r\n\r\n") || bytes.ends_with(b"\r\r")
 }

@@ -6,8 +6,16 @@
 //! It works on a stream: a key split across two chunks is still found, and
 //! only a chunk's tail that could be the start of the key is held back, so
 //! an SSE frame (which ends in a blank line) is passed on at once.
+//!
+//! A key streamed in pieces, one per SSE event, is never one run of bytes;
+//! [`SseRedactor`] finds it in the text the client assembles, in front of
+//! this byte-level stage.
+
+mod sse;
 
 use bytes::Bytes;
+
+pub use sse::SseRedactor;
 
 const REDACTED: &[u8] = b"[redacted]";
 

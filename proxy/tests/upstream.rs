@@ -288,13 +288,12 @@ async fn stalling_upstream(
     (upstream, dropped)
 }
 
-#[tokio::test]
-async fn a_stream_that_goes_quiet_ends_with_an_sse_error_frame() {
-    let (upstream, dropped) = stalling_upstream(
-        "text/event-stream",
-        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
-    )
-    .await;
+/// What a client gets when the upstream's SSE reply sends `first`, then
+/// goes quiet past the idle timeout (0.3 s): checked to be a 200 that ends
+/// cleanly and in time, without the key. Also the upstream (kept running)
+/// and when the proxy let go of its stream.
+async fn sse_reply_that_goes_quiet(first: &'static str) -> (String, Arc<DropClock>, Running) {
+    let (upstream, dropped) = stalling_upstream("text/event-stream", first).await;
     let proxy = start_proxy(proxy_config(&upstream, 0.3)).await;
     let started = Instant::now();
     let response = post_chat(
@@ -310,6 +309,15 @@ async fn a_stream_that_goes_quiet_ends_with_an_sse_error_frame() {
         .expect("and ended cleanly, with a frame that says why");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_no_key(&headers, &body);
+    (body, dropped, upstream)
+}
+
+#[tokio::test]
+async fn a_stream_that_goes_quiet_ends_with_an_sse_error_frame() {
+    let (body, dropped, _upstream) = sse_reply_that_goes_quiet(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+    )
+    .await;
     let frames = frames(&body);
     assert_eq!(frames.len(), 2, "{body}");
     let error: Value = serde_json::from_str(&frames[1]).unwrap();
@@ -458,4 +466,166 @@ async fn the_idle_timeout_is_between_pieces_not_for_the_whole_reply() {
     let frames = frames(&body);
     assert_eq!(frames.len(), 6, "{body}");
     assert!(!body.contains("error"), "{body}");
+}
+
+/// Holds a test upstream's stream until the test opens it (at most
+/// `WAIT`), and remembers whether it had to give up waiting.
+#[derive(Default)]
+struct Gate {
+    open: tokio::sync::Notify,
+    timed_out: std::sync::atomic::AtomicBool,
+}
+
+impl Gate {
+    async fn pass(&self) {
+        if timeout(WAIT, self.open.notified()).await.is_err() {
+            self.timed_out.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The reply the LiteLLM-like upstream streams, quoting the key it got.
+fn quoting_reply(key: &str) -> String {
+    format!("Your key is {key}, as you sent it. Keep it safe!")
+}
+
+/// An upstream that streams a reply quoting the key it was sent three
+/// characters per event, as LiteLLM's mock models do (the role on the
+/// first event, no `finish_reason: null`, a finish event with an empty
+/// delta, `[DONE]`), with the key in each event's `id` too. It waits at
+/// `gate` before its last two content events.
+async fn litellm_like_upstream(gate: Arc<Gate>) -> Running {
+    let chat = move |headers: HeaderMap| {
+        let gate = gate.clone();
+        async move {
+            let key = authorization(&headers)
+                .trim_start_matches("Bearer ")
+                .to_owned();
+            let id = format!("chatcmpl-{key}");
+            let chars: Vec<char> = quoting_reply(&key).chars().collect();
+            let mut events: Vec<String> = chars
+                .chunks(3)
+                .enumerate()
+                .map(|(n, piece)| {
+                    let piece: String = piece.iter().collect();
+                    let delta = match n {
+                        0 => json!({"role": "assistant", "content": piece}),
+                        _ => json!({"content": piece}),
+                    };
+                    let chunk = json!({"id": id, "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": delta}]});
+                    format!("data: {chunk}\n\n")
+                })
+                .collect();
+            let finish = json!({"id": id, "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+            events.push(format!("data: {finish}\n\n"));
+            events.push("data: [DONE]\n\n".to_owned());
+            let gate_at = events.len() - 4;
+            let stream = futures_util::stream::iter(events.into_iter().enumerate()).then(
+                move |(n, event)| {
+                    let gate = gate.clone();
+                    async move {
+                        if n == gate_at {
+                            gate.pass().await;
+                        }
+                        Ok::<_, std::convert::Infallible>(event)
+                    }
+                },
+            );
+            (
+                [("content-type", "text/event-stream")],
+                Body::from_stream(stream),
+            )
+        }
+    };
+    use futures_util::StreamExt;
+    start_router(Router::new().route("/v1/chat/completions", post(chat))).await
+}
+
+/// The content of the whole frames in `body`, assembled.
+fn assembled_content(body: &str) -> String {
+    frames(body)
+        .iter()
+        .filter_map(|frame| serde_json::from_str::<Value>(frame).ok())
+        .filter_map(|chunk| {
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_key_streamed_three_characters_per_event_is_redacted_and_still_streams() {
+    let gate = Arc::new(Gate::default());
+    let upstream = litellm_like_upstream(gate.clone()).await;
+    let proxy = start_proxy(upstream_config(&upstream.url)).await;
+    let mut response = post_chat(
+        &proxy.url,
+        json!({"model": "m", "messages": [], "stream": true}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    // The reply up to past the key arrives while the upstream still holds
+    // its last events: frames are passed on as they come, not gathered.
+    let before_the_gate = "Your key is [redacted], as you sent it. Keep it";
+    loop {
+        let content = assembled_content(&String::from_utf8_lossy(&body));
+        assert!(
+            !content.contains(KEY),
+            "the key reached the client: {content}"
+        );
+        if content.starts_with(before_the_gate) {
+            break;
+        }
+        let chunk = timeout(WAIT, response.chunk())
+            .await
+            .expect("frames arrive before the upstream's last ones")
+            .unwrap()
+            .expect("the stream goes on");
+        body.extend_from_slice(&chunk);
+    }
+    gate.open.notify_one();
+    while let Some(chunk) = timeout(WAIT, response.chunk()).await.unwrap().unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    assert!(
+        !gate.timed_out.load(Ordering::SeqCst),
+        "the upstream was held until the test saw the first frames"
+    );
+    let body = String::from_utf8(body).unwrap();
+    assert_no_key(&headers, &body);
+    assert_eq!(assembled_content(&body), quoting_reply("[redacted]"));
+    let frames = frames(&body);
+    // The upstream's content events, its finish and [DONE]: none dropped,
+    // none made up.
+    let content_events = quoting_reply(KEY).chars().count().div_ceil(3);
+    assert_eq!(frames.len(), content_events + 2, "{body}");
+    let finish: Value = serde_json::from_str(&frames[content_events]).unwrap();
+    assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+    assert_eq!(finish["id"], "chatcmpl-[redacted]");
+    assert_eq!(frames.last().map(String::as_str), Some("[DONE]"));
+}
+
+#[tokio::test]
+async fn text_held_back_is_released_before_the_proxys_own_error_frame() {
+    // The stream stops on a possible start of the key, then goes quiet.
+    let (body, _dropped, _upstream) = sse_reply_that_goes_quiet(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Key: sk-test\"}}]}\n\n",
+    )
+    .await;
+    let frames = frames(&body);
+    assert_eq!(frames.len(), 3, "{body}");
+    let content = |frame: &str| {
+        serde_json::from_str::<Value>(frame).unwrap()["choices"][0]["delta"]["content"].clone()
+    };
+    assert_eq!(content(&frames[0]), "Key: ");
+    assert_eq!(
+        content(&frames[1]),
+        "sk-test",
+        "released, as it was not the key"
+    );
+    let error: Value = serde_json::from_str(&frames[2]).unwrap();
+    assert_eq!(error["error"]["type"], "upstream_timeout");
 }
