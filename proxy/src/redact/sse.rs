@@ -30,7 +30,7 @@ const MAX_EVENT_BYTES: usize = 1 << 20;
 /// call's id or function name, a reasoning block's signature), not text a
 /// client concatenates: holding back a piece of one would corrupt it. A
 /// whole key in one of them is still caught by the byte redactor.
-const LABEL_FIELDS: &[&str] = &["role", "type", "id", "name", "signature", "format"];
+const LABEL_FIELDS: &[&str] = &["role", "type", "id", "index", "name", "signature", "format"];
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -129,23 +129,27 @@ impl SseRedactor {
         out
     }
 
-    fn redact_event(&mut self, event: &[u8], out: &mut Vec<u8>) {
+    /// Writes `raw` to `out` as it is, or rewritten if its text changed,
+    /// after any held text it releases.
+    fn redact_event(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+        // The fields are read past a byte order mark; an event passed on
+        // unchanged keeps it.
         let event = match std::mem::take(&mut self.at_start) {
-            true => event.strip_prefix(BOM).unwrap_or(event),
-            false => event,
+            true => raw.strip_prefix(BOM).unwrap_or(raw),
+            false => raw,
         };
         self.newline = line_ending(event);
         let Some(data) = data_of(event) else {
-            out.extend_from_slice(event); // a comment such as `: ping`
+            out.extend_from_slice(raw); // a comment such as `: ping`
             return;
         };
         if data == b"[DONE]" {
             self.release_held(out);
-            out.extend_from_slice(event);
+            out.extend_from_slice(raw);
             return;
         }
         let Ok(Value::Object(mut chunk)) = serde_json::from_slice::<Value>(&data) else {
-            out.extend_from_slice(event); // not JSON: nothing of a choice in it
+            out.extend_from_slice(raw); // not JSON: nothing of a choice in it
             return;
         };
         let changed = match chunk.get_mut("choices").and_then(Value::as_array_mut) {
@@ -170,7 +174,7 @@ impl SseRedactor {
         if changed {
             out.extend_from_slice(&rewrite(event, &Value::Object(chunk), self.newline));
         } else {
-            out.extend_from_slice(event);
+            out.extend_from_slice(raw);
         }
     }
 

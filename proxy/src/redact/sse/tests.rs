@@ -188,10 +188,9 @@ fn three_characters_per_event_as_litellm_streams() {
 #[test]
 fn the_stream_may_be_split_anywhere_in_its_bytes() {
     let pieces = ["Key: sk-a", "bc1", "23 é🎉 sk-", "abc123!"];
-    let mut input: String = pieces
-        .iter()
-        .map(|p| delta_event(0, json!({"content": p})))
-        .collect();
+    // A byte order mark first, which the stream may start with.
+    let mut input: String = "\u{feff}".to_owned();
+    input.extend(pieces.iter().map(|p| delta_event(0, json!({"content": p}))));
     input.push_str(&finish_event(0));
     input.push_str(DONE);
     for size in [1, 2, 5, 17] {
@@ -447,7 +446,7 @@ fn a_key_with_multi_byte_characters_is_held_back_by_whole_characters() {
 #[test]
 fn a_frame_that_needs_nothing_passes_byte_for_byte() {
     let input = concat!(
-        ": ping\n\n",
+        "\u{feff}: ping\n\n",
         "data: { \"choices\" : [ {\"index\":0, \"delta\": {\"role\":\"assistant\", \"content\":\"It is s\u{e9}\"}} ] , \"z\": 1.50 }\n\n",
         "event: note\r\nid: 4\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"kept\"}}]}\r\n\r\n",
         "data: not json, sk\n\n",
@@ -471,13 +470,28 @@ fn a_rewritten_event_keeps_its_other_lines_and_line_endings() {
         "event: chunk\r\nid: 1\r\ndata: {\"choices\":[{\"index\":0,\r\ndata: \"delta\":{\"content\":\"a sk-\"}}]}\r\n\r\n".to_owned(),
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"abc123 b\"}}]}\r\n\r\n".to_owned(),
     ]);
+    // Each event: its lines in order, CRLF endings, one data line.
+    let lines_of = |event: &str| -> Vec<String> {
+        let body = event
+            .strip_suffix("\r\n\r\n")
+            .expect("ends with a CRLF blank line");
+        body.split("\r\n").map(str::to_owned).collect()
+    };
+    let data = |line: &str| -> Value {
+        serde_json::from_str(line.strip_prefix("data: ").unwrap()).unwrap()
+    };
+    let first = lines_of(&out[0]);
+    assert_eq!(first[..2], ["event: chunk", "id: 1"]);
+    assert_eq!(first.len(), 3, "{first:?}");
     assert_eq!(
-        out[0],
-        "event: chunk\r\nid: 1\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"a \"},\"index\":0}]}\r\n\r\n"
+        data(&first[2]),
+        json!({"choices": [{"index": 0, "delta": {"content": "a "}}]})
     );
+    let second = lines_of(&out[1]);
+    assert_eq!(second.len(), 1, "{second:?}");
     assert_eq!(
-        out[1],
-        "data: {\"choices\":[{\"delta\":{\"content\":\"[redacted] b\"},\"index\":0}]}\r\n\r\n"
+        data(&second[0]),
+        json!({"choices": [{"index": 0, "delta": {"content": "[redacted] b"}}]})
     );
 }
 
