@@ -444,8 +444,9 @@ export class Llmock {
 /**
  * LiteLLM's proxy (PyPI `litellm[proxy]` 1.106.12, in .tools/litellm): a real
  * OpenAI-compatible model proxy. Its models here answer from `mock_response`
- * without any upstream: two normal ones, and two that raise LiteLLM's real
- * rate-limit (429) and internal-server (500) errors. It wants its master key
+ * without any upstream: two normal ones, one that quotes the master key
+ * back, and two that raise LiteLLM's real rate-limit (429) and
+ * internal-server (500) errors. It wants its master key
  * as a Bearer key, the way confab-proxy's upstream key is used in production.
  */
 export class LiteLLM {
@@ -454,11 +455,20 @@ export class LiteLLM {
     brief: 'mock-gpt-brief',
     rateLimited: 'mock-rate-limited',
     serverError: 'mock-server-error',
+    /** Answers with the master key in a sentence: an upstream echoing its key. */
+    echoKey: 'mock-echo-key',
   } as const;
   /** What `mock-gpt` answers: several sentences, so it streams in many chunks. */
   static readonly reply =
     'Hello from LiteLLM. This reply comes from a mock model, not a real one. It still streams like one, a few characters at a time.';
   static readonly briefReply = 'A shorter answer, from the second mock model.';
+  /**
+   * What `mock-echo-key` answers, with `key` its master key: the key that
+   * confab-proxy sends upstream, so this is an upstream quoting it back.
+   */
+  static keyEchoReply(key: string): string {
+    return `You sent the key ${key} with this request; keep it secret.`;
+  }
 
   /** A fresh key per run; LiteLLM requires the `sk-` prefix. */
   readonly masterKey = `sk-confab-${randomBytes(12).toString('hex')}`;
@@ -488,6 +498,7 @@ export class LiteLLM {
       model_list: [
         mock(LiteLLM.models.normal, LiteLLM.reply),
         mock(LiteLLM.models.brief, LiteLLM.briefReply),
+        mock(LiteLLM.models.echoKey, LiteLLM.keyEchoReply(this.masterKey)),
         // These strings make LiteLLM raise the named error, with its status.
         mock(LiteLLM.models.rateLimited, 'litellm.RateLimitError'),
         mock(LiteLLM.models.serverError, 'litellm.InternalServerError'),
