@@ -5,6 +5,7 @@ pub mod clock;
 pub mod files;
 pub mod http;
 pub mod local_storage;
+pub mod locks;
 pub mod storage_manager;
 
 pub use clock::BrowserClock;

@@ -207,8 +207,10 @@ impl ChatStore {
                 // A partial delta is appended; only a final event redraws.
                 if change.rebuilt {
                     view.text.set(stream.text());
+                    self.persist_draft(false);
                 } else if !change.appended.is_empty() {
                     view.text.update(|t| t.push_str(&change.appended));
+                    self.persist_draft(false);
                 }
                 if let Some(author) = change.author {
                     view.author.set(author);

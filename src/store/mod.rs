@@ -10,6 +10,7 @@
 //! message list, so the rest of the page does not re-render per token.
 
 mod agent;
+mod drafts;
 mod export;
 mod organize;
 mod persistence;
@@ -18,7 +19,7 @@ mod reply;
 use std::time::Duration;
 
 use confab_core::manager::{
-    Conversation, Listing, ManagerError, Rating, Satisfaction, SessionManager,
+    Conversation, Listing, ManagerError, Rating, Satisfaction, SessionManager, Writer,
 };
 use confab_core::profiles::Profiles;
 use confab_core::session::{
@@ -81,6 +82,9 @@ pub struct MessageView {
     pub retry_in: ArcRwSignal<Option<u32>>,
     /// Parts other than text (an agent's tool calls, code, images).
     pub rich_parts: Vec<confab_core::session::Part>,
+    /// Where a reply is being written, when not here ("Being written in
+    /// another tab…").
+    pub note: ArcRwSignal<Option<String>>,
 }
 
 impl MessageView {
@@ -95,6 +99,7 @@ impl MessageView {
             saved: ArcRwSignal::new(false),
             retry_in: ArcRwSignal::new(None),
             rich_parts: Vec::new(),
+            note: ArcRwSignal::new(None),
         }
     }
 
@@ -136,8 +141,9 @@ pub struct ActiveReply {
     pub call: confab_core::manager::CallStart,
 }
 
-/// Shown when a conversation ends with a user message and no reply saved.
-const NO_REPLY_SAVED: &str = "No reply was saved for this message: the page was closed or reloaded while it was being written. Press Retry to ask again.";
+/// Shown when a conversation ends with a user message, no reply saved and
+/// no draft of one: the page was closed before its draft reached the disk.
+const NO_REPLY_SAVED: &str = "No reply was saved for this message: the page was closed or reloaded before any of it was written. Press Retry to ask again.";
 
 #[derive(Clone, Copy)]
 pub struct ChatStore {
@@ -183,6 +189,10 @@ pub struct ChatStore {
     /// When the streaming reply's draft was last written (seconds), and
     /// whether a trailing write is scheduled.
     draft_clock: StoredValue<(f64, bool)>,
+    /// The streaming reply's draft key and lock (see drafts.rs).
+    own_draft: StoredValue<Option<drafts::OwnDraft>, LocalStorage>,
+    /// Other tabs' replies being written, as their drafts show them.
+    others: StoredValue<Vec<drafts::OtherDraft>, LocalStorage>,
     /// A refresh after other tabs' writes is already scheduled.
     refresh_pending: StoredValue<bool>,
     /// A conversation taken off the list, deleted when Undo is no longer
@@ -247,6 +257,8 @@ impl ChatStore {
             exporter: StoredValue::new(export::Exporter::default()),
             unsaved: StoredValue::new_local(Vec::new()),
             draft_clock: StoredValue::new((0.0, false)),
+            own_draft: StoredValue::new_local(None),
+            others: StoredValue::new_local(Vec::new()),
             refresh_pending: StoredValue::new(false),
             pending_delete: RwSignal::new(None),
             search_cache: StoredValue::new(Default::default()),
@@ -334,8 +346,18 @@ impl ChatStore {
     /// `keys`: every key in the store, if startup has just listed them.
     fn enter_profile(&self, keys: Option<&[String]>, starting: bool) {
         let user = self.user_id();
-        match self.with_manager(|m| m.enter(&user, keys)) {
-            Ok(list) => self.show_listings(list),
+        // With Web Locks, each draft's writer is asked of the browser right
+        // after (asynchronously); without, the draft's age decides.
+        let writer: Writer = if crate::platform::locks::available() {
+            Writer::Alive
+        } else {
+            Writer::Unknown
+        };
+        match self.with_manager(|m| m.enter(&user, keys, &|_| writer)) {
+            Ok((list, left)) => {
+                self.show_listings(list);
+                self.follow_drafts(left);
+            }
             Err(error) => {
                 self.report(error);
                 self.refresh_sidebar();
@@ -442,8 +464,11 @@ impl ChatStore {
                 .filter(|r| r.session_id == id)
                 .map(|r| r.view.clone())
         });
+        let elsewhere = self.drafts_in(&session);
         if let Some(active) = active {
             views.push(active);
+        } else if !elsewhere.is_empty() {
+            views.extend(elsewhere);
         } else if session.events.last().is_some_and(Event::is_from_user) {
             // Never show a question as forever unanswered: offer a retry.
             let view = MessageView::new(

@@ -14,9 +14,6 @@ use std::time::Duration;
 use super::ChatStore;
 use crate::platform::{BrowserClock, LocalStorageKv, files, storage_manager};
 
-/// A streaming reply's draft is written at most this often.
-const DRAFT_EVERY: f64 = 0.25;
-
 fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
 }
@@ -27,6 +24,9 @@ pub(super) struct Unsaved {
     user_id: String,
     call: CallStart,
     result: CallResult,
+    /// The lock of the reply's draft, held until the reply is saved: until
+    /// then another tab must not take the draft for a dead tab's.
+    _draft_lock: Option<crate::platform::locks::HeldLock>,
 }
 
 /// What [`upgrade_store`] found.
@@ -98,11 +98,13 @@ impl ChatStore {
 
     /// Keeps a reply that could not be saved, to save it later.
     pub(super) fn keep_unsaved(&self, user_id: &str, call: &CallStart, result: CallResult) {
+        let draft_lock = self.take_own_draft_lock();
         self.unsaved.update_value(|u| {
             u.push(Unsaved {
                 user_id: user_id.to_owned(),
                 call: call.clone(),
                 result,
+                _draft_lock: draft_lock,
             })
         });
     }
@@ -140,72 +142,6 @@ impl ChatStore {
         self.unsaved.with_value(Vec::len)
     }
 
-    // --- streaming drafts ------------------------------------------------
-
-    /// Saves what has arrived of the streaming reply: at most every 250 ms,
-    /// with a trailing write so the last tokens are not left out; `force`
-    /// writes now (the page is being hidden or closed).
-    pub(super) fn persist_draft(&self, force: bool) {
-        // Called per streamed chunk: decide before cloning anything.
-        if self.reply.with_untracked(Option::is_none) {
-            return;
-        }
-        let now = now();
-        let (last, scheduled) = self.draft_clock.get_value();
-        if !force && now - last < DRAFT_EVERY {
-            if !scheduled {
-                self.draft_clock.set_value((last, true));
-                let store = *self;
-                let wait = Duration::from_secs_f64(DRAFT_EVERY - (now - last));
-                set_timeout(
-                    move || {
-                        store.draft_clock.update_value(|c| c.1 = false);
-                        store.persist_draft(false);
-                    },
-                    wait,
-                );
-            }
-            return;
-        }
-        self.draft_clock.set_value((now, scheduled));
-        let Some(reply) = self.reply.get_untracked() else {
-            return;
-        };
-        let text = reply.view.text.get_untracked();
-        let model = reply.view.author.get_untracked();
-        let model = Some(model).filter(|m| !m.is_empty());
-        let saved = self.manager.try_with_value(|m| {
-            m.save_draft(
-                &reply.user_id,
-                &reply.call,
-                &reply.view.id,
-                &text,
-                model.as_deref(),
-            )
-        });
-        if let Some(Err(confab_core::manager::ManagerError::Session(
-            confab_core::session::SessionError::Storage(error),
-        ))) = saved
-        {
-            self.note_storage_error(&error);
-        }
-    }
-
-    /// Writes the draft at once when the page is hidden or closed: a tab
-    /// killed after that loses nothing that had arrived.
-    pub(super) fn flush_drafts_on_hide(&self) {
-        let store = *self;
-        let handle =
-            window_event_listener(leptos::ev::pagehide, move |_| store.persist_draft(true));
-        std::mem::forget(handle);
-        let handle = window_event_listener(leptos::ev::visibilitychange, move |_| {
-            if document().hidden() {
-                store.persist_draft(true);
-            }
-        });
-        std::mem::forget(handle);
-    }
-
     // --- other tabs --------------------------------------------------------
 
     /// Listens to other tabs' writes: merges back what they dropped of ours,
@@ -220,6 +156,9 @@ impl ChatStore {
             };
             if !keys::is_data_key(&key) {
                 return;
+            }
+            if key.starts_with(keys::DRAFTS) {
+                return store.other_tab_draft(&key, event.new_value().as_deref());
             }
             let mine = store.recording.with_value(|r| r.last_written(&key));
             if let Some(mine) = mine
@@ -246,7 +185,7 @@ impl ChatStore {
 
     /// Re-reads the sidebar and the open conversation once a burst of
     /// another tab's writes is over.
-    fn schedule_refresh(&self) {
+    pub(super) fn schedule_refresh(&self) {
         if self.refresh_pending.get_value() {
             return;
         }

@@ -285,6 +285,7 @@ impl ChatStore {
             call: call.clone(),
         }));
         self.draft_clock.set_value((0.0, false));
+        self.hold_draft(user, session_id, &view.id);
         // Re-render the conversation from storage, with the reply at its end.
         self.open(session_id);
         Some(signal)
@@ -300,7 +301,11 @@ impl ChatStore {
     ) {
         let kept = result.clone();
         match self.with_manager(|m| m.finish_call(user, call, result)) {
-            Ok(_) => view.saved.set(true),
+            Ok(_) => {
+                view.saved.set(true);
+                // The draft is gone: other tabs may stop waiting for it.
+                drop(self.take_own_draft_lock());
+            }
             Err(error) => {
                 // Kept on screen and in memory, saved once there is room.
                 self.keep_unsaved(user, call, kept);

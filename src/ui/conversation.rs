@@ -126,6 +126,7 @@ fn Message(message: MessageView) -> impl IntoView {
         saved,
         retry_in,
         rich_parts,
+        note,
     } = message;
     let status_attr = {
         let status = status.clone();
@@ -286,6 +287,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 </button>
             </Show>
             {stopped}
+            {move || note.get().map(|n| view! { <p class="meta elsewhere" role="status">{n}</p> })}
             {move || {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}

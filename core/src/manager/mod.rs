@@ -4,11 +4,13 @@
 //! and retention. It sits on a [`SessionService`] and keeps its own records
 //! in the same key-value store.
 
+mod drafts;
 mod fork;
 mod records;
 #[cfg(test)]
 mod tests;
 
+pub use drafts::*;
 pub use fork::Branch;
 pub use records::*;
 
@@ -20,7 +22,7 @@ use crate::session::{
     CreateSession, Event, GetSessionConfig, MessageStatus, Session, SessionError, SessionService,
     SessionSummary, State, new_id,
 };
-use crate::storage::{KvError, KvStore, keys, read_json, write_json};
+use crate::storage::{KvError, KvStore, keys, write_json};
 use crate::telemetry::{Span, SpanKind, SpanStatus, Trace, attr};
 use crate::transport::openai::Usage;
 
@@ -82,7 +84,7 @@ pub struct QueryStart {
 }
 
 /// A model call in progress (kept in memory, and in its reply's draft).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallStart {
     pub session_id: String,
@@ -92,27 +94,6 @@ pub struct CallStart {
     pub start: f64,
     pub request_model: Option<String>,
 }
-
-/// A reply still streaming, saved every ~250 ms under the session's draft
-/// key (not as an event: ADK never stores partial events). A reply whose
-/// tab died is found here at the next start and saved as `interrupted`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Draft {
-    pub call: CallStart,
-    pub event_id: String,
-    pub text: String,
-    #[serde(default)]
-    pub model: Option<String>,
-    pub updated_at: f64,
-}
-
-/// A draft not updated for this long belongs to a tab that is gone (a live
-/// tab rewrites its draft at least every few seconds while streaming).
-pub const DRAFT_ABANDONED_AFTER: f64 = 15.0;
-
-/// Why a recovered draft is incomplete, as its event says.
-pub const DRAFT_INTERRUPTED: &str = "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply.";
 
 /// How a model call ended, as the transport saw it.
 #[derive(Clone, Debug, Default)]
@@ -553,8 +534,13 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             Some(last) if result.status == MessageStatus::Complete => last,
             _ => self.service.append_event(&mut session, event)?,
         };
+        let reply_id = if result.event_id.is_empty() {
+            &saved.id
+        } else {
+            &result.event_id
+        };
         self.kv
-            .remove(&keys::draft(&self.app_name, user_id, &call.session_id))?;
+            .remove(&self.draft_key(user_id, &call.session_id, reply_id))?;
 
         let mut conversation = self.conversation_inner(user_id, &call.session_id)?;
         let call_span = self.call_span(&conversation, call, &result, &model, now);
@@ -970,99 +956,41 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         self.atomically(|m| m.apply_retention_inner(user_id))
     }
 
-    /// Saves what has arrived of a streaming reply (a small key of its own:
-    /// the session body is not rewritten while a reply streams).
-    pub fn save_draft(
-        &self,
-        user_id: &str,
-        call: &CallStart,
-        event_id: &str,
-        text: &str,
-        model: Option<&str>,
-    ) -> Result<(), ManagerError> {
-        let draft = Draft {
-            call: call.clone(),
-            event_id: event_id.to_owned(),
-            text: text.to_owned(),
-            model: model.map(str::to_owned),
-            updated_at: self.clock.now(),
-        };
-        let key = keys::draft(&self.app_name, user_id, &call.session_id);
-        Ok(write_json(&self.kv, &key, &draft)?)
-    }
-
-    /// Saves the replies of tabs that closed mid-stream as `interrupted`
-    /// events (with their text so far). Drafts still being written by a
-    /// live tab are left alone. Returns the sessions it touched.
-    pub fn recover_drafts(&mut self, user_id: &str) -> Result<Vec<String>, ManagerError> {
-        let keys = self.kv.keys()?;
-        self.recover_drafts_among(user_id, &keys)
-    }
-
-    /// [`Self::recover_drafts`] with the store's keys already listed (as
-    /// they are now): startup lists them once for the schema check and this.
-    pub fn recover_drafts_among(
-        &mut self,
-        user_id: &str,
-        keys: &[String],
-    ) -> Result<Vec<String>, ManagerError> {
-        let prefix = keys::drafts_of(&self.app_name, user_id);
-        let now = self.clock.now();
-        let mut recovered = Vec::new();
-        for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
-            let draft: Draft = match read_json(&self.kv, key) {
-                Ok(Some(draft)) => draft,
-                Ok(None) => continue,
-                Err(KvError::Corrupt { reason, .. }) => {
-                    self.set_aside(key, &reason)?;
-                    continue;
-                }
-                Err(error) => return Err(error.into()),
-            };
-            if now - draft.updated_at < DRAFT_ABANDONED_AFTER {
-                continue;
-            }
-            let result = CallResult {
-                agent_events: Vec::new(),
-                event_id: draft.event_id.clone(),
-                text: draft.text.clone(),
-                status: MessageStatus::Interrupted,
-                error: Some(("interrupted".into(), DRAFT_INTERRUPTED.into())),
-                response_model: draft.model.clone(),
-                ..CallResult::default()
-            };
-            match self.finish_call(user_id, &draft.call, result) {
-                Ok(_) => recovered.push(draft.call.session_id.clone()),
-                // Its conversation is gone: the draft has nowhere to go.
-                Err(ManagerError::Session(SessionError::NotFound { .. })) => {
-                    self.kv.remove(key)?;
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(recovered)
-    }
-
     /// What opening a profile does, in order: drafts of closed tabs saved
-    /// ([`Self::recover_drafts_among`] when `keys` are given), expiry,
-    /// retention, and the sidebar's listings. Each step is the operation of
-    /// the same name; the session list, the largest thing read, is read once
-    /// for expiry and the listings unless retention deleted something.
+    /// (those `writer_of` says are gone, or too old when it cannot tell),
+    /// expiry, retention, and the sidebar's listings. Returns the listings
+    /// and the drafts left (still being written, as far as is known). Each
+    /// step is the operation of the same name; the session list, the
+    /// largest thing read, is read once for expiry and the listings unless
+    /// retention deleted something. `keys`: the store's keys, if listed.
     pub fn enter(
         &mut self,
         user_id: &str,
         keys: Option<&[String]>,
-    ) -> Result<Vec<Listing>, ManagerError> {
-        match keys {
-            Some(keys) => self.recover_drafts_among(user_id, keys)?,
-            None => self.recover_drafts(user_id)?,
+        writer_of: &dyn Fn(&FoundDraft) -> Writer,
+    ) -> Result<(Vec<Listing>, Vec<FoundDraft>), ManagerError> {
+        let listed;
+        let keys = match keys {
+            Some(keys) => keys,
+            None => {
+                listed = self.kv.keys()?;
+                &listed
+            }
         };
+        let left = self
+            .settle_drafts(user_id, keys, writer_of)?
+            .into_iter()
+            .filter_map(|(found, settled)| match settled {
+                Settled::Left(draft) => Some(FoundDraft { draft, ..found }),
+                _ => None,
+            })
+            .collect();
         let (_, summaries) = self.atomically(|m| m.expire_due_listed(user_id))?;
         if !self.apply_retention(user_id)?.is_empty() {
-            return self.listings(user_id);
+            return Ok((self.listings(user_id)?, left));
         }
         let record = self.user_record(user_id)?;
-        Ok(listings_of(&record, summaries))
+        Ok((listings_of(&record, summaries), left))
     }
 
     /// Gives a conversation a title of the user's choosing (trimmed, on one

@@ -34,16 +34,22 @@ pub fn quarantine(key: &str, at_ms: u64) -> String {
     format!("{QUARANTINE_PREFIX}{at_ms}:{key}")
 }
 
-/// The reply being streamed in a session, saved every ~250 ms so a closed
-/// tab loses at most that much of it. Removed once the reply is an event.
-pub fn draft(app_name: &str, user_id: &str, session_id: &str) -> String {
+/// A reply being streamed, saved every ~250 ms so a closed tab loses at
+/// most that much of it; removed once the reply is an event. One key per
+/// reply, so a new reply never overwrites an earlier one's draft; the key
+/// is also the name of the lock its writer holds.
+pub fn draft(app_name: &str, user_id: &str, session_id: &str, event_id: &str) -> String {
     format!(
-        "{PREFIX}draft:{}:{}:{}",
+        "{PREFIX}draft:{}:{}:{}:{}",
         escape(app_name),
         escape(user_id),
-        escape(session_id)
+        escape(session_id),
+        escape(event_id)
     )
 }
+
+/// The prefix of every draft.
+pub const DRAFTS: &str = "confab:draft:";
 
 /// The prefix of every draft of one user.
 pub fn drafts_of(app_name: &str, user_id: &str) -> String {

@@ -270,7 +270,7 @@ mod tests {
         for key in [
             keys::INDEX.to_owned(),
             keys::META.to_owned(),
-            keys::draft("confab", "u", "s"),
+            keys::draft("confab", "u", "s", "e"),
             keys::user_record("confab", "u"),
         ] {
             write_json(&raw, &key, &body).unwrap();
