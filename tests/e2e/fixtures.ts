@@ -257,7 +257,8 @@ export class Rotel {
 // also ends any worker it forked; groups still alive when this process exits
 // (a crashed run) are killed then, so no server outlives the tests.
 
-const liveGroups = new Set<number>();
+/** Process groups to kill should this process exit first (used by own-browser.ts too). */
+export const liveGroups = new Set<number>();
 process.once('exit', () => {
   for (const pid of liveGroups) {
     try {

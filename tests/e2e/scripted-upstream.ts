@@ -12,7 +12,7 @@ export type Behaviour =
    * Streams `text` word by word (or in pieces of `chunkChars` characters,
    * so markup is cut anywhere), then a usage chunk and `[DONE]`.
    */
-  | { kind: 'reply'; text: string; delayMs?: number; chunkChars?: number }
+  | { kind: 'reply'; text: string; delayMs?: number; chunkChars?: number; firstDelayMs?: number }
   /** An HTTP error with an OpenAI-shaped body and optional Retry-After. */
   | { kind: 'error'; status: number; message: string; retryAfter?: string }
   /** Streams the first `words` words of `text`, then sends nothing more. */
@@ -29,6 +29,8 @@ export class ScriptedUpstream {
   readonly received: Received[] = [];
   /** Behaviours still to play; when empty, `fallback` answers. */
   script: Behaviour[] = [];
+  /** Chooses the behaviour by the request, before `script` and `fallback` (for requests that arrive in no set order). */
+  respond: ((request: Received) => Behaviour | undefined) | null = null;
   fallback: Behaviour = { kind: 'reply', text: 'Scripted reply.' };
   url = '';
 
@@ -65,8 +67,9 @@ export class ScriptedUpstream {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      this.received.push(JSON.parse(body));
-      void this.play(this.script.shift() ?? this.fallback, res);
+      const request = JSON.parse(body) as Received;
+      this.received.push(request);
+      void this.play(this.respond?.(request) ?? this.script.shift() ?? this.fallback, res);
     });
   }
 
@@ -88,6 +91,8 @@ export class ScriptedUpstream {
     const chunk = (delta: object, finish: string | null = null) =>
       frame({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'scripted-model', choices: [{ index: 0, delta, finish_reason: finish }] });
     chunk({ role: 'assistant' });
+    // A model that thinks before its first token.
+    if (behaviour.kind === 'reply' && behaviour.firstDelayMs) await new Promise((r) => setTimeout(r, behaviour.firstDelayMs));
     for (const word of words.slice(0, count)) {
       chunk({ content: word });
       await new Promise((r) => setTimeout(r, behaviour.kind === 'reply' ? (behaviour.delayMs ?? 5) : 5));

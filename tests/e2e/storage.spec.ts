@@ -2,63 +2,12 @@
 // localStorage: corrupt entries, a full quota, a store from an older or a
 // newer version, a tab killed mid-reply, two tabs at once, export and import.
 import { test, expect, ChatPage } from './fixtures';
+import { storage, unpackedStorage, sessionKeys } from './stored';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const fixtures = path.resolve(__dirname, '../../core/tests/fixtures');
-
-/** Every localStorage entry of the page's origin. */
-async function storage(page: Page): Promise<Record<string, string>> {
-  return page.evaluate(() => {
-    const all: Record<string, string> = {};
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i)!;
-      all[key] = localStorage.getItem(key)!;
-    }
-    return all;
-  });
-}
-
-/**
- * The stored text of every entry: packed session bodies and conversation
- * records (schema 3, `~z1` + 15 bits per code unit + zlib) are unpacked by
- * the browser's own zlib (`DecompressionStream`), independent of the app's.
- */
-async function unpackedStorage(page: Page): Promise<Record<string, string>> {
-  return page.evaluate(async () => {
-    async function unpack(text: string): Promise<string> {
-      if (!text.startsWith('~z1')) return text;
-      const bytes: number[] = [];
-      let acc = 0;
-      let bits = 0;
-      for (const ch of text.slice(3)) {
-        acc = ((acc << 15) | (ch.charCodeAt(0) - 0x4000)) & 0x3fffff;
-        bits += 15;
-        while (bits >= 8) {
-          bits -= 8;
-          bytes.push((acc >> bits) & 0xff);
-        }
-      }
-      const view = new DataView(new Uint8Array(bytes).buffer);
-      const zlibLength = view.getUint32(4, true);
-      const zlib = new Uint8Array(bytes.slice(8, 8 + zlibLength));
-      const stream = new Blob([zlib]).stream().pipeThrough(new DecompressionStream('deflate'));
-      return new Response(stream).text();
-    }
-    const all: Record<string, string> = {};
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i)!;
-      all[key] = await unpack(localStorage.getItem(key)!);
-    }
-    return all;
-  });
-}
-
-/** Keys of stored session bodies. */
-function sessionKeys(all: Record<string, string>): string[] {
-  return Object.keys(all).filter((k) => k.startsWith('confab:session:'));
-}
 
 /**
  * Fills localStorage to the brim with another app's data (keys outside
@@ -239,6 +188,10 @@ test.describe('a slow model', () => {
     await chat.lastReplyDone();
     await page.reload();
     await expect(chat.replies.last()).toHaveAttribute('data-status', 'complete');
+    // Retry threw nothing away: the partial reply stays, as an earlier version.
+    await expect(chat.replies).toHaveCount(2);
+    await expect(chat.replies.first()).toHaveAttribute('data-status', 'interrupted');
+    await expect(chat.replies.first().locator('.text')).toHaveText(kept);
     // Never shown as forever in progress.
     await expect(page.locator('[data-status="streaming"]')).toHaveCount(0);
   });
