@@ -288,14 +288,14 @@ impl ChatStore {
         });
     }
 
-    /// Another tab wrote (`Some`) or removed (`None`) the draft at `key`:
-    /// its text follows; a new one is shown and its writer asked after.
-    pub(super) fn other_tab_draft(&self, key: &str, value: Option<&str>) {
+    /// Another tab wrote or removed the draft at `key`: its text follows; a
+    /// new one is shown and its writer asked after.
+    pub(super) fn other_tab_draft(&self, key: &str) {
         let user = self.user_id();
         if !self.manager.with_value(|m| m.is_draft_of(&user, key)) {
             return;
         }
-        let Some(draft) = value.and_then(Draft::from_stored) else {
+        let Some(Ok(Some(draft))) = self.manager.try_with_value(|m| m.draft_at(key)) else {
             // Removed: its reply was saved (that write refreshes the view).
             self.unfollow(key);
             return;
@@ -317,7 +317,7 @@ impl ChatStore {
     }
 
     /// The messages of other tabs' replies still being written in
-    /// `session`, in the order they started; drafts whose reply is saved in
+    /// `session` (in the order they were first seen); drafts whose reply is saved in
     /// it are no longer followed.
     pub(super) fn drafts_in(&self, session: &Session) -> Vec<MessageView> {
         self.others
@@ -326,12 +326,11 @@ impl ChatStore {
                     o.draft.call.session_id != session.id
                         || !session.events.iter().any(|e| e.id == o.draft.event_id)
                 });
-                let mut shown: Vec<&OtherDraft> = others
+                others
                     .iter()
                     .filter(|o| o.draft.call.session_id == session.id)
-                    .collect();
-                shown.sort_by(|a, b| a.draft.call.start.total_cmp(&b.draft.call.start));
-                shown.into_iter().map(|o| o.view.clone()).collect()
+                    .map(|o| o.view.clone())
+                    .collect()
             })
             .unwrap_or_default()
     }

@@ -323,6 +323,19 @@ impl ChatStore {
             let closing = KvError::Unavailable("the page is closing".into());
             return Err(ManagerError::from(closing));
         };
+        self.after_manager(result.as_ref().err(), spans, quarantined, warning);
+        result
+    }
+
+    /// What follows every manager action, whatever it returned (not generic,
+    /// so it is in the bundle once rather than once per action).
+    fn after_manager(
+        &self,
+        error: Option<&ManagerError>,
+        spans: Vec<confab_core::telemetry::Span>,
+        quarantined: Vec<confab_core::storage::Quarantined>,
+        warning: Option<KvError>,
+    ) {
         if !spans.is_empty() {
             self.export(spans);
         }
@@ -333,12 +346,11 @@ impl ChatStore {
             self.note_storage_error(&warning);
             self.report(warning);
         }
-        if let Err(ManagerError::Session(confab_core::session::SessionError::Storage(error))) =
-            &result
+        if let Some(ManagerError::Session(confab_core::session::SessionError::Storage(error))) =
+            error
         {
             self.note_storage_error(error);
         }
-        result
     }
 
     /// Recovers drafts and runs expiry and retention for the active user,

@@ -158,7 +158,7 @@ impl ChatStore {
                 return;
             }
             if key.starts_with(keys::DRAFTS) {
-                return store.other_tab_draft(&key, event.new_value().as_deref());
+                return store.other_tab_draft(&key);
             }
             let mine = store.recording.with_value(|r| r.last_written(&key));
             if let Some(mine) = mine

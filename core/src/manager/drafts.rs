@@ -31,13 +31,6 @@ pub struct Draft {
     pub updated_at: f64,
 }
 
-impl Draft {
-    /// A draft as another tab stored it (`None` if it is not one).
-    pub fn from_stored(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
-    }
-}
-
 /// A draft and the key it is stored under (also its lock's name).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDraft {
@@ -125,7 +118,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     ) -> Result<Vec<FoundDraft>, ManagerError> {
         let mut found = Vec::new();
         for key in keys.iter().filter(|k| self.is_draft_of(user_id, k)) {
-            if let Some(draft) = self.read_draft(key)? {
+            if let Some(draft) = self.draft_at(key)? {
                 found.push(FoundDraft {
                     key: key.clone(),
                     draft,
@@ -135,7 +128,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(found)
     }
 
-    fn read_draft(&self, key: &str) -> Result<Option<Draft>, ManagerError> {
+    /// The draft stored at `key`; an unreadable one is moved aside.
+    pub fn draft_at(&self, key: &str) -> Result<Option<Draft>, ManagerError> {
         match read_json(&self.kv, key) {
             Ok(draft) => Ok(draft),
             Err(KvError::Corrupt { reason, .. }) => {
@@ -161,7 +155,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     ) -> Result<Settled, ManagerError> {
         let now = self.clock.now();
         self.atomically(|m| {
-            let Some(draft) = m.read_draft(key)? else {
+            let Some(draft) = m.draft_at(key)? else {
                 return Ok(Settled::Gone);
             };
             let abandoned = match writer {
