@@ -7,6 +7,7 @@ use confab_core::agent::{self, AgentStream, ServerSession};
 use confab_core::chat::ConversationOptions;
 use confab_core::manager::CallResult;
 use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
+use confab_core::storage::KvStore;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -27,12 +28,31 @@ impl ChatStore {
         let store = *self;
         let url = agent::list_apps_url(&self.settings.get_untracked().agent_endpoint);
         spawn_local(async move {
-            let apps = get_text(&url)
-                .await
+            let mut answer = get_text(&url).await;
+            // A new identity from confab-proxy (see `run_agent`): once more.
+            if matches!(answer, Err(FetchFailure::Http { status: 401, .. })) {
+                answer = get_text(&url).await;
+            }
+            let apps = answer
                 .ok()
                 .and_then(|body| serde_json::from_str::<Vec<String>>(&body).ok());
             store.agent_apps.set(apps.unwrap_or_default());
         });
+    }
+
+    /// The ADK user id of the active profile, saved with the profiles before
+    /// the agent server first sees it (a browser that never changed its
+    /// profiles has none stored, and would get another id on the next load).
+    fn agent_user(&self) -> String {
+        let profiles = self.profiles.get_untracked();
+        if matches!(
+            crate::platform::LocalStorageKv.get(confab_core::storage::keys::PROFILES),
+            Ok(None)
+        ) && let Err(error) = profiles.save(&crate::platform::LocalStorageKv)
+        {
+            self.report(error);
+        }
+        profiles.agent_user().to_owned()
     }
 
     /// Switches the open conversation to the model and asks it again: the
@@ -125,7 +145,7 @@ impl ChatStore {
                     // The server may have gone on: bring in what it did.
                     events.extend(
                         store
-                            .missed_events(&base, &app, &user, &session, &events)
+                            .missed_events(&base, &app, &store.agent_user(), &session, &events)
                             .await,
                     );
                     (MessageStatus::Stopped, None)
@@ -176,11 +196,13 @@ impl ChatStore {
             history.events.truncate(last);
         }
         let earlier = (!history.events.is_empty()).then_some(&history);
+        // The agent server knows this profile by its own id, not `user`.
+        let agent_user = self.agent_user();
         let server_id = match options.agent_session_id.clone() {
             Some(id) => id,
             None => {
                 let id = self
-                    .create_server_session(base, app, user, &session.id, earlier)
+                    .create_server_session(base, app, &agent_user, &session.id, earlier)
                     .await?;
                 let options = ConversationOptions {
                     agent_session_id: Some(id.clone()),
@@ -196,9 +218,10 @@ impl ChatStore {
             .rfind(|e| e.is_from_user())
             .map(Event::text_content)
             .unwrap_or_default();
-        let body = agent::run_request(app, user, &server_id, &text).to_string();
+        let body = agent::run_request(app, &agent_user, &server_id, &text).to_string();
         let url = agent::run_sse_url(base);
         let mut restored = false;
+        let mut renewed = false;
         loop {
             let watch = StallWatch::start(*self, stall_seconds);
             let result = post_streaming(&url, body.clone(), signal, |bytes| {
@@ -225,6 +248,10 @@ impl ChatStore {
             let stalled = watch.finish();
             match result {
                 Ok(()) => return Ok(()),
+                // confab-proxy did not know this browser (its identity
+                // cookie was cleared or the proxy's key changed); its answer
+                // gave it a new identity: once more with it.
+                Err(FetchFailure::Http { status: 401, .. }) if !renewed => renewed = true,
                 Err(FetchFailure::Http {
                     status,
                     body: answer,
@@ -232,7 +259,7 @@ impl ChatStore {
                 }) if !restored && agent::is_session_not_found(status, &answer) => {
                     // The server restarted and lost the session: rebuild it
                     // from the local copy (without the message being sent).
-                    self.create_server_session(base, app, user, &server_id, Some(&history))
+                    self.create_server_session(base, app, &agent_user, &server_id, Some(&history))
                         .await?;
                     self.report(format!(
                         "The agent server had lost this conversation (it was probably restarted), so Confab restored it with its {} earlier events and sent your message again.",
@@ -274,9 +301,13 @@ impl ChatStore {
             None => serde_json::json!({ "session_id": session_id }),
         };
         let url = agent::sessions_url(base, app, user);
-        let (status, answer) = post_json(&url, body.to_string())
-            .await
-            .map_err(|failure| describe_failure(failure, base))?;
+        let body = body.to_string();
+        let mut answered = post_json(&url, body.clone()).await;
+        // A new identity from confab-proxy (see `run_agent`): once more.
+        if matches!(answered, Ok((401, _))) {
+            answered = post_json(&url, body).await;
+        }
+        let (status, answer) = answered.map_err(|failure| describe_failure(failure, base))?;
         match status {
             200..=299 => Ok(serde_json::from_str::<ServerSession>(&answer)
                 .map(|s| s.id)
@@ -367,6 +398,13 @@ fn describe_failure(failure: FetchFailure, base: &str) -> Failure {
                 ),
             )
         }
+        FetchFailure::Http { status: 401, .. } => Failure::Failed(
+            MessageStatus::Error,
+            "agent_identity",
+            format!(
+                "confab-proxy did not recognise this browser (HTTP 401), so it kept the agent server closed to it. Reload the page; if this browser blocks cookies for this site, allow them: the proxy keeps each browser's agent conversations apart with one. {with_fallback}"
+            ),
+        ),
         FetchFailure::Http { status, body, .. } => Failure::Failed(
             MessageStatus::Error,
             "agent_http",
