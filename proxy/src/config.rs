@@ -7,8 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use clap::Parser;
+
+use crate::identity::MIN_KEY_CHARS;
 
 /// The name of the built-in offline model.
 pub const ECHO_MODEL: &str = "confab-echo";
@@ -114,6 +116,35 @@ pub struct Config {
     )]
     pub log_content: bool,
 
+    /// The key that signs identity cookies (at least 32 characters).
+    /// Prefer the environment: a flag shows in the process list. Without
+    /// it the key is read from --identity-key-file.
+    #[arg(long, env = "CONFAB_IDENTITY_KEY", value_name = "KEY", value_parser = IdentityKeyParser)]
+    pub identity_key: Option<IdentityKey>,
+
+    /// The file holding the identity key, made once (mode 0600) if it does
+    /// not exist. Default: $XDG_STATE_HOME/confab-proxy/identity-key, or
+    /// ~/.local/state/confab-proxy/identity-key.
+    #[arg(long, env = "CONFAB_IDENTITY_KEY_FILE", value_name = "PATH")]
+    pub identity_key_file: Option<PathBuf>,
+
+    /// Identity cookies older than this many days are not valid (the
+    /// browser gets a new identity). Default: no limit.
+    #[arg(
+        long,
+        env = "CONFAB_IDENTITY_MAX_AGE_DAYS",
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub identity_max_age_days: Option<u32>,
+
+    /// Take each person's identity from this request header, set by an
+    /// authenticating reverse proxy in front (e.g. X-Forwarded-Email),
+    /// instead of a cookie. Only behind such a proxy: anyone who reaches
+    /// confab-proxy directly can send the header.
+    #[arg(long, env = "CONFAB_TRUST_USER_HEADER", value_name = "NAME", value_parser = parse_header_name)]
+    pub trust_user_header: Option<HeaderName>,
+
     /// Sent upstream as `Authorization: Bearer …`. Environment only.
     #[arg(skip = ApiKey::from_env())]
     pub api_key: ApiKey,
@@ -168,8 +199,14 @@ impl Config {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
     }
 
-    /// A configuration for tests: offline, no dist, fast echo; every other
-    /// setting at its default.
+    /// How old an identity cookie may be, if there is a limit.
+    pub fn identity_max_age(&self) -> Option<Duration> {
+        self.identity_max_age_days
+            .map(|days| Duration::from_secs(u64::from(days) * 24 * 3600))
+    }
+
+    /// A configuration for tests: offline, no dist, fast echo, a fixed
+    /// identity key (no key file); every other setting at its default.
     pub fn for_tests() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -185,6 +222,10 @@ impl Config {
             rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
             upstream_idle_timeout_secs: DEFAULT_UPSTREAM_IDLE_TIMEOUT_SECS,
             log_content: false,
+            identity_key: Some(IdentityKey(TEST_IDENTITY_KEY.to_owned())),
+            identity_key_file: None,
+            identity_max_age_days: None,
+            trust_user_header: None,
             api_key: ApiKey::default(),
         }
     }
@@ -211,6 +252,58 @@ fn parse_origin(value: &str) -> Result<String, String> {
     }
     // Origins are compared as the browser writes them: lower case.
     Ok(origin.to_ascii_lowercase())
+}
+
+/// The identity key of [`Config::for_tests`].
+pub const TEST_IDENTITY_KEY: &str = "confab-proxy tests: not a secret, 32+ characters";
+
+/// Parses `--identity-key`. A parser of its own rather than a function:
+/// clap quotes a function parser's rejected value in its message, and this
+/// one is meant to be a secret.
+#[derive(Clone)]
+struct IdentityKeyParser;
+
+impl clap::builder::TypedValueParser for IdentityKeyParser {
+    type Value = IdentityKey;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<IdentityKey, clap::Error> {
+        let key = value.to_str().unwrap_or("").trim();
+        if key.chars().count() < MIN_KEY_CHARS {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "the identity key (--identity-key, CONFAB_IDENTITY_KEY) must be at least {MIN_KEY_CHARS} characters long, e.g. the output of `openssl rand -hex 32`\n"
+                ),
+            ));
+        }
+        Ok(IdentityKey(key.to_owned()))
+    }
+}
+
+fn parse_header_name(value: &str) -> Result<HeaderName, String> {
+    HeaderName::try_from(value.trim())
+        .map_err(|_| format!("{value:?} is not an HTTP header name, e.g. X-Forwarded-Email"))
+}
+
+/// The identity key as given; never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityKey(String);
+
+impl IdentityKey {
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// A number of seconds or a rate: finite and not negative.
@@ -274,7 +367,55 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(!shown.contains(TEST_IDENTITY_KEY), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn identity_flags_parse_and_validate() {
+        let key = "k".repeat(32);
+        let config = Config::try_parse_from([
+            "confab-proxy",
+            "--identity-key",
+            &key,
+            "--identity-key-file",
+            "/tmp/key",
+            "--identity-max-age-days",
+            "30",
+            "--trust-user-header",
+            "X-Forwarded-Email",
+        ])
+        .unwrap();
+        assert_eq!(config.identity_key.as_ref().unwrap().secret(), key);
+        assert_eq!(config.identity_key_file, Some(PathBuf::from("/tmp/key")));
+        assert_eq!(
+            config.identity_max_age(),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(
+            config.trust_user_header.unwrap().as_str(),
+            "x-forwarded-email"
+        );
+
+        let defaults = Config::try_parse_from(["confab-proxy"]).unwrap();
+        assert_eq!(defaults.identity_key, None);
+        assert_eq!(defaults.identity_max_age(), None);
+        assert_eq!(defaults.trust_user_header, None);
+
+        let short = Config::try_parse_from(["confab-proxy", "--identity-key", "short-secret"]);
+        let message = short.unwrap_err().to_string();
+        assert!(message.contains("at least 32 characters"), "{message}");
+        assert!(
+            !message.contains("short-secret"),
+            "the key was echoed: {message}"
+        );
+        for bad in [
+            ["--identity-max-age-days", "0"],
+            ["--trust-user-header", "not a header"],
+        ] {
+            let parsed = Config::try_parse_from(["confab-proxy", bad[0], bad[1]]);
+            assert!(parsed.is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Errors answered in the OpenAI error format, which the client reads.
+//! Errors answered in the OpenAI error format, which the client reads:
+//! `{"error": {"message", "type", "code"}}`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -34,12 +35,14 @@ pub enum ProxyError {
     )]
     OriginNotAllowed { origin: String },
     #[error(
-        "Too many requests from this address: wait {retry_after} s, then try again. The proxy allows {burst} requests at once and {per_second} per second after that (--rate-limit-burst, --rate-limit-per-sec)."
+        "Too many requests from {from}: wait {retry_after} s, then try again. The proxy allows {burst} requests at once and {per_second} per second after that (--rate-limit-burst, --rate-limit-per-sec)."
     )]
     RateLimited {
         retry_after: u64,
         burst: u32,
         per_second: f64,
+        /// Whose bucket is empty: "this address", or "this person".
+        from: &'static str,
     },
     /// The reason must never contain the key; it is built from reqwest's
     /// error kind, not from the request.
@@ -73,6 +76,40 @@ pub enum ProxyError {
         "The connection to the agent server broke in the middle of the reply ({0}). Try again."
     )]
     AdkBroke(String),
+    /// The path is the request's own, not a secret.
+    #[error(
+        "confab-proxy does not relay {method} {path} to the agent server: only the routes a chat needs are open (the app list and app info, your own sessions, POST /adk/run_sse, artifact reads). See README, \"One deployment, many people\"."
+    )]
+    AdkRouteRefused { method: String, path: String },
+    #[error(
+        "confab-proxy does not relay requests for ADK's internal apps (names starting with __) to the agent server. See README, \"One deployment, many people\"."
+    )]
+    AdkInternalApp,
+    #[error(
+        "The path to the agent server has a segment confab-proxy does not relay: an empty, '.' or '..' segment, an encoded '/' outside an artifact name, or percent-encoding that is not UTF-8. Send each name percent-encoded."
+    )]
+    AdkBadPath,
+    #[error(
+        "The ADK user id must be the profile's own id: 1 to 64 letters, digits, '_' or '-' (or the id the agent server answered with, which starts with your identity and a dot)."
+    )]
+    AdkBadUser,
+    #[error(
+        "This ADK user id belongs to another person on this deployment (it starts with another identity). A page reaches only its own sessions: send your profile's own user id."
+    )]
+    AdkForeignUser,
+    #[error(
+        "The /adk/run_sse body names no user: send the profile's ADK user id as user_id (or userId)."
+    )]
+    AdkRunWithoutUser,
+    #[error(
+        "This request carries no valid identity cookie (confab_identity): it is missing, expired, or was not issued by this proxy. A new one comes with this answer: send the request again with it. Clients other than a browser must keep cookies between requests. See README, \"One deployment, many people\"."
+    )]
+    IdentityRequired,
+    /// The header name is configuration, not a secret.
+    #[error(
+        "This proxy takes each person's identity from the {header} header, which the authenticating proxy in front of it sets, and this request has none. Reach Confab through that proxy (sign in there), not confab-proxy directly."
+    )]
+    UserHeaderRequired { header: String },
 }
 
 impl ProxyError {
@@ -81,10 +118,16 @@ impl ProxyError {
             Self::BadJson(_) => StatusCode::BAD_REQUEST,
             Self::UnreadableBody(status, _) => *status,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnknownModel(_) | Self::NotFound { .. } | Self::NoCollector => {
-                StatusCode::NOT_FOUND
+            Self::UnknownModel(_)
+            | Self::NotFound { .. }
+            | Self::NoCollector
+            | Self::AdkRouteRefused { .. }
+            | Self::AdkInternalApp => StatusCode::NOT_FOUND,
+            Self::AdkBadPath | Self::AdkBadUser | Self::AdkRunWithoutUser => {
+                StatusCode::BAD_REQUEST
             }
-            Self::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
+            Self::IdentityRequired | Self::UserHeaderRequired { .. } => StatusCode::UNAUTHORIZED,
+            Self::OriginNotAllowed { .. } | Self::AdkForeignUser => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unreachable(_) | Self::UpstreamBroke(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -98,9 +141,16 @@ impl ProxyError {
             Self::BadJson(_)
             | Self::UnreadableBody(..)
             | Self::UnknownModel(_)
-            | Self::BodyTooLarge { .. } => "invalid_request_error",
-            Self::NotFound { .. } | Self::NoCollector => "not_found",
-            Self::OriginNotAllowed { .. } => "permission_error",
+            | Self::BodyTooLarge { .. }
+            | Self::AdkBadPath
+            | Self::AdkBadUser
+            | Self::AdkRunWithoutUser => "invalid_request_error",
+            Self::NotFound { .. }
+            | Self::NoCollector
+            | Self::AdkRouteRefused { .. }
+            | Self::AdkInternalApp => "not_found",
+            Self::IdentityRequired | Self::UserHeaderRequired { .. } => "authentication_error",
+            Self::OriginNotAllowed { .. } | Self::AdkForeignUser => "permission_error",
             Self::RateLimited { .. } => "rate_limit_error",
             Self::Unreachable(_) | Self::UpstreamBroke(_) => "upstream_unreachable",
             Self::UpstreamTimeout { .. } => "upstream_timeout",
@@ -115,6 +165,13 @@ impl ProxyError {
             Self::UnknownModel(_) => Some("model_not_found"),
             Self::BodyTooLarge { .. } => Some("request_too_large"),
             Self::OriginNotAllowed { .. } => Some("origin_not_allowed"),
+            Self::AdkRouteRefused { .. } | Self::AdkInternalApp => Some("adk_route_not_allowed"),
+            Self::AdkBadPath => Some("invalid_path"),
+            Self::AdkBadUser => Some("invalid_user_id"),
+            Self::AdkForeignUser => Some("user_not_yours"),
+            Self::AdkRunWithoutUser => Some("missing_user_id"),
+            Self::IdentityRequired => Some("identity_required"),
+            Self::UserHeaderRequired { .. } => Some("user_header_required"),
             Self::RateLimited { .. } => Some("rate_limit_exceeded"),
             Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => Some("upstream_idle_timeout"),
             _ => None,

@@ -6,9 +6,13 @@
 //!   to the built-in offline model `confab-echo`.
 //! - `POST /otlp/v1/traces` relays trace exports to an OTLP/HTTP collector
 //!   (`--otlp-url`), same-origin for the page.
-//! - `/adk/...` (any method) is relayed to a Google ADK `api_server`
-//!   (`--adk-url`) with the `/adk` prefix removed, so the page reaches the
-//!   agent server same-origin; without `--adk-url` it answers 503.
+//! - `/adk/...` is relayed to a Google ADK `api_server` (`--adk-url`) with
+//!   the `/adk` prefix removed, so the page reaches the agent server
+//!   same-origin; without `--adk-url` it answers 503. Only the routes a
+//!   chat needs are relayed, and only to the caller's own ADK user
+//!   (`<identity>.<profile id>`): see adk.rs and identity.rs.
+//! - Every answer to a browser without a valid identity cookie sets one
+//!   (unless the identity comes from a trusted header).
 //! - `GET /healthz` answers `{"status":"ok"}`.
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
 //!   the whole app.
@@ -23,20 +27,22 @@
 //! upstream silent for longer than the idle timeout is cut off; a client
 //! that hangs up drops the upstream request with it.
 
+mod adk;
 pub mod config;
 pub mod echo;
 mod error;
+pub mod identity;
 pub mod ratelimit;
 mod redact;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -51,7 +57,8 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::Config;
 use error::ProxyError;
-use ratelimit::{Decision, Limiter, Rate};
+use identity::{Caller, Identities, KeySource};
+use ratelimit::{ClientKey, Decision, Limiter, Rate};
 use redact::{Redactor, SseRedactor};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,7 +72,7 @@ struct AppState {
     config: Config,
     client: reqwest::Client,
     /// `None` when the rate limit is off.
-    limiter: Option<Mutex<Limiter<IpAddr>>>,
+    limiter: Option<Mutex<Limiter<ClientKey>>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -73,8 +80,22 @@ type Shared = State<Arc<AppState>>;
 /// The whole HTTP application for `config`. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`]
 /// does): the rate limit is keyed by the peer address, and without it no
-/// request is limited.
+/// request is limited. Reads (or makes) the identity key file, once.
 pub fn app(config: Config) -> Router {
+    let (key, source) = identity::resolve_key(&config);
+    match &source {
+        KeySource::Given => {
+            tracing::info!("identity key from --identity-key (CONFAB_IDENTITY_KEY)")
+        }
+        KeySource::File(path) => tracing::info!(path = %path.display(), "identity key read"),
+        KeySource::Generated(path) => tracing::info!(path = %path.display(), "identity key made"),
+        KeySource::Ephemeral => {}
+    }
+    let identities = Arc::new(Identities::new(
+        key,
+        config.identity_max_age(),
+        config.trust_user_header.clone(),
+    ));
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .build()
@@ -129,6 +150,11 @@ pub fn app(config: Config) -> Router {
     };
     router
         .layer(DefaultBodyLimit::max(body_limit))
+        // Outside the API's layers: the rate limit reads the caller.
+        .layer(middleware::from_fn_with_state(
+            identities,
+            identity::identify,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -146,8 +172,8 @@ fn cors_layer(config: &Config) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            // DELETE and PATCH: the agent server's session routes use them.
-            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::PATCH])
+            // DELETE: the agent server's session route uses it.
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
             // Whatever headers the page asks for: the proxy forwards none of
             // them upstream, and only allowed origins get an answer at all.
             .allow_headers(AllowHeaders::mirror_request())
@@ -173,6 +199,12 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
     }
     if config.log_content {
         tracing::warn!("--log-content is on: chat request bodies (messages) are logged");
+    }
+    if let Some(header) = &config.trust_user_header {
+        tracing::warn!(
+            %header,
+            "identities come from this request header: only safe behind an authenticating proxy that sets it, since anyone who reaches confab-proxy directly can send it"
+        );
     }
     println!("confab-proxy listening on http://{addr}");
     let app = app(config).into_make_service_with_connect_info::<SocketAddr>();
@@ -208,17 +240,23 @@ async fn check_origin(State(state): Shared, request: Request, next: Next) -> Res
     next.run(request).await
 }
 
-/// The per-client token bucket in front of the API routes.
+/// The per-client token bucket in front of the API routes: per address,
+/// or per person when a trusted header names one (behind an
+/// authenticating proxy, everyone shares its address).
 async fn rate_limit(State(state): Shared, request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    if let (Some(limiter), Some(ip)) = (&state.limiter, peer) {
+    let key = match request.extensions().get::<Caller>() {
+        Some(Caller::Vouched(identity)) => Some(ClientKey::Person(identity.clone())),
+        _ => request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| ClientKey::Address(ratelimit::client_key(addr.ip()))),
+    };
+    if let (Some(limiter), Some(key)) = (&state.limiter, key) {
+        let from = key.described();
         // The lock is held for a map lookup only, never across an await.
         let (decision, rate) = {
             let mut limiter = limiter.lock().unwrap_or_else(PoisonError::into_inner);
-            let decision = limiter.check(ratelimit::client_key(ip), Instant::now());
+            let decision = limiter.check(key, Instant::now());
             (decision, limiter.rate())
         };
         if let Decision::Deny { retry_after } = decision {
@@ -226,6 +264,7 @@ async fn rate_limit(State(state): Shared, request: Request, next: Next) -> Respo
                 retry_after: ratelimit::retry_after_secs(retry_after),
                 burst: rate.burst,
                 per_second: rate.per_second,
+                from,
             }
             .into_response();
         }
@@ -427,18 +466,22 @@ async fn otlp_traces(
 }
 
 /// The page's calls to the ADK agent server (`/adk/list-apps`,
-/// `/adk/run_sse`, `/adk/apps/...`): same method, path without `/adk`,
-/// query, body and `Content-Type`/`Accept`; the answer comes back with its
-/// status, and `/run_sse` streams through unbuffered.
+/// `/adk/run_sse`, `/adk/apps/...`), if the route is one a chat needs
+/// (adk.rs) and the caller is known: same method, path without `/adk` with
+/// the user scoped to the caller (in the `/run_sse` body too), query, body
+/// and `Content-Type`/`Accept`; the answer comes back with its status, and
+/// `/run_sse` streams through unbuffered.
 ///
 /// Nothing else of the browser's request goes on. Above all not `Origin`:
 /// the api_server answers 403 "origin not allowed" to any Origin but its
 /// own (unless started with --allow_origins), and the page's origin is
 /// this proxy's, not the agent server's. Nor `Host` (the api_server on a
-/// loopback address refuses other hosts as DNS rebinding), cookies or
-/// credentials meant for this proxy, nor the model key.
+/// loopback address refuses other hosts as DNS rebinding), cookies (the
+/// identity cookie above all) or credentials meant for this proxy, nor the
+/// model key.
 async fn adk(
     State(state): Shared,
+    Extension(caller): Extension<Caller>,
     method: Method,
     uri: Uri,
     headers: axum::http::HeaderMap,
@@ -447,14 +490,27 @@ async fn adk(
     let Some(base) = state.config.adk() else {
         return Err(ProxyError::AdkNotConfigured);
     };
-    let body = read_body(&state, body)?;
-    // The path as the client sent it (percent-encoding untouched); the
-    // route guarantees the prefix, and what follows it starts with `/`
-    // (or is empty), so the result cannot name another host.
     let rest = uri.path().strip_prefix("/adk").unwrap_or_default();
-    let rest = if rest.is_empty() { "/" } else { rest };
+    let route = adk::route(&method, rest)?;
+    let identity = match &caller {
+        Caller::Cookie(identity) | Caller::Vouched(identity) => identity,
+        Caller::NoCookie => return Err(ProxyError::IdentityRequired),
+        Caller::NoHeader(header) => {
+            return Err(ProxyError::UserHeaderRequired {
+                header: header.to_string(),
+            });
+        }
+    };
+    // Rebuilt from its checked segments, so it starts with `/` and cannot
+    // name another host.
+    let path = route.forwarded_path(identity)?;
+    let body = read_body(&state, body)?;
+    let body = match route {
+        adk::AdkRoute::Run => Bytes::from(adk::scoped_run_body(identity, &body)?),
+        _ => body,
+    };
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let mut request = state.client.request(method, format!("{base}{rest}{query}"));
+    let mut request = state.client.request(method, format!("{base}{path}{query}"));
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = headers.get(&name) {
             request = request.header(name, value.clone());

@@ -7,6 +7,8 @@ use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
+use crate::identity::Identity;
+
 /// How often idle buckets are swept out even when the map is not full.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -138,6 +140,26 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
                 return;
             };
             self.buckets.remove(&oldest);
+        }
+    }
+}
+
+/// Whose bucket a request takes its token from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    /// The client's address ([`client_key`]).
+    Address(IpAddr),
+    /// A person named by the trusted user header, from whatever address:
+    /// behind an authenticating proxy every request comes from its address.
+    Person(Identity),
+}
+
+impl ClientKey {
+    /// Whose requests are too many, for the 429 message.
+    pub fn described(&self) -> &'static str {
+        match self {
+            Self::Address(_) => "this address",
+            Self::Person(_) => "this person",
         }
     }
 }

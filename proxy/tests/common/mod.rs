@@ -6,6 +6,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod agents;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,6 +74,84 @@ pub async fn post_chat(base: &str, body: Value) -> reqwest::Response {
         .send()
         .await
         .unwrap()
+}
+
+/// The `Set-Cookie` values of a response for the identity cookie.
+pub fn identity_set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .filter(|v| v.starts_with("confab_identity="))
+        .collect()
+}
+
+/// The identity cookie a response sets, as `confab_identity=…` for a
+/// `Cookie` header; panics if it sets none.
+pub fn issued_cookie(response: &reqwest::Response) -> String {
+    let set = identity_set_cookies(response);
+    assert_eq!(set.len(), 1, "one identity cookie: {set:?}");
+    set[0].split(';').next().unwrap().to_owned()
+}
+
+/// A fresh identity cookie from the proxy at `base` (what a browser gets
+/// on its first visit), ready for a `Cookie` header.
+pub async fn identity_cookie(base: &str) -> String {
+    issued_cookie(&http_get(format!("{base}/healthz")).await)
+}
+
+/// The identity in a `confab_identity=v1.<id>.<issued>.<mac>` cookie.
+pub fn identity_of(cookie: &str) -> &str {
+    cookie.split('.').nth(1).unwrap()
+}
+
+/// A browser on the page: the identity cookie it got on its first visit
+/// goes with each of its requests.
+pub struct Browser {
+    pub base: String,
+    pub cookie: String,
+}
+
+impl Browser {
+    /// A first visit to the proxy at `base`, keeping the cookie it sets.
+    pub async fn visit(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            cookie: identity_cookie(base).await,
+        }
+    }
+
+    /// Its identity (32 hex digits).
+    pub fn identity(&self) -> &str {
+        identity_of(&self.cookie)
+    }
+
+    /// The ADK user the agent server sees for the page's `user`.
+    pub fn scoped(&self, user: &str) -> String {
+        format!("{}.{user}", self.identity())
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        client()
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 pub fn assert_no_key(headers: &reqwest::header::HeaderMap, body: &str) {
