@@ -3,6 +3,7 @@
 // confab-proxy in front of it, each on 127.0.0.1 on a free port.
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -119,7 +120,14 @@ export async function startProxy(upstreamUrl, { echoTokenDelayMs = 30 } = {}) {
       ...(upstreamUrl ? ['--upstream-url', upstreamUrl] : ['--echo-token-delay-ms', String(echoTokenDelayMs)]),
     ],
     {
-      env: { ...process.env, CONFAB_UPSTREAM_URL: '', CONFAB_UPSTREAM_API_KEY: '', RUST_LOG: 'confab_proxy=warn' },
+      env: {
+        ...process.env,
+        CONFAB_UPSTREAM_URL: '',
+        CONFAB_UPSTREAM_API_KEY: '',
+        // A key of its own, so no identity key file is written under $HOME.
+        CONFAB_IDENTITY_KEY: randomBytes(32).toString('hex'),
+        RUST_LOG: 'confab_proxy=warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -15,6 +15,10 @@ const dist = path.join(root, 'dist');
 export class Proxy {
   private child: ChildProcess | null = null;
   url = '';
+  /** Signs this proxy's identity cookies; kept across its restarts (so
+   * identities survive them, as with a key file), and given by
+   * environment so that no test writes a key file under $HOME. */
+  private readonly identityKey = randomBytes(32).toString('hex');
 
   constructor(
     private options: {
@@ -29,6 +33,9 @@ export class Proxy {
       defaultModel?: string;
       /** An ADK api_server that `/adk/` relays to (`--adk-url`). */
       adkUrl?: string;
+      /** Take identities from this request header instead of a cookie
+       * (`--trust-user-header`), as behind an authenticating proxy. */
+      trustUserHeader?: string;
     },
   ) {}
 
@@ -45,6 +52,7 @@ export class Proxy {
         ...(this.options.otlpUrl ? ['--otlp-url', this.options.otlpUrl] : []),
         ...(this.options.defaultModel ? ['--default-model', this.options.defaultModel] : []),
         ...(this.options.adkUrl ? ['--adk-url', this.options.adkUrl] : []),
+        ...(this.options.trustUserHeader ? ['--trust-user-header', this.options.trustUserHeader] : []),
       ],
       // By default no upstream: the built-in offline model answers. The key
       // goes by environment only, as in production, so it is never on a
@@ -54,6 +62,7 @@ export class Proxy {
           ...process.env,
           CONFAB_UPSTREAM_URL: this.options.upstreamUrl ?? '',
           CONFAB_UPSTREAM_API_KEY: this.options.upstreamKey ?? '',
+          CONFAB_IDENTITY_KEY: this.identityKey,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -11,6 +11,7 @@
 // round sends the load to both targets), LOAD_TIME_LIMIT_S per run (60),
 // LOAD_REQUEST_TIMEOUT_S (30), CONFAB_PROXY (binary).
 import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -255,6 +256,8 @@ async function measure(rateFlag) {
       ...process.env,
       CONFAB_UPSTREAM_API_KEY: 'sk-load-test',
       CONFAB_RATE_LIMIT_PER_SEC: '0',
+      // A key of its own, so no identity key file is written under $HOME.
+      CONFAB_IDENTITY_KEY: randomBytes(32).toString('hex'),
       // Its per-request log lines would cost the proxy CPU it shares with the test.
       RUST_LOG: 'warn',
     },
