@@ -201,9 +201,12 @@ impl Identities {
     /// Who sent a request with `headers`, at `now`.
     pub fn caller(&self, headers: &HeaderMap, now: u64) -> Caller {
         if let Some(name) = &self.user_header {
-            return match headers.get(name).map(HeaderValue::as_bytes) {
-                Some(value) if !value.trim_ascii().is_empty() => {
-                    Caller::Vouched(self.for_user_header(value.trim_ascii()))
+            // Exactly one value: a client's own copy of the header next to
+            // the one a proxy added (rather than replaced) names nobody.
+            let mut values = headers.get_all(name).iter().map(HeaderValue::as_bytes);
+            return match (values.next().map(<[u8]>::trim_ascii), values.next()) {
+                (Some(value), None) if !value.is_empty() => {
+                    Caller::Vouched(self.for_user_header(value))
                 }
                 _ => Caller::NoHeader(name.clone()),
             };
@@ -641,8 +644,13 @@ mod tests {
         assert_eq!(ids.caller(&cookie_only, 10), Caller::NoHeader(name.clone()));
         assert_eq!(
             ids.caller(&headers(&[("x-forwarded-email", " ")]), 10),
-            Caller::NoHeader(name)
+            Caller::NoHeader(name.clone())
         );
+        let twice = headers(&[
+            ("x-forwarded-email", "eve@example.com"),
+            ("x-forwarded-email", "ada@example.com"),
+        ]);
+        assert_eq!(ids.caller(&twice, 10), Caller::NoHeader(name));
         let ada = headers(&[("x-forwarded-email", "ada@example.com")]);
         assert_eq!(
             ids.caller(&ada, 10),

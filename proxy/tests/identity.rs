@@ -277,6 +277,8 @@ async fn in_trusted_header_mode_a_request_without_the_header_is_a_401() {
         vec![],
         vec![("cookie", cookie.as_str())],
         vec![(EMAIL, "  ")],
+        // A client's own copy next to the one a proxy added.
+        vec![(EMAIL, "eve@example.com"), (EMAIL, "ada@example.com")],
     ] {
         let response = get_with(&proxy.url, "/adk/list-apps", &headers).await;
         assert_eq!(identity_set_cookies(&response), Vec::<String>::new());
