@@ -78,8 +78,9 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
-    /// Requests per second each client IP may make to /api, /adk and /otlp once
-    /// its burst is used up; 0 turns the rate limit off.
+    /// Requests per second each client IP (each person, with
+    /// --trust-user-header) may make to /api, /adk and /otlp once its
+    /// burst is used up; 0 turns the rate limit off.
     #[arg(
         long,
         env = "CONFAB_RATE_LIMIT_PER_SEC",
@@ -88,7 +89,8 @@ pub struct Config {
     )]
     pub rate_limit_per_sec: f64,
 
-    /// Requests each client IP may make at once before the rate applies.
+    /// Requests each client IP (or person) may make at once before the rate
+    /// applies.
     #[arg(
         long,
         env = "CONFAB_RATE_LIMIT_BURST",
@@ -119,7 +121,13 @@ pub struct Config {
     /// The key that signs identity cookies (at least 32 characters).
     /// Prefer the environment: a flag shows in the process list. Without
     /// it the key is read from --identity-key-file.
-    #[arg(long, env = "CONFAB_IDENTITY_KEY", value_name = "KEY", value_parser = IdentityKeyParser)]
+    #[arg(
+        long,
+        env = "CONFAB_IDENTITY_KEY",
+        hide_env_values = true,
+        value_name = "KEY",
+        value_parser = IdentityKeyParser
+    )]
     pub identity_key: Option<IdentityKey>,
 
     /// The file holding the identity key, made once (mode 0600) if it does

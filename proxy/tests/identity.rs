@@ -525,34 +525,55 @@ async fn confab_identity_key_comes_before_the_key_file() {
     assert!(!key_file.exists());
 }
 
-#[test]
-fn a_short_identity_key_is_refused_at_startup_without_echoing_it() {
+/// Runs the binary with `args` and only `env`, expecting it to exit by
+/// itself (a proxy that starts serving instead is killed, and `None`
+/// returned): its status, and stdout then stderr.
+fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> Option<(std::process::ExitStatus, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_confab-proxy"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .env_clear()
-        .env("CONFAB_IDENTITY_KEY", "short-secret")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Bounded: a proxy that started anyway is killed, and the test fails.
+    // Bounded. Its output (a few lines) fits the pipes while it runs.
     let deadline = std::time::Instant::now() + WAIT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
+            break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            break None;
+            return None;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let status = status.expect("confab-proxy started with a short identity key");
+    let mut output = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut output).unwrap();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut output).unwrap();
+    Some((status, output))
+}
+
+#[test]
+fn a_short_identity_key_is_refused_at_startup_without_echoing_it() {
+    let (status, output) = run_to_exit(
+        &["--listen", "127.0.0.1:0"],
+        &[("CONFAB_IDENTITY_KEY", "short-secret")],
+    )
+    .expect("confab-proxy started with a short identity key");
     assert!(!status.success());
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("at least 32 characters"), "{stderr}");
-    assert!(!stderr.contains("short-secret"), "{stderr}");
+    assert!(output.contains("at least 32 characters"), "{output}");
+    assert!(!output.contains("short-secret"), "{output}");
+}
+
+#[test]
+fn help_does_not_show_the_identity_key() {
+    let key = "an identity key given by environment, 32+ characters";
+    let (status, output) = run_to_exit(&["--help"], &[("CONFAB_IDENTITY_KEY", key)]).unwrap();
+    assert!(status.success());
+    assert!(output.contains("CONFAB_IDENTITY_KEY"), "{output}");
+    assert!(!output.contains(key), "{output}");
 }
