@@ -1,6 +1,7 @@
 //! Wire protocols: Server-Sent Events and the OpenAI-compatible chat API.
 
 pub mod openai;
+pub mod proxy_codes;
 pub mod retry;
 pub mod sse;
 

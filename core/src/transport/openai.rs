@@ -240,11 +240,6 @@ pub enum StreamOutcome {
     Failed(ReplyError),
 }
 
-/// Error frame types by which a proxy (confab-proxy) reports that its
-/// connection to the model broke or went silent: the reply was cut off, not
-/// refused.
-const CUT_OFF_ERRORS: [&str; 2] = ["upstream_unreachable", "upstream_idle_timeout"];
-
 /// Accumulates a streamed reply from raw bytes. It accepts the variations of
 /// real peers: missing `finish_reason`, usage chunks with or without
 /// choices, comments, and an error frame with or without a `[DONE]` after it.
@@ -294,10 +289,12 @@ impl ChatStream {
         if let Some(error) = chunk.error {
             // The message is put in a sentence of ours: no double stop.
             let message = error.message.trim().trim_end_matches('.').to_owned();
-            let cut_off = [error.kind.as_deref(), error.code_text().as_deref()]
-                .into_iter()
-                .flatten()
-                .any(|k| CUT_OFF_ERRORS.contains(&k));
+            // confab-proxy's way of saying its connection to the model broke
+            // or went silent: the reply was cut off, not refused.
+            let cut_off = super::proxy_codes::cuts_off_a_reply(
+                error.kind.as_deref(),
+                error.code_text().as_deref(),
+            );
             self.failure = Some(if cut_off {
                 ReplyError::Broken { detail: message }
             } else {
