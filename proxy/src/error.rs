@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use confab_core::transport::proxy_codes::{ErrorCode, ErrorType};
 use serde_json::{Value, json};
 use thiserror::Error;
 
@@ -136,7 +137,7 @@ impl ProxyError {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorType {
         match self {
             Self::BadJson(_)
             | Self::UnreadableBody(..)
@@ -144,45 +145,53 @@ impl ProxyError {
             | Self::BodyTooLarge { .. }
             | Self::AdkBadPath
             | Self::AdkBadUser
-            | Self::AdkRunWithoutUser => "invalid_request_error",
+            | Self::AdkRunWithoutUser => ErrorType::InvalidRequestError,
             Self::NotFound { .. }
             | Self::NoCollector
             | Self::AdkRouteRefused { .. }
-            | Self::AdkInternalApp => "not_found",
-            Self::IdentityRequired | Self::UserHeaderRequired { .. } => "authentication_error",
-            Self::OriginNotAllowed { .. } | Self::AdkForeignUser => "permission_error",
-            Self::RateLimited { .. } => "rate_limit_error",
-            Self::Unreachable(_) | Self::UpstreamBroke(_) => "upstream_unreachable",
-            Self::UpstreamTimeout { .. } => "upstream_timeout",
-            Self::AdkNotConfigured => "adk_not_configured",
-            Self::AdkUnreachable(_) | Self::AdkBroke(_) => "adk_unreachable",
-            Self::AdkTimeout { .. } => "adk_timeout",
+            | Self::AdkInternalApp => ErrorType::NotFound,
+            Self::IdentityRequired | Self::UserHeaderRequired { .. } => {
+                ErrorType::AuthenticationError
+            }
+            Self::OriginNotAllowed { .. } | Self::AdkForeignUser => ErrorType::PermissionError,
+            Self::RateLimited { .. } => ErrorType::RateLimitError,
+            Self::Unreachable(_) | Self::UpstreamBroke(_) => ErrorType::UpstreamUnreachable,
+            Self::UpstreamTimeout { .. } => ErrorType::UpstreamTimeout,
+            Self::AdkNotConfigured => ErrorType::AdkNotConfigured,
+            Self::AdkUnreachable(_) | Self::AdkBroke(_) => ErrorType::AdkUnreachable,
+            Self::AdkTimeout { .. } => ErrorType::AdkTimeout,
         }
     }
 
-    fn code(&self) -> Option<&'static str> {
-        match self {
-            Self::UnknownModel(_) => Some("model_not_found"),
-            Self::BodyTooLarge { .. } => Some("request_too_large"),
-            Self::OriginNotAllowed { .. } => Some("origin_not_allowed"),
-            Self::AdkRouteRefused { .. } | Self::AdkInternalApp => Some("adk_route_not_allowed"),
-            Self::AdkBadPath => Some("invalid_path"),
-            Self::AdkBadUser => Some("invalid_user_id"),
-            Self::AdkForeignUser => Some("user_not_yours"),
-            Self::AdkRunWithoutUser => Some("missing_user_id"),
-            Self::IdentityRequired => Some("identity_required"),
-            Self::UserHeaderRequired { .. } => Some("user_header_required"),
-            Self::RateLimited { .. } => Some("rate_limit_exceeded"),
-            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => Some("upstream_idle_timeout"),
-            _ => None,
-        }
+    fn code(&self) -> Option<ErrorCode> {
+        Some(match self {
+            Self::UnknownModel(_) => ErrorCode::ModelNotFound,
+            Self::BodyTooLarge { .. } => ErrorCode::RequestTooLarge,
+            Self::OriginNotAllowed { .. } => ErrorCode::OriginNotAllowed,
+            Self::AdkRouteRefused { .. } | Self::AdkInternalApp => ErrorCode::AdkRouteNotAllowed,
+            Self::AdkBadPath => ErrorCode::InvalidPath,
+            Self::AdkBadUser => ErrorCode::InvalidUserId,
+            Self::AdkForeignUser => ErrorCode::UserNotYours,
+            Self::AdkRunWithoutUser => ErrorCode::MissingUserId,
+            Self::IdentityRequired => ErrorCode::IdentityRequired,
+            Self::UserHeaderRequired { .. } => ErrorCode::UserHeaderRequired,
+            Self::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => {
+                ErrorCode::UpstreamIdleTimeout
+            }
+            _ => return None,
+        })
     }
 
     /// `{"error": {"message", "type", "code"}}`, OpenAI's error shape, used
     /// both as a response body and as an in-stream SSE error frame.
     pub(crate) fn body(&self) -> Value {
         json!({
-            "error": {"message": self.to_string(), "type": self.kind(), "code": self.code()}
+            "error": {
+                "message": self.to_string(),
+                "type": self.kind().as_str(),
+                "code": self.code().map(ErrorCode::as_str),
+            }
         })
     }
 
@@ -199,7 +208,7 @@ impl ProxyError {
         let message = self.to_string();
         let frame = json!({
             "error": message,
-            "error_details": {"error_type": self.kind(), "error_message": message},
+            "error_details": {"error_type": self.kind().as_str(), "error_message": message},
         });
         format!("data: {frame}\n\n")
     }
