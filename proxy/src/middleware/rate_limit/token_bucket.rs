@@ -4,10 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
-
-use crate::identity::Identity;
 
 /// How often idle buckets are swept out even when the map is not full.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -141,42 +138,6 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             };
             self.buckets.remove(&oldest);
         }
-    }
-}
-
-/// Whose bucket a request takes its token from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ClientKey {
-    /// The client's address ([`client_key`]).
-    Address(IpAddr),
-    /// A person named by the trusted user header, from whatever address:
-    /// behind an authenticating proxy every request comes from its address.
-    Person(Identity),
-}
-
-impl ClientKey {
-    /// Whose requests are too many, for the 429 message.
-    pub fn described(&self) -> &'static str {
-        match self {
-            Self::Address(_) => "this address",
-            Self::Person(_) => "this person",
-        }
-    }
-}
-
-/// The key of a client's bucket: its IPv4 address, or the /64 network of
-/// an IPv6 address (one host usually has a whole /64, so keying by full
-/// address would let it have as many buckets as it likes).
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
     }
 }
 
@@ -321,18 +282,5 @@ mod tests {
                 burst: 30
             })
         );
-    }
-
-    #[test]
-    fn ipv6_clients_are_keyed_by_their_64_network() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key(c));
-        let v4: IpAddr = "192.0.2.7".parse().unwrap();
-        assert_eq!(client_key(v4), v4);
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(client_key(mapped), v4);
     }
 }
