@@ -8,6 +8,8 @@ use confab_core::transport::proxy_codes::{ErrorCode, ErrorType};
 use serde_json::{Value, json};
 use thiserror::Error;
 
+use crate::relay::Peer;
+
 #[derive(Debug, Error)]
 pub enum ProxyError {
     #[error("The request body is not valid JSON: {0}")]
@@ -45,38 +47,30 @@ pub enum ProxyError {
         /// Whose bucket is empty: "this address", or "this person".
         from: &'static str,
     },
-    /// The reason must never contain the key; it is built from reqwest's
-    /// error kind, not from the request.
+    /// The reason is reqwest's error kind, a fixed text (never anything
+    /// from the request, so never the key).
     #[error(
-        "The model proxy could not reach the upstream model server ({0}). Check CONFAB_UPSTREAM_URL."
+        "The model proxy could not reach {} ({reason}). {}",
+        words(*.peer).name,
+        words(*.peer).check
     )]
-    Unreachable(String),
+    Unreachable { peer: Peer, reason: &'static str },
     #[error(
-        "The upstream model server sent nothing for {secs} s, so the model proxy gave up. Try again; if it keeps happening, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS)."
+        "{} sent nothing for {secs} s, so the model proxy gave up. Try again; {}, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS).",
+        words(*.peer).subject,
+        words(*.peer).when_to_wait_longer
     )]
-    UpstreamTimeout { secs: f64 },
-    /// Only ever sent as an in-stream error frame: the answer had begun.
+    Timeout { peer: Peer, secs: f64 },
+    /// The peer's answer had begun (its headers came) when it broke off.
     #[error(
-        "The connection to the upstream model server broke in the middle of the reply ({0}). Try again."
+        "The connection to {} broke in the middle of the reply ({reason}). Try again.",
+        words(*.peer).name
     )]
-    UpstreamBroke(String),
+    Broke { peer: Peer, reason: &'static str },
     #[error(
         "No agent server is configured: start confab-proxy with --adk-url (CONFAB_ADK_URL) pointing at an ADK api_server, e.g. --adk-url http://127.0.0.1:8000."
     )]
     AdkNotConfigured,
-    /// Same rule as `Unreachable`: the reason is reqwest's error kind only.
-    #[error(
-        "The model proxy could not reach the agent server ({0}). Is `adk api_server` running? Check --adk-url (CONFAB_ADK_URL)."
-    )]
-    AdkUnreachable(String),
-    #[error(
-        "The agent server sent nothing for {secs} s, so the model proxy gave up. Try again; if the agent needs longer, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS)."
-    )]
-    AdkTimeout { secs: f64 },
-    #[error(
-        "The connection to the agent server broke in the middle of the reply ({0}). Try again."
-    )]
-    AdkBroke(String),
     /// The path is the request's own, not a secret.
     #[error(
         "confab-proxy does not relay {method} {path} to the agent server: only the routes a chat needs are open (the app list and app info, your own sessions, POST /adk/run_sse, artifact reads). See README, \"One deployment, many people\"."
@@ -130,10 +124,9 @@ impl ProxyError {
             Self::IdentityRequired | Self::UserHeaderRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::OriginNotAllowed { .. } | Self::AdkForeignUser => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unreachable(_) | Self::UpstreamBroke(_) => StatusCode::BAD_GATEWAY,
-            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::Unreachable { .. } | Self::Broke { .. } => StatusCode::BAD_GATEWAY,
+            Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::AdkNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            Self::AdkUnreachable(_) | Self::AdkBroke(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -155,11 +148,17 @@ impl ProxyError {
             }
             Self::OriginNotAllowed { .. } | Self::AdkForeignUser => ErrorType::PermissionError,
             Self::RateLimited { .. } => ErrorType::RateLimitError,
-            Self::Unreachable(_) | Self::UpstreamBroke(_) => ErrorType::UpstreamUnreachable,
-            Self::UpstreamTimeout { .. } => ErrorType::UpstreamTimeout,
+            Self::Unreachable { peer, .. } | Self::Broke { peer, .. } => match peer {
+                Peer::Model => ErrorType::UpstreamUnreachable,
+                Peer::Agents => ErrorType::AdkUnreachable,
+                Peer::Collector => ErrorType::CollectorUnreachable,
+            },
+            Self::Timeout { peer, .. } => match peer {
+                Peer::Model => ErrorType::UpstreamTimeout,
+                Peer::Agents => ErrorType::AdkTimeout,
+                Peer::Collector => ErrorType::CollectorTimeout,
+            },
             Self::AdkNotConfigured => ErrorType::AdkNotConfigured,
-            Self::AdkUnreachable(_) | Self::AdkBroke(_) => ErrorType::AdkUnreachable,
-            Self::AdkTimeout { .. } => ErrorType::AdkTimeout,
         }
     }
 
@@ -176,9 +175,7 @@ impl ProxyError {
             Self::IdentityRequired => ErrorCode::IdentityRequired,
             Self::UserHeaderRequired { .. } => ErrorCode::UserHeaderRequired,
             Self::RateLimited { .. } => ErrorCode::RateLimitExceeded,
-            Self::UpstreamTimeout { .. } | Self::AdkTimeout { .. } => {
-                ErrorCode::UpstreamIdleTimeout
-            }
+            Self::Timeout { .. } => ErrorCode::UpstreamIdleTimeout,
             _ => return None,
         })
     }
@@ -214,6 +211,42 @@ impl ProxyError {
     }
 }
 
+/// How the messages name a peer, and what they tell whoever runs the
+/// proxy to look at: each peer has a setting of its own.
+struct PeerWords {
+    /// Inside a sentence.
+    name: &'static str,
+    /// At the start of one.
+    subject: &'static str,
+    /// When it cannot be reached.
+    check: &'static str,
+    /// When it is too slow.
+    when_to_wait_longer: &'static str,
+}
+
+const fn words(peer: Peer) -> PeerWords {
+    match peer {
+        Peer::Model => PeerWords {
+            name: "the upstream model server",
+            subject: "The upstream model server",
+            check: "Check CONFAB_UPSTREAM_URL.",
+            when_to_wait_longer: "if it keeps happening",
+        },
+        Peer::Agents => PeerWords {
+            name: "the agent server",
+            subject: "The agent server",
+            check: "Is `adk api_server` running? Check --adk-url (CONFAB_ADK_URL).",
+            when_to_wait_longer: "if the agent needs longer",
+        },
+        Peer::Collector => PeerWords {
+            name: "the trace collector",
+            subject: "The trace collector",
+            check: "Is the collector running? Check --otlp-url (CONFAB_OTLP_URL).",
+            when_to_wait_longer: "if it keeps happening",
+        },
+    }
+}
+
 impl IntoResponse for ProxyError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
@@ -223,5 +256,78 @@ impl IntoResponse for ProxyError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(peer: Peer) -> [String; 3] {
+        [
+            ProxyError::Unreachable {
+                peer,
+                reason: "timed out",
+            },
+            ProxyError::Timeout { peer, secs: 120.0 },
+            ProxyError::Broke {
+                peer,
+                reason: "the connection closed early",
+            },
+        ]
+        .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn each_peer_is_named_with_its_own_setting() {
+        // The model's and the agent server's words, as before the variants
+        // were folded into one per failure.
+        assert_eq!(
+            messages(Peer::Model),
+            [
+                "The model proxy could not reach the upstream model server (timed out). Check CONFAB_UPSTREAM_URL.",
+                "The upstream model server sent nothing for 120 s, so the model proxy gave up. Try again; if it keeps happening, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS).",
+                "The connection to the upstream model server broke in the middle of the reply (the connection closed early). Try again.",
+            ]
+        );
+        assert_eq!(
+            messages(Peer::Agents),
+            [
+                "The model proxy could not reach the agent server (timed out). Is `adk api_server` running? Check --adk-url (CONFAB_ADK_URL).",
+                "The agent server sent nothing for 120 s, so the model proxy gave up. Try again; if the agent needs longer, raise --upstream-idle-timeout-secs (CONFAB_UPSTREAM_IDLE_TIMEOUT_SECS).",
+                "The connection to the agent server broke in the middle of the reply (the connection closed early). Try again.",
+            ]
+        );
+        let collector = messages(Peer::Collector);
+        assert!(
+            collector[0].contains("the trace collector"),
+            "{collector:?}"
+        );
+        assert!(collector[0].contains("--otlp-url (CONFAB_OTLP_URL)"));
+        for message in &collector {
+            assert!(!message.contains("CONFAB_UPSTREAM_URL"), "{message}");
+            assert!(!message.contains("model server"), "{message}");
+        }
+    }
+
+    #[test]
+    fn each_peer_has_its_own_error_types_and_the_same_timeout_code() {
+        for (peer, unreachable, timeout) in [
+            (Peer::Model, "upstream_unreachable", "upstream_timeout"),
+            (Peer::Agents, "adk_unreachable", "adk_timeout"),
+            (
+                Peer::Collector,
+                "collector_unreachable",
+                "collector_timeout",
+            ),
+        ] {
+            let broke = ProxyError::Broke { peer, reason: "x" };
+            assert_eq!(broke.status(), StatusCode::BAD_GATEWAY);
+            assert_eq!(broke.body()["error"]["type"], unreachable);
+            let timed_out = ProxyError::Timeout { peer, secs: 1.0 };
+            assert_eq!(timed_out.status(), StatusCode::GATEWAY_TIMEOUT);
+            assert_eq!(timed_out.body()["error"]["type"], timeout);
+            assert_eq!(timed_out.body()["error"]["code"], "upstream_idle_timeout");
+        }
     }
 }

@@ -18,42 +18,23 @@ use crate::redact::{Redactor, SseRedactor};
 use body::{Piece, Relayed, next_piece};
 
 /// Which server a relayed request goes to: the errors name it, and say
-/// which setting to check.
-#[derive(Clone, Copy)]
+/// which setting to check (error.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Peer {
-    /// The upstream model API (and the trace collector, as before).
+    /// The upstream model API (`CONFAB_UPSTREAM_URL`).
     Model,
-    /// The ADK agent server.
+    /// The ADK agent server (`--adk-url`).
     Agents,
+    /// The OTLP trace collector (`--otlp-url`).
+    Collector,
 }
 
 impl Peer {
-    fn unreachable(self, reason: &str) -> ProxyError {
-        match self {
-            Self::Model => ProxyError::Unreachable(reason.to_owned()),
-            Self::Agents => ProxyError::AdkUnreachable(reason.to_owned()),
-        }
-    }
-
-    fn timeout(self, secs: f64) -> ProxyError {
-        match self {
-            Self::Model => ProxyError::UpstreamTimeout { secs },
-            Self::Agents => ProxyError::AdkTimeout { secs },
-        }
-    }
-
-    fn broke(self, reason: &str) -> ProxyError {
-        match self {
-            Self::Model => ProxyError::UpstreamBroke(reason.to_owned()),
-            Self::Agents => ProxyError::AdkBroke(reason.to_owned()),
-        }
-    }
-
     /// An error inside a stream that has begun, in the shape the client
     /// already parses for this kind of stream.
     fn sse_frame(self, error: &ProxyError) -> String {
         match self {
-            Self::Model => error.sse_frame(),
+            Self::Model | Self::Collector => error.sse_frame(),
             Self::Agents => error.adk_sse_frame(),
         }
     }
@@ -87,7 +68,10 @@ pub async fn relay(
     let idle = state.config.upstream_idle_timeout();
     let timed_out = || {
         tracing::warn!("upstream sent nothing within the idle timeout");
-        peer.timeout(state.config.upstream_idle_timeout_secs)
+        ProxyError::Timeout {
+            peer,
+            secs: state.config.upstream_idle_timeout_secs,
+        }
     };
     let upstream = within(idle, request.send())
         .await
@@ -95,7 +79,7 @@ pub async fn relay(
         .map_err(|e| {
             let reason = error_kind(&e);
             tracing::warn!(reason, "upstream unreachable");
-            peer.unreachable(reason)
+            ProxyError::Unreachable { peer, reason }
         })?;
     let secret = state.config.api_key.secret();
     let status =
@@ -124,7 +108,7 @@ pub async fn relay(
         Piece::Idle => return Err(timed_out()),
         Piece::Broke(reason) => {
             tracing::warn!(reason, "upstream connection broke");
-            return Err(peer.broke(reason));
+            return Err(ProxyError::Broke { peer, reason });
         }
         piece => piece,
     };

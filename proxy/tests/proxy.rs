@@ -471,3 +471,31 @@ async fn trace_exports_are_relayed_to_the_collector_without_the_key() {
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("--otlp-url"));
 }
+
+#[tokio::test]
+async fn a_collector_away_is_a_502_that_names_the_collector_and_its_setting() {
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let proxy = start_proxy(Config {
+        otlp_url: Some(format!("http://{closed}")),
+        ..Config::for_tests()
+    })
+    .await;
+    let response = client()
+        .post(format!("{}/otlp/v1/traces", proxy.url))
+        .header("content-type", "application/json")
+        .body(r#"{"resourceSpans":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "collector_unreachable");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the trace collector"), "{message}");
+    assert!(message.contains("--otlp-url (CONFAB_OTLP_URL)"), "{message}");
+    assert!(!message.contains("CONFAB_UPSTREAM_URL"), "{message}");
+}

@@ -34,5 +34,5 @@ pub async fn traces(
         .post(format!("{collector}/v1/traces"))
         .header(header::CONTENT_TYPE, content_type)
         .body(body);
-    relay(&state, request, Peer::Model).await
+    relay(&state, request, Peer::Collector).await
 }

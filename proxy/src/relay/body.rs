@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{Peer, error_kind, within};
+use crate::error::ProxyError;
 use crate::redact::{Redactor, SseRedactor};
 
 /// What the upstream body did next.
@@ -108,11 +109,17 @@ impl Relayed {
                 }
                 Piece::Idle => {
                     tracing::warn!("upstream went quiet mid-reply; ending the stream");
-                    self.peer.timeout(self.idle_secs)
+                    ProxyError::Timeout {
+                        peer: self.peer,
+                        secs: self.idle_secs,
+                    }
                 }
                 Piece::Broke(reason) => {
                     tracing::warn!(reason, "upstream connection broke mid-reply");
-                    self.peer.broke(reason)
+                    ProxyError::Broke {
+                        peer: self.peer,
+                        reason,
+                    }
                 }
             };
             self.chunks = None;
