@@ -15,6 +15,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::config::Config;
 use crate::handlers::{self, adk, model, otlp};
 use crate::identity::{self, Identities, KeySource};
+use crate::middleware::identity::identify;
 use crate::middleware::{origin, rate_limit, request_log};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -103,10 +104,7 @@ pub fn app(config: Config) -> Router {
     router
         .layer(DefaultBodyLimit::max(body_limit))
         // Outside the API's layers: the rate limit reads the caller.
-        .layer(middleware::from_fn_with_state(
-            identities,
-            identity::identify,
-        ))
+        .layer(middleware::from_fn_with_state(identities, identify))
         .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }
