@@ -496,6 +496,9 @@ async fn a_collector_away_is_a_502_that_names_the_collector_and_its_setting() {
     assert_eq!(body["error"]["type"], "collector_unreachable");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("the trace collector"), "{message}");
-    assert!(message.contains("--otlp-url (CONFAB_OTLP_URL)"), "{message}");
+    assert!(
+        message.contains("--otlp-url (CONFAB_OTLP_URL)"),
+        "{message}"
+    );
     assert!(!message.contains("CONFAB_UPSTREAM_URL"), "{message}");
 }
