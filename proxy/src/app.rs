@@ -1,6 +1,7 @@
 //! The HTTP application: which routes there are, and which layers wrap
 //! which of them.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,15 +43,20 @@ pub fn app(config: Config) -> Router {
         .connect_timeout(CONNECT_TIMEOUT)
         .build()
         .unwrap_or_default();
-    let dist = config.dist.clone();
     let body_limit = config.max_body_bytes;
-    let cors = cors_layer(&config);
-    let limit = rate_limit::RateLimit::new(config.rate_limit_per_sec, config.rate_limit_burst);
-    let allowed: Arc<[String]> = config.allowed_origins().map(str::to_owned).collect();
-    let state = Arc::new(AppState { config, client });
-    // What the page calls. The origin check, the rate limit and CORS apply
-    // to these routes only, not to the app's files or /healthz.
-    let api = Router::new()
+    let api = guarded(api_routes(), &config).route("/healthz", get(handlers::healthz));
+    let router = with_app_files(api, config.dist.as_deref());
+    router
+        .layer(DefaultBodyLimit::max(body_limit))
+        // Outside the API's layers: the rate limit reads the caller.
+        .layer(middleware::from_fn_with_state(identities, identify))
+        .layer(middleware::from_fn(request_log::log_request))
+        .with_state(Arc::new(AppState { config, client }))
+}
+
+/// What the page calls.
+fn api_routes() -> Router<Arc<AppState>> {
+    Router::new()
         .route(
             "/api/v1/chat/completions",
             post(model::chat_completions).fallback(handlers::api_not_found),
@@ -74,39 +80,43 @@ pub fn app(config: Config) -> Router {
         // The agent server's whole API; the bare prefixes too, as above.
         .route("/adk", any(adk::relay))
         .route("/adk/", any(adk::relay))
-        .route("/adk/{*rest}", any(adk::relay));
+        .route("/adk/{*rest}", any(adk::relay))
+}
+
+/// `api` behind the origin check, the rate limit and CORS: these guard
+/// the routes that spend the key, not the app's files or /healthz.
+fn guarded(api: Router<Arc<AppState>>, config: &Config) -> Router<Arc<AppState>> {
     // Inner to outer: a refused origin costs no token, and CORS wraps both
     // so that a 403 or 429 is readable by an allowed page (and preflights
     // are answered before either). No limit (a rate of 0): no layer.
-    let api = match limit {
+    let api = match rate_limit::RateLimit::new(config.rate_limit_per_sec, config.rate_limit_burst) {
         Some(limit) => api.layer(middleware::from_fn_with_state(
             Arc::new(limit),
             rate_limit::rate_limit,
         )),
         None => api,
     };
+    let allowed: Arc<[String]> = config.allowed_origins().map(str::to_owned).collect();
     let api = api.layer(middleware::from_fn_with_state(
         allowed,
         origin::check_origin,
     ));
-    let api = match cors {
+    match cors_layer(config) {
         Some(cors) => api.layer(cors),
         None => api,
-    };
-    let api = api.route("/healthz", get(handlers::healthz));
-    let router = match dist {
+    }
+}
+
+/// Every path not taken by `router`: the built app from `dist`, or a line
+/// saying what this is.
+fn with_app_files(router: Router<Arc<AppState>>, dist: Option<&Path>) -> Router<Arc<AppState>> {
+    match dist {
         // Unknown paths get index.html: the app is a single page.
-        Some(dist) => api.fallback_service(
-            ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html"))),
+        Some(dist) => router.fallback_service(
+            ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
         ),
-        None => api.route("/", get(handlers::about)),
-    };
-    router
-        .layer(DefaultBodyLimit::max(body_limit))
-        // Outside the API's layers: the rate limit reads the caller.
-        .layer(middleware::from_fn_with_state(identities, identify))
-        .layer(middleware::from_fn(request_log::log_request))
-        .with_state(state)
+        None => router.route("/", get(handlers::about)),
+    }
 }
 
 /// The identities for `config`, its key found (and where, logged).
