@@ -1,5 +1,6 @@
 //! Errors answered in the OpenAI error format, which the client reads:
-//! `{"error": {"message", "type", "code"}}`.
+//! `{"error": {"message", "type", "code"}}`. The `type`s and `code`s are
+//! confab-core's (transport/proxy_codes.rs), the one list both sides use.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
