@@ -397,13 +397,21 @@ mod tests {
             }
         );
         assert!(error.to_string().contains("Shorten it"));
+        // The same message in a larger window is sent whole, alone.
         let fits = plan_request(
             &window(1_000),
             &ConversationOptions::default(),
             &events,
             Ask::Reply,
-        );
-        assert!(fits.is_ok());
+        )
+        .map(|plan| {
+            (
+                plan.request.messages.len(),
+                plan.left_out,
+                plan.estimated_tokens,
+            )
+        });
+        assert_eq!(fits, Ok((1, 0, 254)));
     }
 
     #[test]

@@ -1180,5 +1180,7 @@ fn renaming_an_unknown_conversation_is_a_typed_not_found() {
         matches!(error, ManagerError::Session(SessionError::NotFound { .. })),
         "{error:?}"
     );
-    assert!(m.set_pinned("u", "missing", true).is_err());
+    let not_found = ManagerError::Session(SessionError::not_found("confab", "u", "missing"));
+    assert_eq!(error, not_found);
+    assert_eq!(m.set_pinned("u", "missing", true), Err(not_found));
 }
