@@ -1,25 +1,12 @@
-//! From a session to a model request, and the small derived facts the UI
-//! shows (titles).
+//! From a session to a model request: the system prompt and the newest
+//! turns that fit the model's context window, or a Continue; a
+//! conversation's own options over the settings.
 
 use serde::{Deserialize, Serialize};
 
 use crate::session::{Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
-
-/// Longest sidebar title, in characters.
-const TITLE_CHARS: usize = 60;
-
-/// A conversation's title: the first line of its first user message.
-pub fn title_of(events: &[Event]) -> Option<String> {
-    let text = events.iter().find(|e| e.is_from_user())?.text_content();
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    if line.chars().count() <= TITLE_CHARS {
-        return Some(line.to_owned());
-    }
-    let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
-    Some(format!("{}…", cut.trim_end()))
-}
 
 /// One conversation's own choices, over the global settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -219,24 +206,6 @@ mod tests {
             .iter()
             .map(|m| (m.role.clone(), m.content.clone()))
             .collect()
-    }
-
-    #[test]
-    fn titles_come_from_the_first_user_line() {
-        let events = [
-            event("model", "greeting", MessageStatus::Complete),
-            event(
-                "user",
-                "\n  Plan a trip to Paris  \nin March",
-                MessageStatus::Complete,
-            ),
-            event("user", "later", MessageStatus::Complete),
-        ];
-        assert_eq!(title_of(&events).as_deref(), Some("Plan a trip to Paris"));
-        assert_eq!(title_of(&[]), None);
-        let long = event("user", &"word ".repeat(40), MessageStatus::Complete);
-        let title = title_of(&[long]).unwrap();
-        assert!(title.chars().count() <= TITLE_CHARS && title.ends_with('…'));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 
 use crate::manager::{Conversation, UserRecord};
 use crate::order::sort_stable_by;
+use crate::session::index::Index;
 use crate::session::{Event, MessageStatus, Session};
-use crate::storage::index::Index;
 use crate::storage::packed::unpack;
 use crate::storage::{KvError, KvStore, keys, stored_form};
 
