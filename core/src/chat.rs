@@ -2,48 +2,10 @@
 //! turns that fit the model's context window, or a Continue; a
 //! conversation's own options over the settings.
 
-use serde::{Deserialize, Serialize};
-
+use crate::manager::ConversationOptions;
 use crate::session::{Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
-
-/// One conversation's own choices, over the global settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ConversationOptions {
-    /// The model to ask; `None` uses the one in Settings.
-    pub model: Option<String>,
-    /// Sampling temperature; `None` leaves it to the model.
-    pub temperature: Option<f32>,
-    /// Replaces the system prompt of Settings when set.
-    pub system_prompt: Option<String>,
-    /// Answered by this app of the ADK agent server instead of the model.
-    pub agent_app: Option<String>,
-    /// The agent server's id of this conversation's session, once created.
-    pub agent_session_id: Option<String>,
-}
-
-impl ConversationOptions {
-    /// The agent app answering this conversation, if it is in agent mode.
-    pub fn agent(&self) -> Option<&str> {
-        self.agent_app.as_deref().filter(|a| !a.trim().is_empty())
-    }
-
-    /// The model this conversation asks for (empty: the proxy's default).
-    pub fn model<'a>(&'a self, settings: &'a Settings) -> &'a str {
-        self.model
-            .as_deref()
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or(&settings.model)
-    }
-
-    fn system_prompt<'a>(&'a self, settings: &'a Settings) -> &'a str {
-        self.system_prompt
-            .as_deref()
-            .unwrap_or(&settings.system_prompt)
-    }
-}
 
 /// What is asked of the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,11 +84,15 @@ pub fn plan_request(
         })
         .collect();
 
-    let model = options.model(settings);
+    let model = options.model_or(&settings.model);
     let window = settings.context_window_for(model);
     // A quarter of the window is kept for the reply.
     let budget = (window as usize).saturating_sub(window as usize / 4);
-    let system = options.system_prompt(settings).trim();
+    let system = options
+        .system_prompt
+        .as_deref()
+        .unwrap_or(&settings.system_prompt)
+        .trim();
     let mut fixed = Vec::new();
     if !system.is_empty() {
         fixed.push(ChatMessage::new("system", system));

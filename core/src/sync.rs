@@ -253,7 +253,9 @@ impl<K: KvStore> KvStore for Recording<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SteppingClock;
+    use crate::clock::{ManualClock, SteppingClock};
+    use crate::manager::tests::{exchange, limits, manager};
+    use crate::manager::{Branch, ConversationOptions};
     use crate::session::{CreateSession, GetSessionConfig, KvSessionService, SessionService};
     use crate::storage::MemoryKv;
 
@@ -398,5 +400,58 @@ mod tests {
         )
         .expect("the other tab dropped our rename: write it back");
         assert!(back.contains("new name"), "{back}");
+    }
+
+    /// The record of a conversation of one exchange, whose `options` were
+    /// set a second later.
+    fn recorded(options: ConversationOptions) -> Conversation {
+        let kv = MemoryKv::new();
+        let clock = ManualClock::at(1_000.0);
+        let mut m = manager(&kv, &clock, limits());
+        let (query, _) = exchange(&mut m, &clock, "ada", "hello", "hi");
+        clock.advance(1.0);
+        m.set_options("ada", &query.session.id, options).unwrap();
+        m.conversation("ada", &query.session.id).unwrap()
+    }
+
+    #[test]
+    fn the_later_change_of_a_conversations_options_wins() {
+        let options = ConversationOptions {
+            model: Some("gpt-x".into()),
+            temperature: Some(0.3),
+            system_prompt: Some("Be terse.".into()),
+            agent_app: Some("history_agent".into()),
+            agent_session_id: Some("server-1".into()),
+        };
+        let restarted = recorded(options.clone());
+        // Another tab changed them earlier: this tab's later change is kept.
+        let mut older = restarted.clone();
+        older.options = Default::default();
+        older.options_at = 500.0;
+        assert_eq!(
+            merge_conversations(older.clone(), &restarted).options,
+            options
+        );
+        assert_eq!(merge_conversations(restarted, &older).options, options);
+    }
+
+    #[test]
+    fn branches_made_in_two_tabs_are_both_kept() {
+        let record = recorded(ConversationOptions::default());
+        let link = |session: &str| Branch {
+            session_id: session.into(),
+            event_id: "e".into(),
+            at: 1.0,
+        };
+        let (mut theirs, mut mine) = (record.clone(), record);
+        theirs.branches.push(link("from-tab-a"));
+        mine.branches.push(link("from-tab-b"));
+        let merged = merge_conversations(theirs, &mine);
+        let sessions: Vec<&str> = merged
+            .branches
+            .iter()
+            .map(|b| b.session_id.as_str())
+            .collect();
+        assert_eq!(sessions, ["from-tab-a", "from-tab-b"]);
     }
 }

@@ -249,29 +249,4 @@ mod tests {
         }
         assert_eq!(snapshot(), before, "nothing written");
     }
-
-    #[test]
-    fn branches_made_in_two_tabs_are_both_kept() {
-        let kv = MemoryKv::new();
-        let clock = ManualClock::at(1_000.0);
-        let mut m = manager(&kv, &clock);
-        exchange(&mut m, &clock, "hello");
-        let id = m.current_session_id("ada").unwrap().unwrap();
-        let record = m.conversation("ada", &id).unwrap();
-        let link = |session: &str| Branch {
-            session_id: session.into(),
-            event_id: "e".into(),
-            at: 1.0,
-        };
-        let (mut theirs, mut mine) = (record.clone(), record);
-        theirs.branches.push(link("from-tab-a"));
-        mine.branches.push(link("from-tab-b"));
-        let merged = crate::sync::merge_conversations(theirs, &mine);
-        let sessions: Vec<&str> = merged
-            .branches
-            .iter()
-            .map(|b| b.session_id.as_str())
-            .collect();
-        assert_eq!(sessions, ["from-tab-a", "from-tab-b"]);
-    }
 }

@@ -8,7 +8,7 @@ mod drafts;
 mod fork;
 mod records;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use drafts::*;
 pub use fork::Branch;
@@ -23,8 +23,8 @@ use crate::session::{
     SessionSummary, State, new_id,
 };
 use crate::storage::{KvError, KvStore, keys, write_json};
-use crate::telemetry::{Span, SpanKind, SpanStatus, Trace, attr};
-use crate::transport::openai::Usage;
+use crate::telemetry::genai::{ModelCall, model_call_span};
+use crate::telemetry::{Span, SpanKind, SpanStatus, TokenUsage, Trace, attr};
 
 /// Expiry and cleanup limits, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,11 +37,28 @@ pub struct Limits {
     pub retention: Option<f64>,
 }
 
+impl Limits {
+    /// A week of silence ends a conversation...
+    pub const DEFAULT_IDLE_MINUTES: u32 = 7 * 24 * 60;
+    /// ...and so does a month of age.
+    pub const DEFAULT_MAX_HOURS: u32 = 30 * 24;
+
+    /// Limits given in the units a person sets them in: minutes idle, hours
+    /// of age, days an ended conversation is kept (`None`: for ever).
+    pub fn new(idle_minutes: u32, max_duration_hours: u32, retention_days: Option<u32>) -> Self {
+        Self {
+            idle: f64::from(idle_minutes) * 60.0,
+            max_duration: f64::from(max_duration_hours) * 3_600.0,
+            retention: retention_days.map(|d| f64::from(d) * 86_400.0),
+        }
+    }
+}
+
 impl Default for Limits {
     /// A week of silence or a month of age ends a conversation; nothing is
     /// ever deleted unless the user sets a retention limit.
     fn default() -> Self {
-        crate::settings::Settings::default().limits()
+        Self::new(Self::DEFAULT_IDLE_MINUTES, Self::DEFAULT_MAX_HOURS, None)
     }
 }
 
@@ -109,7 +126,7 @@ pub struct CallResult {
     pub error: Option<(String, String)>,
     pub response_model: Option<String>,
     pub first_token_at: Option<f64>,
-    pub usage: Option<Usage>,
+    pub usage: Option<TokenUsage>,
     pub finish_reason: Option<String>,
 }
 
@@ -543,7 +560,29 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             .remove(&self.draft_key(user_id, &call.session_id, reply_id))?;
 
         let mut conversation = self.conversation_inner(user_id, &call.session_id)?;
-        let call_span = self.call_span(&conversation, call, &result, &model, now);
+        let call_span = model_call_span(&ModelCall {
+            trace_id: conversation.trace.trace_id(),
+            parent_span_id: &call.query_span_id,
+            conversation_id: &conversation.conversation_id,
+            model: &model,
+            request_model: call.request_model.as_deref(),
+            response_model: result.response_model.as_deref(),
+            attempt: call.attempt,
+            start: call.start,
+            end: now,
+            first_token_at: result.first_token_at,
+            usage: result.usage,
+            finish_reason: result.finish_reason.as_deref(),
+            reply_status: result.status.as_str(),
+            succeeded: matches!(
+                result.status,
+                MessageStatus::Complete | MessageStatus::Stopped
+            ),
+            error: result
+                .error
+                .as_ref()
+                .map(|(code, message)| (code.as_str(), message.as_str())),
+        });
         if let Some(query) = conversation.trace.span_mut(&call.query_span_id) {
             query.end = Some(now);
             query.set(
@@ -552,15 +591,11 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             );
             query.set("confab.reply.status", result.status.as_str());
             query.set("confab.attempts", call.attempt);
-            if let Some(ttft) = result.first_token_at {
-                query.set(
-                    "confab.time_to_first_token_ms",
-                    ((ttft - call.start) * 1e3).round() as i64,
-                );
+            if let Some(first) = result.first_token_at {
+                query.set_time_to_first_token(call.start, first);
             }
             if let Some(usage) = result.usage {
-                query.set(attr::INPUT_TOKENS, usage.prompt_tokens);
-                query.set(attr::OUTPUT_TOKENS, usage.completion_tokens);
+                query.set_usage(usage);
             }
             query.status = call_span.status.clone();
             let query = query.clone();
@@ -581,59 +616,6 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
         self.save_conversation(&conversation)?;
         Ok(saved)
-    }
-
-    fn call_span(
-        &self,
-        conversation: &Conversation,
-        call: &CallStart,
-        result: &CallResult,
-        model: &str,
-        now: f64,
-    ) -> Span {
-        let mut span = Span::new(
-            conversation.trace.trace_id(),
-            Some(&call.query_span_id),
-            &format!("chat {model}"),
-            call.start,
-        );
-        span.kind = SpanKind::Client;
-        span.end = Some(now);
-        span.set(attr::OPERATION, "chat")
-            .set(attr::PROVIDER, "openai")
-            .set(
-                attr::REQUEST_MODEL,
-                call.request_model.as_deref().unwrap_or("(proxy default)"),
-            )
-            .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str())
-            .set("confab.attempt", call.attempt)
-            .set("confab.retry", call.attempt > 1);
-        if let Some(model) = &result.response_model {
-            span.set(attr::RESPONSE_MODEL, model.as_str());
-        }
-        if let Some(reason) = &result.finish_reason {
-            span.set(attr::FINISH_REASONS, reason.as_str());
-        }
-        if let Some(usage) = result.usage {
-            span.set(attr::INPUT_TOKENS, usage.prompt_tokens)
-                .set(attr::OUTPUT_TOKENS, usage.completion_tokens);
-        }
-        if let Some(first) = result.first_token_at {
-            span.set(
-                "confab.time_to_first_token_ms",
-                ((first - call.start) * 1e3).round() as i64,
-            );
-        }
-        span.set("confab.reply.status", result.status.as_str());
-        span.status = match (&result.error, result.status) {
-            (Some((code, message)), _) => {
-                span.set(attr::ERROR_TYPE, code.as_str());
-                SpanStatus::Error(message.clone())
-            }
-            (None, MessageStatus::Complete | MessageStatus::Stopped) => SpanStatus::Ok,
-            (None, status) => SpanStatus::Error(status.as_str().to_owned()),
-        };
-        span
     }
 
     // --- feedback and ending ---------------------------------------------
@@ -908,7 +890,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         &mut self,
         user_id: &str,
         session_id: &str,
-        options: crate::chat::ConversationOptions,
+        options: ConversationOptions,
     ) -> Result<(), ManagerError> {
         self.atomically(|m| {
             let mut conversation = m.conversation_inner(user_id, session_id)?;

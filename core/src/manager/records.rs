@@ -92,6 +92,39 @@ pub struct Ending {
     pub comment: String,
 }
 
+/// One conversation's own choices, over the global settings. Stored in its
+/// [`Conversation`] record; `chat` reads them when it plans a request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ConversationOptions {
+    /// The model to ask; `None` uses the one in Settings.
+    pub model: Option<String>,
+    /// Sampling temperature; `None` leaves it to the model.
+    pub temperature: Option<f32>,
+    /// Replaces the system prompt of Settings when set.
+    pub system_prompt: Option<String>,
+    /// Answered by this app of the ADK agent server instead of the model.
+    pub agent_app: Option<String>,
+    /// The agent server's id of this conversation's session, once created.
+    pub agent_session_id: Option<String>,
+}
+
+impl ConversationOptions {
+    /// The agent app answering this conversation, if it is in agent mode.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent_app.as_deref().filter(|a| !a.trim().is_empty())
+    }
+
+    /// The model this conversation asks for: its own, else `default` (the
+    /// settings' model; empty: the proxy's default).
+    pub fn model_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.model
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(default)
+    }
+}
+
 /// Everything the manager knows about one conversation (one session).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +144,7 @@ pub struct Conversation {
     pub ended: Option<Ending>,
     /// This conversation's own model, temperature and system prompt.
     #[serde(default)]
-    pub options: crate::chat::ConversationOptions,
+    pub options: ConversationOptions,
     /// When `options` were last changed (seconds; the later change wins
     /// when two tabs change them).
     #[serde(default)]

@@ -7,10 +7,10 @@ use crate::storage::MemoryKv;
 use crate::telemetry::AttrValue;
 
 const HOUR: f64 = 3_600.0;
-type Manager<'a> =
+pub(crate) type Manager<'a> =
     SessionManager<KvSessionService<&'a MemoryKv, ManualClock>, &'a MemoryKv, ManualClock>;
 
-fn manager<'a>(kv: &'a MemoryKv, clock: &ManualClock, limits: Limits) -> Manager<'a> {
+pub(crate) fn manager<'a>(kv: &'a MemoryKv, clock: &ManualClock, limits: Limits) -> Manager<'a> {
     SessionManager::new(
         KvSessionService::new(kv, clock.clone()),
         kv,
@@ -31,7 +31,7 @@ fn stored<S: SessionService, K: KvStore, C: Clock>(
         .unwrap()
 }
 
-fn limits() -> Limits {
+pub(crate) fn limits() -> Limits {
     Limits {
         idle: HOUR,
         max_duration: 24.0 * HOUR,
@@ -40,7 +40,7 @@ fn limits() -> Limits {
 }
 
 /// A full exchange: the user's query and a complete reply.
-fn exchange(
+pub(crate) fn exchange(
     m: &mut Manager,
     clock: &ManualClock,
     user: &str,
@@ -64,10 +64,9 @@ fn exchange(
                 status: MessageStatus::Complete,
                 response_model: Some("confab-echo".into()),
                 first_token_at: Some(first_token_at),
-                usage: Some(Usage {
-                    prompt_tokens: 7,
-                    completion_tokens: 5,
-                    total_tokens: 12,
+                usage: Some(TokenUsage {
+                    input: 7,
+                    output: 5,
                 }),
                 finish_reason: Some("stop".into()),
                 ..CallResult::default()
@@ -930,13 +929,13 @@ fn unreadable_manager_records_are_moved_aside_and_rebuilt() {
 }
 
 #[test]
-fn a_conversation_keeps_its_own_options_and_the_later_change_wins_a_merge() {
+fn a_conversation_keeps_its_own_options_across_a_restart() {
     let kv = MemoryKv::new();
     let clock = ManualClock::at(1_000.0);
     let mut m = manager(&kv, &clock, limits());
     let (query, _) = exchange(&mut m, &clock, "ada", "hello", "hi");
     let id = query.session.id.clone();
-    let options = crate::chat::ConversationOptions {
+    let options = ConversationOptions {
         model: Some("gpt-x".into()),
         temperature: Some(0.3),
         system_prompt: Some("Be terse.".into()),
@@ -950,19 +949,6 @@ fn a_conversation_keeps_its_own_options_and_the_later_change_wins_a_merge() {
         .unwrap();
     assert_eq!(restarted.options, options);
     assert_eq!(restarted.options_at, clock.now());
-
-    // Another tab changed them earlier: this tab's later change is kept.
-    let mut older = restarted.clone();
-    older.options = Default::default();
-    older.options_at = 500.0;
-    assert_eq!(
-        crate::sync::merge_conversations(older.clone(), &restarted).options,
-        options
-    );
-    assert_eq!(
-        crate::sync::merge_conversations(restarted, &older).options,
-        options
-    );
 }
 
 #[test]
