@@ -13,7 +13,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::manager::{Conversation, UserRecord};
+use crate::manager::{Conversation, NO_RESPONSE, UserRecord};
 use crate::order::sort_stable_by;
 use crate::session::index::Index;
 use crate::session::{Event, MessageStatus, Session};
@@ -69,7 +69,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             .find(|q| q.id == query.id && !q.id.is_empty())
         {
             // The one with the answer is the later one.
-            Some(existing) if existing.response == "No response" => *existing = query.clone(),
+            Some(existing) if existing.response == NO_RESPONSE => *existing = query.clone(),
             Some(_) => {}
             None if query.id.is_empty() => {}
             None => theirs.queries.push(query.clone()),
@@ -254,7 +254,7 @@ impl<K: KvStore> KvStore for Recording<K> {
 mod tests {
     use super::*;
     use crate::clock::{ManualClock, SteppingClock};
-    use crate::manager::tests::{exchange, limits, manager};
+    use crate::manager::tests::{exchange, limits, manager, own_options};
     use crate::manager::{Branch, ConversationOptions};
     use crate::session::{CreateSession, GetSessionConfig, KvSessionService, SessionService};
     use crate::storage::MemoryKv;
@@ -416,13 +416,7 @@ mod tests {
 
     #[test]
     fn the_later_change_of_a_conversations_options_wins() {
-        let options = ConversationOptions {
-            model: Some("gpt-x".into()),
-            temperature: Some(0.3),
-            system_prompt: Some("Be terse.".into()),
-            agent_app: Some("history_agent".into()),
-            agent_session_id: Some("server-1".into()),
-        };
+        let options = own_options();
         let restarted = recorded(options.clone());
         // Another tab changed them earlier: this tab's later change is kept.
         let mut older = restarted.clone();

@@ -8,6 +8,9 @@ use crate::telemetry::Trace;
 pub const QUERY_LOG_CHARS: usize = 200;
 pub const RESPONSE_LOG_CHARS: usize = 500;
 
+/// The logged response of a query no reply answered (yet).
+pub const NO_RESPONSE: &str = "No response";
+
 /// One query of a conversation and what the model answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryLog {
@@ -15,9 +18,22 @@ pub struct QueryLog {
     #[serde(default)]
     pub id: String,
     pub query: String,
-    /// "No response" until (or unless) the model answers.
+    /// [`NO_RESPONSE`] until (or unless) the model answers.
     pub response: String,
     pub at: f64,
+}
+
+impl QueryLog {
+    /// The log entry of the query `id` (its text cut to
+    /// [`QUERY_LOG_CHARS`]), not answered yet.
+    pub fn unanswered(id: &str, query: &str, at: f64) -> Self {
+        Self {
+            id: id.to_owned(),
+            query: truncate(query, QUERY_LOG_CHARS),
+            response: NO_RESPONSE.into(),
+            at,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +186,19 @@ impl Conversation {
     /// The latest rating of a reply, if any.
     pub fn feedback_for(&self, event_id: &str) -> Option<&ReplyFeedback> {
         self.feedback.iter().rev().find(|f| f.event_id == event_id)
+    }
+
+    /// Its entry in the user's record, without a title or pin.
+    pub fn status(&self) -> ConversationStatus {
+        ConversationStatus {
+            session_id: self.session_id.clone(),
+            conversation_id: self.conversation_id.clone(),
+            started_at: self.started_at,
+            ended: self.ended.clone(),
+            title: None,
+            pinned: false,
+            labels_at: 0.0,
+        }
     }
 }
 
