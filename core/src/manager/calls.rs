@@ -110,31 +110,30 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         session_id: &str,
         request_model: Option<&str>,
     ) -> Result<CallStart, ManagerError> {
-        self.atomically(|m| {
-            let conversation = m.conversation(user_id, session_id)?;
-            if !conversation.is_active() {
-                return Err(ManagerError::Ended);
-            }
-            let query = last_query_span(&conversation.trace).ok_or(ManagerError::NoQuery)?;
-            let attempt = conversation
-                .trace
-                .children(&query.span_id)
-                .iter()
-                .filter(|s| s.kind == SpanKind::Client)
-                .count()
-                + 1;
-            let invocation_id = match query.attr("confab.invocation_id") {
-                Some(id) => id.to_string(),
-                None => new_id(),
-            };
-            Ok(CallStart {
-                session_id: session_id.to_owned(),
-                query_span_id: query.span_id.clone(),
-                invocation_id,
-                attempt,
-                start: m.clock.now(),
-                request_model: request_model.map(str::to_owned),
-            })
+        // Only reads: adopting a session that has no record is atomic itself.
+        let conversation = self.conversation(user_id, session_id)?;
+        if !conversation.is_active() {
+            return Err(ManagerError::Ended);
+        }
+        let query = last_query_span(&conversation.trace).ok_or(ManagerError::NoQuery)?;
+        let attempt = conversation
+            .trace
+            .children(&query.span_id)
+            .iter()
+            .filter(|s| s.kind == SpanKind::Client)
+            .count()
+            + 1;
+        let invocation_id = match query.attr("confab.invocation_id") {
+            Some(id) => id.to_string(),
+            None => new_id(),
+        };
+        Ok(CallStart {
+            session_id: session_id.to_owned(),
+            query_span_id: query.span_id.clone(),
+            invocation_id,
+            attempt,
+            start: self.clock.now(),
+            request_model: request_model.map(str::to_owned),
         })
     }
 
@@ -199,23 +198,20 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 parent_span_id: &call.query_span_id,
                 conversation_id: &conversation.conversation_id,
                 model: &model,
-                request_model: call.request_model.as_deref(),
-                response_model: result.response_model.as_deref(),
+                request_model: &call.request_model,
+                response_model: &result.response_model,
                 attempt: call.attempt,
                 start: call.start,
                 end: now,
                 first_token_at: result.first_token_at,
                 usage: result.usage,
-                finish_reason: result.finish_reason.as_deref(),
+                finish_reason: &result.finish_reason,
                 reply_status: result.status.as_str(),
                 succeeded: matches!(
                     result.status,
                     MessageStatus::Complete | MessageStatus::Stopped
                 ),
-                error: result
-                    .error
-                    .as_ref()
-                    .map(|(code, message)| (code.as_str(), message.as_str())),
+                error: &result.error,
             });
             if let Some(query) = conversation.trace.span_mut(&call.query_span_id) {
                 query.end = Some(now);

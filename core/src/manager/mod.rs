@@ -166,12 +166,20 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         let exported = self.outbox.len();
         self.kv.begin();
         let result = operation(self);
-        if result.is_ok() {
+        self.settle_group(exported, result.is_ok());
+        result
+    }
+
+    /// Ends the group `atomically` began: kept, or undone with the spans
+    /// it would have exported. Not inlined: every operation's copy of
+    /// `atomically` calls this one.
+    #[inline(never)]
+    fn settle_group(&mut self, exported: usize, kept: bool) {
+        if kept {
             self.kv.commit();
         } else {
             self.kv.rollback();
             self.outbox.truncate(exported);
         }
-        result
     }
 }

@@ -14,7 +14,9 @@ pub struct TokenUsage {
     pub output: u64,
 }
 
-/// What the span of one model call records.
+/// What the span of one model call records. The optional texts are
+/// borrowed as their holder keeps them: making an `Option<&str>` of each
+/// first costs code in the wasm bundle for nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct ModelCall<'a> {
     pub trace_id: &'a str,
@@ -24,9 +26,9 @@ pub struct ModelCall<'a> {
     /// The model the span is named after (`chat {model}`).
     pub model: &'a str,
     /// The model asked for; `None`: the proxy's default.
-    pub request_model: Option<&'a str>,
+    pub request_model: &'a Option<String>,
     /// The model that answered, as the reply named it.
-    pub response_model: Option<&'a str>,
+    pub response_model: &'a Option<String>,
     /// 1 for a query's first call, 2 for its first retry, and so on.
     pub attempt: usize,
     /// Seconds since the Unix epoch.
@@ -34,14 +36,14 @@ pub struct ModelCall<'a> {
     pub end: f64,
     pub first_token_at: Option<f64>,
     pub usage: Option<TokenUsage>,
-    pub finish_reason: Option<&'a str>,
+    pub finish_reason: &'a Option<String>,
     /// How the reply ended, as its event says (`complete`, `stopped`, …).
     pub reply_status: &'a str,
     /// Whether that ending is a success (the whole reply, or as much as
     /// the user let it write).
     pub succeeded: bool,
     /// `(type, message)` of the error the call failed with, if any.
-    pub error: Option<(&'a str, &'a str)>,
+    pub error: &'a Option<(String, String)>,
 }
 
 /// The span of a model call: a client span under its query's, with the
@@ -59,16 +61,16 @@ pub fn model_call_span(call: &ModelCall<'_>) -> Span {
         .set(attr::PROVIDER, "openai")
         .set(
             attr::REQUEST_MODEL,
-            call.request_model.unwrap_or("(proxy default)"),
+            call.request_model.as_deref().unwrap_or("(proxy default)"),
         )
         .set(attr::CONVERSATION_ID, call.conversation_id)
         .set("confab.attempt", call.attempt)
         .set("confab.retry", call.attempt > 1);
     if let Some(model) = call.response_model {
-        span.set(attr::RESPONSE_MODEL, model);
+        span.set(attr::RESPONSE_MODEL, model.as_str());
     }
     if let Some(reason) = call.finish_reason {
-        span.set(attr::FINISH_REASONS, reason);
+        span.set(attr::FINISH_REASONS, reason.as_str());
     }
     if let Some(usage) = call.usage {
         span.set_usage(usage);
@@ -79,8 +81,8 @@ pub fn model_call_span(call: &ModelCall<'_>) -> Span {
     span.set("confab.reply.status", call.reply_status);
     span.status = match call.error {
         Some((kind, message)) => {
-            span.set(attr::ERROR_TYPE, kind);
-            SpanStatus::Error(message.to_owned())
+            span.set(attr::ERROR_TYPE, kind.as_str());
+            SpanStatus::Error(message.clone())
         }
         None if call.succeeded => SpanStatus::Ok,
         None => SpanStatus::Error(call.reply_status.to_owned()),
@@ -109,37 +111,39 @@ mod tests {
     use super::*;
     use crate::telemetry::AttrValue;
 
+    const NONE: &Option<String> = &None;
+
     fn call() -> ModelCall<'static> {
         ModelCall {
             trace_id: "t",
             parent_span_id: "q",
             conversation_id: "conv_1",
             model: "m",
-            request_model: None,
-            response_model: None,
+            request_model: NONE,
+            response_model: NONE,
             attempt: 1,
             start: 10.0,
             end: 11.0,
             first_token_at: None,
             usage: None,
-            finish_reason: None,
+            finish_reason: NONE,
             reply_status: "complete",
             succeeded: true,
-            error: None,
+            error: &None,
         }
     }
 
     #[test]
     fn a_call_is_a_client_span_under_its_query_with_the_genai_attributes() {
         let span = model_call_span(&ModelCall {
-            response_model: Some("m-2024"),
+            response_model: &Some("m-2024".into()),
             attempt: 2,
             first_token_at: Some(10.25),
             usage: Some(TokenUsage {
                 input: 7,
                 output: 5,
             }),
-            finish_reason: Some("stop"),
+            finish_reason: &Some("stop".into()),
             ..call()
         });
         assert_eq!(
@@ -173,7 +177,7 @@ mod tests {
         let failed = model_call_span(&ModelCall {
             reply_status: "error",
             succeeded: false,
-            error: Some(("http_500", "The model server had a problem")),
+            error: &Some(("http_500".into(), "The model server had a problem".into())),
             ..call()
         });
         assert_eq!(
