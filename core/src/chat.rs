@@ -1,62 +1,11 @@
-//! From a session to a model request, and the small derived facts the UI
-//! shows (titles).
+//! From a session to a model request: the system prompt and the newest
+//! turns that fit the model's context window, or a Continue; a
+//! conversation's own options over the settings.
 
-use serde::{Deserialize, Serialize};
-
+use crate::manager::ConversationOptions;
 use crate::session::{Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
-
-/// Longest sidebar title, in characters.
-const TITLE_CHARS: usize = 60;
-
-/// A conversation's title: the first line of its first user message.
-pub fn title_of(events: &[Event]) -> Option<String> {
-    let text = events.iter().find(|e| e.is_from_user())?.text_content();
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    if line.chars().count() <= TITLE_CHARS {
-        return Some(line.to_owned());
-    }
-    let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
-    Some(format!("{}…", cut.trim_end()))
-}
-
-/// One conversation's own choices, over the global settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ConversationOptions {
-    /// The model to ask; `None` uses the one in Settings.
-    pub model: Option<String>,
-    /// Sampling temperature; `None` leaves it to the model.
-    pub temperature: Option<f32>,
-    /// Replaces the system prompt of Settings when set.
-    pub system_prompt: Option<String>,
-    /// Answered by this app of the ADK agent server instead of the model.
-    pub agent_app: Option<String>,
-    /// The agent server's id of this conversation's session, once created.
-    pub agent_session_id: Option<String>,
-}
-
-impl ConversationOptions {
-    /// The agent app answering this conversation, if it is in agent mode.
-    pub fn agent(&self) -> Option<&str> {
-        self.agent_app.as_deref().filter(|a| !a.trim().is_empty())
-    }
-
-    /// The model this conversation asks for (empty: the proxy's default).
-    pub fn model<'a>(&'a self, settings: &'a Settings) -> &'a str {
-        self.model
-            .as_deref()
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or(&settings.model)
-    }
-
-    fn system_prompt<'a>(&'a self, settings: &'a Settings) -> &'a str {
-        self.system_prompt
-            .as_deref()
-            .unwrap_or(&settings.system_prompt)
-    }
-}
 
 /// What is asked of the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -135,11 +84,15 @@ pub fn plan_request(
         })
         .collect();
 
-    let model = options.model(settings);
+    let model = options.model_or(&settings.model);
     let window = settings.context_window_for(model);
     // A quarter of the window is kept for the reply.
     let budget = (window as usize).saturating_sub(window as usize / 4);
-    let system = options.system_prompt(settings).trim();
+    let system = options
+        .system_prompt
+        .as_deref()
+        .unwrap_or(&settings.system_prompt)
+        .trim();
     let mut fixed = Vec::new();
     if !system.is_empty() {
         fixed.push(ChatMessage::new("system", system));
@@ -219,24 +172,6 @@ mod tests {
             .iter()
             .map(|m| (m.role.clone(), m.content.clone()))
             .collect()
-    }
-
-    #[test]
-    fn titles_come_from_the_first_user_line() {
-        let events = [
-            event("model", "greeting", MessageStatus::Complete),
-            event(
-                "user",
-                "\n  Plan a trip to Paris  \nin March",
-                MessageStatus::Complete,
-            ),
-            event("user", "later", MessageStatus::Complete),
-        ];
-        assert_eq!(title_of(&events).as_deref(), Some("Plan a trip to Paris"));
-        assert_eq!(title_of(&[]), None);
-        let long = event("user", &"word ".repeat(40), MessageStatus::Complete);
-        let title = title_of(&[long]).unwrap();
-        assert!(title.chars().count() <= TITLE_CHARS && title.ends_with('…'));
     }
 
     #[test]
@@ -397,13 +332,21 @@ mod tests {
             }
         );
         assert!(error.to_string().contains("Shorten it"));
+        // The same message in a larger window is sent whole, alone.
         let fits = plan_request(
             &window(1_000),
             &ConversationOptions::default(),
             &events,
             Ask::Reply,
-        );
-        assert!(fits.is_ok());
+        )
+        .map(|plan| {
+            (
+                plan.request.messages.len(),
+                plan.left_out,
+                plan.estimated_tokens,
+            )
+        });
+        assert_eq!(fits, Ok((1, 0, 254)));
     }
 
     #[test]

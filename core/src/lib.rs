@@ -1,16 +1,22 @@
 //! Confab's functional core: everything that can be plain Rust is here, with no
 //! browser dependency, so it compiles and is tested on the host with `cargo test`.
 //!
-//! - [`session`]: ADK-style sessions and events, the [`session::SessionService`]
-//!   contract and its backends (in memory, and over any key-value store).
-//! - [`storage`]: the key-value abstraction and the persisted key layout.
-//! - [`transport`]: the SSE decoder and the OpenAI-compatible chat wire format.
-//! - [`chat`]: turning a session into a model request, titles.
-//! - [`agent`]: Google ADK's api_server as a backend (routes, `/run_sse`,
-//!   rebuilding a session a server restart lost).
-//! - [`search`]: finding conversations by title and message text.
-//! - [`settings`]: user settings and their defaults.
-//! - [`markdown`]: model replies as safe HTML, also while they stream.
+//! The modules in layers, each using only those below it (ARCHITECTURE.md,
+//! "One direction"; `tests/layers.rs` checks it):
+//!
+//! - leaves: [`order`], [`clock`], [`units`], [`telemetry`] (traces, spans,
+//!   OTLP), [`transport`] (the SSE decoder, the OpenAI-compatible wire
+//!   format), [`markdown`] (model replies as safe HTML, also while they
+//!   stream);
+//! - [`storage`]: the key-value abstraction, the persisted key layout, the
+//!   schema version and its migrations;
+//! - [`session`]: ADK-style sessions and events, the
+//!   [`session::SessionService`] contract and its backends (in memory, and
+//!   over any key-value store);
+//! - [`manager`]: the session manager and its records;
+//! - features: [`settings`], [`profiles`], [`chat`] (a session as a model
+//!   request), [`agent`] (Google ADK's api_server as a backend), [`search`],
+//!   [`sync`] (merges across tabs), [`transfer`] (export and import).
 
 pub mod agent;
 pub mod chat;

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::manager::Limits;
+
 /// The app name sessions are filed under (ADK's `app_name`).
 pub const APP_NAME: &str = "confab";
 /// The user whose sessions this browser keeps until profiles exist.
@@ -100,8 +102,8 @@ impl Default for Settings {
             model: String::new(),
             system_prompt: String::new(),
             app_name: APP_NAME.to_owned(),
-            idle_minutes: DEFAULT_LIMITS_IDLE_MINUTES,
-            max_duration_hours: DEFAULT_LIMITS_MAX_HOURS,
+            idle_minutes: Limits::DEFAULT_IDLE_MINUTES,
+            max_duration_hours: Limits::DEFAULT_MAX_HOURS,
             retention_days: None,
             trace_export_url: String::new(),
             context_windows: BTreeMap::new(),
@@ -119,11 +121,6 @@ impl Default for Settings {
 pub const DEFAULT_CONTEXT_WINDOW: u32 = 32_768;
 /// Long enough for a slow first token from a large model.
 pub const DEFAULT_STALL_SECONDS: u32 = 60;
-
-/// A week of silence ends a conversation...
-pub const DEFAULT_LIMITS_IDLE_MINUTES: u32 = 7 * 24 * 60;
-/// ...and so does a month of age.
-pub const DEFAULT_LIMITS_MAX_HOURS: u32 = 30 * 24;
 
 impl Settings {
     /// Settings as the user typed them, tidied: surrounding blanks and a
@@ -160,13 +157,13 @@ impl Settings {
         self
     }
 
-    /// The session manager's limits, in seconds.
-    pub fn limits(&self) -> crate::manager::Limits {
-        crate::manager::Limits {
-            idle: f64::from(self.idle_minutes) * 60.0,
-            max_duration: f64::from(self.max_duration_hours) * 3_600.0,
-            retention: self.retention_days.map(|d| f64::from(d) * 86_400.0),
-        }
+    /// The session manager's limits.
+    pub fn limits(&self) -> Limits {
+        Limits::new(
+            self.idle_minutes,
+            self.max_duration_hours,
+            self.retention_days,
+        )
     }
 
     /// The context window (tokens) of `model` (`""`: the proxy's default).

@@ -13,10 +13,10 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::manager::{Conversation, UserRecord};
+use crate::manager::{Conversation, NO_RESPONSE, UserRecord};
 use crate::order::sort_stable_by;
+use crate::session::index::Index;
 use crate::session::{Event, MessageStatus, Session};
-use crate::storage::index::Index;
 use crate::storage::packed::unpack;
 use crate::storage::{KvError, KvStore, keys, stored_form};
 
@@ -69,7 +69,7 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
             .find(|q| q.id == query.id && !q.id.is_empty())
         {
             // The one with the answer is the later one.
-            Some(existing) if existing.response == "No response" => *existing = query.clone(),
+            Some(existing) if existing.response == NO_RESPONSE => *existing = query.clone(),
             Some(_) => {}
             None if query.id.is_empty() => {}
             None => theirs.queries.push(query.clone()),
@@ -253,7 +253,9 @@ impl<K: KvStore> KvStore for Recording<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SteppingClock;
+    use crate::clock::{ManualClock, SteppingClock};
+    use crate::manager::tests::{exchange, limits, manager, own_options};
+    use crate::manager::{Branch, ConversationOptions};
     use crate::session::{CreateSession, GetSessionConfig, KvSessionService, SessionService};
     use crate::storage::MemoryKv;
 
@@ -398,5 +400,52 @@ mod tests {
         )
         .expect("the other tab dropped our rename: write it back");
         assert!(back.contains("new name"), "{back}");
+    }
+
+    /// The record of a conversation of one exchange, whose `options` were
+    /// set a second later.
+    fn recorded(options: ConversationOptions) -> Conversation {
+        let kv = MemoryKv::new();
+        let clock = ManualClock::at(1_000.0);
+        let mut m = manager(&kv, &clock, limits());
+        let (query, _) = exchange(&mut m, &clock, "ada", "hello", "hi");
+        clock.advance(1.0);
+        m.set_options("ada", &query.session.id, options).unwrap();
+        m.conversation("ada", &query.session.id).unwrap()
+    }
+
+    #[test]
+    fn the_later_change_of_a_conversations_options_wins() {
+        let options = own_options();
+        let restarted = recorded(options.clone());
+        // Another tab changed them earlier: this tab's later change is kept.
+        let mut older = restarted.clone();
+        older.options = Default::default();
+        older.options_at = 500.0;
+        assert_eq!(
+            merge_conversations(older.clone(), &restarted).options,
+            options
+        );
+        assert_eq!(merge_conversations(restarted, &older).options, options);
+    }
+
+    #[test]
+    fn branches_made_in_two_tabs_are_both_kept() {
+        let record = recorded(ConversationOptions::default());
+        let link = |session: &str| Branch {
+            session_id: session.into(),
+            event_id: "e".into(),
+            at: 1.0,
+        };
+        let (mut theirs, mut mine) = (record.clone(), record);
+        theirs.branches.push(link("from-tab-a"));
+        mine.branches.push(link("from-tab-b"));
+        let merged = merge_conversations(theirs, &mine);
+        let sessions: Vec<&str> = merged
+            .branches
+            .iter()
+            .map(|b| b.session_id.as_str())
+            .collect();
+        assert_eq!(sessions, ["from-tab-a", "from-tab-b"]);
     }
 }

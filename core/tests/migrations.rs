@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use confab_core::clock::SteppingClock;
-use confab_core::session::{GetSessionConfig, KvSessionService, SessionService, stored_schema};
+use confab_core::session::{GetSessionConfig, KvSessionService, SessionService};
 use confab_core::storage::migrate::{self, MigrationError};
-use confab_core::storage::{KvStore, MemoryKv, keys, packed};
+use confab_core::storage::{KvStore, MemoryKv, keys, packed, stored_schema};
 use serde_json::json;
 
 const V1: &str = include_str!("fixtures/store-v1.json");

@@ -4,8 +4,7 @@
 //! the local copy and runs again; Stop re-reads what the run did meanwhile.
 
 use confab_core::agent::{self, AgentStream, ServerSession};
-use confab_core::chat::ConversationOptions;
-use confab_core::manager::CallResult;
+use confab_core::manager::{CallResult, ConversationOptions};
 use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
 use confab_core::storage::KvStore;
 use leptos::prelude::*;

@@ -568,7 +568,7 @@ impl ChatStore {
             .settings
             .with_untracked(|s| s.default_agent_app.clone());
         if query.number == 1 && !default_agent.is_empty() {
-            let options = confab_core::chat::ConversationOptions {
+            let options = confab_core::manager::ConversationOptions {
                 agent_app: Some(default_agent),
                 ..Default::default()
             };
@@ -597,7 +597,7 @@ impl ChatStore {
         let branched = self.with_manager(|m| {
             // The branch is answered as the original was (model, prompt,
             // agent app), in a server session of its own.
-            let options = confab_core::chat::ConversationOptions {
+            let options = confab_core::manager::ConversationOptions {
                 agent_session_id: None,
                 ..m.conversation(&user, &open)?.options
             };
@@ -640,7 +640,7 @@ impl ChatStore {
     }
 
     /// Sets the open conversation's own model, temperature and system prompt.
-    pub fn set_conversation_options(&self, options: confab_core::chat::ConversationOptions) {
+    pub fn set_conversation_options(&self, options: confab_core::manager::ConversationOptions) {
         let Some(id) = self.open_id.get_untracked() else {
             return self.report("Send a first message, then choose this conversation's options.");
         };

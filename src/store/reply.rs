@@ -5,6 +5,7 @@
 use confab_core::chat::{Ask, plan_request};
 use confab_core::manager::{CallResult, CallStart};
 use confab_core::session::{MessageStatus, new_id};
+use confab_core::telemetry::TokenUsage;
 use confab_core::transport::{Backoff, ChatStream, ReplyError, StreamOutcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -148,7 +149,7 @@ impl ChatStore {
         {
             return self.start_agent_reply(session_id, app, options);
         }
-        let model = Some(options.model(&settings).to_owned()).filter(|m| !m.is_empty());
+        let model = Some(options.model_or(&settings.model).to_owned()).filter(|m| !m.is_empty());
         let call = match self.with_manager(|m| m.begin_call(&user, session_id, model.as_deref())) {
             Ok(call) => call,
             Err(error) => {
@@ -251,7 +252,10 @@ impl ChatStore {
                 error: error.as_ref().map(|e| (e.code(), e.to_string())),
                 response_model: stream.model().map(str::to_owned),
                 first_token_at,
-                usage: stream.usage(),
+                usage: stream.usage().map(|u| TokenUsage {
+                    input: u.prompt_tokens,
+                    output: u.completion_tokens,
+                }),
                 finish_reason: None,
             };
             view.error

@@ -1,5 +1,4 @@
-use confab_core::chat::ConversationOptions;
-use confab_core::manager::Conversation;
+use confab_core::manager::{Conversation, ConversationOptions};
 use confab_core::session::{APP_PREFIX, State, USER_PREFIX};
 use confab_core::telemetry::{Span, SpanStatus, Trace};
 use confab_core::units;

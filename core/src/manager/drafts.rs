@@ -192,7 +192,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 response_model: draft.model.clone(),
                 ..CallResult::default()
             };
-            m.finish_call_inner(user_id, &draft.call, result)?;
+            m.finish_call(user_id, &draft.call, result)?;
             // A draft written before drafts were kept per reply has a key
             // of its own shape; `finish_call` removed the per-reply one.
             m.kv.remove(key)?;

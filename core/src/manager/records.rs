@@ -8,6 +8,9 @@ use crate::telemetry::Trace;
 pub const QUERY_LOG_CHARS: usize = 200;
 pub const RESPONSE_LOG_CHARS: usize = 500;
 
+/// The logged response of a query no reply answered (yet).
+pub const NO_RESPONSE: &str = "No response";
+
 /// One query of a conversation and what the model answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryLog {
@@ -15,9 +18,22 @@ pub struct QueryLog {
     #[serde(default)]
     pub id: String,
     pub query: String,
-    /// "No response" until (or unless) the model answers.
+    /// [`NO_RESPONSE`] until (or unless) the model answers.
     pub response: String,
     pub at: f64,
+}
+
+impl QueryLog {
+    /// The log entry of the query `id` (its text cut to
+    /// [`QUERY_LOG_CHARS`]), not answered yet.
+    pub fn unanswered(id: &str, query: &str, at: f64) -> Self {
+        Self {
+            id: id.to_owned(),
+            query: truncate(query, QUERY_LOG_CHARS),
+            response: NO_RESPONSE.into(),
+            at,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +108,39 @@ pub struct Ending {
     pub comment: String,
 }
 
+/// One conversation's own choices, over the global settings. Stored in its
+/// [`Conversation`] record; `chat` reads them when it plans a request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ConversationOptions {
+    /// The model to ask; `None` uses the one in Settings.
+    pub model: Option<String>,
+    /// Sampling temperature; `None` leaves it to the model.
+    pub temperature: Option<f32>,
+    /// Replaces the system prompt of Settings when set.
+    pub system_prompt: Option<String>,
+    /// Answered by this app of the ADK agent server instead of the model.
+    pub agent_app: Option<String>,
+    /// The agent server's id of this conversation's session, once created.
+    pub agent_session_id: Option<String>,
+}
+
+impl ConversationOptions {
+    /// The agent app answering this conversation, if it is in agent mode.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent_app.as_deref().filter(|a| !a.trim().is_empty())
+    }
+
+    /// The model this conversation asks for: its own, else `default` (the
+    /// settings' model; empty: the proxy's default).
+    pub fn model_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.model
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(default)
+    }
+}
+
 /// Everything the manager knows about one conversation (one session).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +160,7 @@ pub struct Conversation {
     pub ended: Option<Ending>,
     /// This conversation's own model, temperature and system prompt.
     #[serde(default)]
-    pub options: crate::chat::ConversationOptions,
+    pub options: ConversationOptions,
     /// When `options` were last changed (seconds; the later change wins
     /// when two tabs change them).
     #[serde(default)]
@@ -137,6 +186,19 @@ impl Conversation {
     /// The latest rating of a reply, if any.
     pub fn feedback_for(&self, event_id: &str) -> Option<&ReplyFeedback> {
         self.feedback.iter().rev().find(|f| f.event_id == event_id)
+    }
+
+    /// Its entry in the user's record, without a title or pin.
+    pub fn status(&self) -> ConversationStatus {
+        ConversationStatus {
+            session_id: self.session_id.clone(),
+            conversation_id: self.conversation_id.clone(),
+            started_at: self.started_at,
+            ended: self.ended.clone(),
+            title: None,
+            pinned: false,
+            labels_at: 0.0,
+        }
     }
 }
 

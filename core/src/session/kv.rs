@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::index::Index;
 use super::model::{Event, Session, SessionSummary, State, new_id};
 use super::service::{
     CreateSession, GetSessionConfig, SessionError, SessionService, apply_event,
@@ -24,30 +25,10 @@ use super::service::{
 };
 use super::state::ScopedState;
 use crate::clock::Clock;
-use crate::storage::index::Index;
 use crate::storage::quarantine::quarantine;
-use crate::storage::{KvError, KvStore, Quarantined, keys, read_json, write_json};
-
-/// `confab:meta`.
-#[derive(Debug, serde::Deserialize, Serialize)]
-pub struct Meta {
-    pub schema: u32,
-}
-
-/// The schema version of the store: `None` for an empty store; a store
-/// from before `confab:meta` existed is version 1.
-pub fn stored_schema(kv: &impl KvStore) -> Result<Option<u32>, SessionError> {
-    match read_json::<Meta>(kv, keys::META) {
-        Ok(Some(meta)) => Ok(Some(meta.schema)),
-        Ok(None) if kv.get(keys::INDEX)?.is_some() => Ok(Some(1)),
-        Ok(None) => Ok(None),
-        Err(KvError::Corrupt { reason, .. }) => Err(SessionError::Corrupt {
-            key: keys::META.to_owned(),
-            reason,
-        }),
-        Err(error) => Err(error.into()),
-    }
-}
+use crate::storage::{
+    KvError, KvStore, Meta, Quarantined, keys, read_json, stored_schema, write_json,
+};
 
 pub struct KvSessionService<K: KvStore, C: Clock> {
     kv: K,

@@ -1,15 +1,17 @@
 //! ADK-style sessions: the data model, the service contract, and backends.
 
+pub mod index;
 mod kv;
 mod memory;
 mod model;
 mod service;
 pub mod state;
+mod title;
 
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 
-pub use kv::{KvSessionService, Meta, stored_schema};
+pub use kv::KvSessionService;
 pub use memory::InMemorySessionService;
 pub use model::{
     Content, Event, EventActions, IMPORTED_TITLE, MessageStatus, Part, Session, SessionSummary,
@@ -17,6 +19,7 @@ pub use model::{
 };
 pub use service::{CreateSession, GetSessionConfig, SessionError, SessionService};
 pub use state::{APP_PREFIX, ScopedState, TEMP_PREFIX, USER_PREFIX};
+pub use title::title_of;
 
 #[cfg(test)]
 mod tests {

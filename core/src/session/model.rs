@@ -64,7 +64,7 @@ impl SessionSummary {
             id: session.id.clone(),
             app_name: session.app_name.clone(),
             user_id: session.user_id.clone(),
-            title: imported.or_else(|| crate::chat::title_of(&session.events)),
+            title: imported.or_else(|| super::title::title_of(&session.events)),
             last_update_time: session.last_update_time,
             event_count: session.events.len(),
         }

@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::{KvError, KvStore, keys, packed};
-use crate::session::{SessionError, stored_schema};
+use super::{KvError, KvStore, keys, packed, stored_schema};
 
 /// Every data key of a store and its text.
 pub type Store = BTreeMap<String, String>;
@@ -57,8 +56,6 @@ pub enum MigrationError {
     Failed { from: u32, reason: String },
     #[error(transparent)]
     Storage(#[from] KvError),
-    #[error(transparent)]
-    Session(#[from] SessionError),
 }
 
 /// What a run did.

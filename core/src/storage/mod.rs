@@ -1,7 +1,6 @@
 //! Persistence: a string key-value store (localStorage in the browser, a map
 //! in tests) and the layout of Confab's keys in it.
 
-pub mod index;
 mod journal;
 pub mod keys;
 mod memo;
@@ -9,12 +8,14 @@ mod memory_kv;
 pub mod migrate;
 pub mod packed;
 pub mod quarantine;
+mod schema;
 pub mod usage;
 
 pub use journal::Journaled;
 pub use memo::ParseMemo;
 pub use memory_kv::MemoryKv;
 pub use quarantine::Quarantined;
+pub use schema::{Meta, stored_schema};
 
 use thiserror::Error;
 

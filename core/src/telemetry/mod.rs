@@ -2,9 +2,13 @@
 //! (its root span is `conversation`), one span per query (`user_query_N`),
 //! and child spans for each model call and each rating. Stored with the
 //! conversation, drawn on a timeline, and exportable as OTLP/HTTP JSON.
+//! genai.rs builds a model call's span from plain values.
 
 pub mod export;
+pub mod genai;
 pub mod otlp;
+
+pub use genai::TokenUsage;
 
 use std::collections::BTreeMap;
 

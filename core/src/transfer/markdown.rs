@@ -1,9 +1,8 @@
 //! One conversation as Markdown, for reading and sharing. (Lossy: the JSON
 //! export is the backup.)
 
-use crate::chat::title_of;
 use crate::manager::Conversation;
-use crate::session::{MessageStatus, Session};
+use crate::session::{MessageStatus, Session, title_of};
 
 fn date(seconds: f64) -> String {
     // Days since the epoch to a civil date (Howard Hinnant's algorithm), so

@@ -171,87 +171,73 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         user_id: &str,
         file: &ExportFile,
     ) -> Result<ImportReport, ImportError> {
-        Ok(self.atomically(|m| m.import_all(user_id, file))?)
-    }
-
-    fn import_all(
-        &mut self,
-        user_id: &str,
-        file: &ExportFile,
-    ) -> Result<ImportReport, ManagerError> {
-        let app = self.app_name().to_owned();
-        let mut report = ImportReport::default();
-        let mut record = self.user_record(user_id)?;
-        for item in &file.conversations {
-            let mut incoming = item.session.clone();
-            // Shared scopes stay with their owner; only session keys travel.
-            incoming.state = session_keys(&incoming.state);
-            for event in &mut incoming.events {
-                event.actions.state_delta = session_keys(&event.actions.state_delta);
-            }
-            let session = match self.service().get_session(
-                &app,
-                user_id,
-                &incoming.id,
-                GetSessionConfig::default(),
-            ) {
-                Ok(mut stored) => {
-                    report.merged += 1;
-                    let mut missing: Vec<_> = incoming
-                        .events
-                        .iter()
-                        .filter(|e| !stored.events.iter().any(|s| s.id == e.id))
-                        .cloned()
-                        .collect();
-                    crate::order::sort_stable_by(&mut missing, |a, b| {
-                        a.timestamp.total_cmp(&b.timestamp)
-                    });
-                    report.events_added += missing.len();
-                    for event in missing {
-                        self.service_mut().append_event(&mut stored, event)?;
+        Ok(self.atomically(|m| {
+            let app = m.app_name().to_owned();
+            let mut report = ImportReport::default();
+            let mut record = m.user_record(user_id)?;
+            for item in &file.conversations {
+                let mut incoming = item.session.clone();
+                // Shared scopes stay with their owner; only session keys travel.
+                incoming.state = session_keys(&incoming.state);
+                for event in &mut incoming.events {
+                    event.actions.state_delta = session_keys(&event.actions.state_delta);
+                }
+                let session = match m.service().get_session(
+                    &app,
+                    user_id,
+                    &incoming.id,
+                    GetSessionConfig::default(),
+                ) {
+                    Ok(mut stored) => {
+                        report.merged += 1;
+                        let mut missing: Vec<_> = incoming
+                            .events
+                            .iter()
+                            .filter(|e| !stored.events.iter().any(|s| s.id == e.id))
+                            .cloned()
+                            .collect();
+                        crate::order::sort_stable_by(&mut missing, |a, b| {
+                            a.timestamp.total_cmp(&b.timestamp)
+                        });
+                        report.events_added += missing.len();
+                        for event in missing {
+                            m.service_mut().append_event(&mut stored, event)?;
+                        }
+                        stored
                     }
-                    stored
-                }
-                Err(SessionError::NotFound { .. }) => {
-                    report.created += 1;
-                    report.events_added += incoming.events.len();
-                    self.service_mut().create_session(CreateSession {
-                        state: Some(incoming.state.clone()),
-                        session_id: Some(incoming.id.clone()),
-                        events: incoming.events.clone(),
-                        ..CreateSession::new(&app, user_id)
-                    })?
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let ours = self.stored_conversation(user_id, &session.id)?;
-            let mut conversation = match (&item.conversation, ours) {
-                (Some(theirs), Some(ours)) => merge_conversations(ours, theirs),
-                (Some(theirs), None) => theirs.clone(),
-                (None, Some(ours)) => ours,
-                (None, None) => self.adopt(&session),
-            };
-            conversation.app_name = app.clone();
-            conversation.user_id = user_id.to_owned();
-            conversation.session_id = session.id.clone();
-            self.put_conversation(&conversation)?;
-            upsert_status(&mut record, &conversation);
-        }
-        self.put_user_record(user_id, &record)?;
-        Ok(report)
+                    Err(SessionError::NotFound { .. }) => {
+                        report.created += 1;
+                        report.events_added += incoming.events.len();
+                        m.service_mut().create_session(CreateSession {
+                            state: Some(incoming.state.clone()),
+                            session_id: Some(incoming.id.clone()),
+                            events: incoming.events.clone(),
+                            ..CreateSession::new(&app, user_id)
+                        })?
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let ours = m.stored_conversation(user_id, &session.id)?;
+                let mut conversation = match (&item.conversation, ours) {
+                    (Some(theirs), Some(ours)) => merge_conversations(ours, theirs),
+                    (Some(theirs), None) => theirs.clone(),
+                    (None, Some(ours)) => ours,
+                    (None, None) => m.adopt(&session),
+                };
+                conversation.app_name = app.clone();
+                conversation.user_id = user_id.to_owned();
+                conversation.session_id = session.id.clone();
+                m.save_conversation(&conversation)?;
+                upsert_status(&mut record, &conversation);
+            }
+            m.save_user_record(user_id, &record)?;
+            Ok(report)
+        })?)
     }
 }
 
 fn upsert_status(record: &mut UserRecord, conversation: &Conversation) {
-    let status = crate::manager::ConversationStatus {
-        session_id: conversation.session_id.clone(),
-        conversation_id: conversation.conversation_id.clone(),
-        started_at: conversation.started_at,
-        ended: conversation.ended.clone(),
-        title: None,
-        pinned: false,
-        labels_at: 0.0,
-    };
+    let status = conversation.status();
     match record.status_mut(&conversation.session_id) {
         Some(existing) => {
             if existing.ended.is_none() {

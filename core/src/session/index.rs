@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::session::SessionSummary;
+use super::SessionSummary;
 
 /// How long a tombstone is kept: far longer than any tab stays stale.
 pub const TOMBSTONE_SECONDS: f64 = 30.0 * 86_400.0;
