@@ -11,7 +11,9 @@
 //! - [`search`]: finding conversations by title and message text.
 //! - [`settings`]: user settings and their defaults.
 //! - [`markdown`]: model replies as safe HTML, also while they stream.
+//! - [`actions`]: which actions a message on screen offers.
 
+pub mod actions;
 pub mod agent;
 pub mod chat;
 pub mod clock;

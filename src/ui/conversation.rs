@@ -1,3 +1,4 @@
+use confab_core::actions::{MessageActions, MessageFacts};
 use confab_core::manager::{Rating, ReplyFeedback};
 use confab_core::session::{MessageStatus, Part};
 use leptos::prelude::*;
@@ -132,20 +133,26 @@ fn Message(message: MessageView) -> impl IntoView {
         let status = status.clone();
         move || status.get().as_str()
     };
-    // Retry is offered on the last message only, once it has failed.
-    let can_retry = {
-        let status = status.clone();
-        let id = id.clone();
-        move || {
-            matches!(
-                status.get(),
-                MessageStatus::Error | MessageStatus::Interrupted
-            ) && !store.is_streaming()
-                && !store.is_ended()
-                && store
+    // Everything that decides the message's actions, and the one rule that
+    // turns it into them (core::actions, tested on the host).
+    let actions = {
+        let (id, status, text, saved) = (id.clone(), status.clone(), text.clone(), saved.clone());
+        Memo::new(move |_| {
+            MessageActions::of(MessageFacts {
+                from_user: role == Role::User,
+                status: status.get(),
+                has_text: text.with(|t| !t.is_empty()),
+                saved: saved.get(),
+                is_last: store
                     .messages
-                    .with(|m| m.last().is_some_and(|last| last.id == id))
-        }
+                    .with(|m| m.last().is_some_and(|last| last.id == id)),
+                streaming: store.is_streaming(),
+                ended: store.is_ended(),
+                agent: store
+                    .conversation
+                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some())),
+            })
+        })
     };
     let label = move || match role {
         Role::User => "You".to_owned(),
@@ -163,45 +170,6 @@ fn Message(message: MessageView) -> impl IntoView {
         move || {
             (status.get() == MessageStatus::Stopped)
                 .then(|| view! { <p class="meta">"Stopped"</p> })
-        }
-    };
-    // The last message only: go on with a cut-off reply, or ask again.
-    let is_last = {
-        let id = id.clone();
-        move || {
-            store
-                .messages
-                .with(|m| m.last().is_some_and(|last| last.id == id))
-        }
-    };
-    let can_continue = {
-        let (status, text, is_last, saved) =
-            (status.clone(), text.clone(), is_last.clone(), saved.clone());
-        move || {
-            status.get() == MessageStatus::Interrupted
-                && text.with(|t| !t.is_empty())
-                // Continue asks the model; an agent run is retried instead.
-                && !store
-                    .conversation
-                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
-                && saved.get()
-                && !store.is_streaming()
-                && !store.is_ended()
-                && is_last()
-        }
-    };
-    let can_regenerate = {
-        let (status, saved, is_last) = (status.clone(), saved.clone(), is_last.clone());
-        move || {
-            role == Role::Assistant
-                && matches!(
-                    status.get(),
-                    MessageStatus::Complete | MessageStatus::Stopped
-                )
-                && saved.get()
-                && !store.is_streaming()
-                && !store.is_ended()
-                && is_last()
         }
     };
     let countdown = move || {
@@ -230,26 +198,8 @@ fn Message(message: MessageView) -> impl IntoView {
             })
         }
     };
-    // An agent that failed: its conversation can go on with the model.
-    let can_fall_back = {
-        let (status, is_last) = (status.clone(), is_last.clone());
-        move || {
-            matches!(
-                status.get(),
-                MessageStatus::Error | MessageStatus::Interrupted
-            ) && !store.is_streaming()
-                && is_last()
-                && store
-                    .conversation
-                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
-        }
-    };
     let parts = rich_parts.iter().map(rich_part).collect_view();
     let continue_id = id.clone();
-    let rateable = {
-        let status = status.clone();
-        move || role == Role::Assistant && saved.get() && status.get() != MessageStatus::Streaming
-    };
     let feedback_id = id.clone();
     let copied = RwSignal::new(None::<bool>);
     let copy = {
@@ -261,10 +211,6 @@ fn Message(message: MessageView) -> impl IntoView {
             });
         }
     };
-    let can_copy = {
-        let (text, status) = (text.clone(), status.clone());
-        move || text.with(|t| !t.is_empty()) && status.get() != MessageStatus::Streaming
-    };
     view! {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
@@ -272,12 +218,12 @@ fn Message(message: MessageView) -> impl IntoView {
             {parts}
             {match role {
                 // What the user typed is shown as typed.
-                Role::User => view! { <UserText id=id.clone() text=text.clone() /> }.into_any(),
+                Role::User => view! { <UserText id=id.clone() text=text.clone() actions /> }.into_any(),
                 Role::Assistant => {
                     view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
                 }
             }}
-            <Show when=can_copy.clone()>
+            <Show when=move || actions.get().copy>
                 <button type="button" class="copy-message" on:click=copy.clone()>
                     {move || match copied.get() {
                         None => "Copy",
@@ -292,7 +238,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
             {countdown}
-            <Show when=can_continue>
+            <Show when=move || actions.get().continue_reply>
                 <button
                     type="button"
                     class="continue"
@@ -304,22 +250,22 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Continue"
                 </button>
             </Show>
-            <Show when=can_retry>
+            <Show when=move || actions.get().retry>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
                 </button>
             </Show>
-            <Show when=can_fall_back>
+            <Show when=move || actions.get().answer_with_model>
                 <button type="button" class="fallback" on:click=move |_| store.answer_with_model()>
                     "Answer with the model instead"
                 </button>
             </Show>
-            <Show when=can_regenerate>
+            <Show when=move || actions.get().regenerate>
                 <button type="button" class="regenerate" on:click=move |_| store.retry()>
                     "Regenerate"
                 </button>
             </Show>
-            <Show when=rateable.clone()>
+            <Show when=move || actions.get().rate>
                 <Feedback event_id=feedback_id.clone() />
             </Show>
         </article>
@@ -333,7 +279,7 @@ const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "
 /// a branch of the conversation made at this message (the original stays),
 /// and a link to any branch already made here.
 #[component]
-fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
+fn UserText(id: String, text: ArcRwSignal<String>, actions: Memo<MessageActions>) -> impl IntoView {
     let store = use_store();
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
@@ -381,7 +327,7 @@ fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
                         <button
                             type="button"
                             class="edit-message"
-                            disabled=move || store.is_streaming()
+                            disabled=move || !actions.get().edit
                             on:click=start_editing.clone()
                         >
                             "Edit"
