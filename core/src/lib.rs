@@ -19,6 +19,7 @@ pub mod chat;
 pub mod clock;
 pub mod manager;
 pub mod markdown;
+pub mod notice;
 pub mod order;
 pub mod profiles;
 pub mod search;

@@ -30,8 +30,8 @@ pub fn Conversation() -> impl IntoView {
     // opened: at startup its id comes a frame before its messages.)
     let window = Memo::new(
         move |previous: Option<&(Option<String>, usize, usize, usize)>| {
-            let open = store.open_id.get();
-            let len = store.messages.with(Vec::len);
+            let open = store.on_screen.id.get();
+            let len = store.on_screen.messages.with(Vec::len);
             let pages = earlier.get();
             match previous {
                 Some((id, first, pages_then, before)) if *id == open && *before > 0 => {
@@ -47,7 +47,7 @@ pub fn Conversation() -> impl IntoView {
     };
     let visible = move || {
         let skip = hidden();
-        store.messages.with(|m| m[skip..].to_vec())
+        store.on_screen.messages.with(|m| m[skip..].to_vec())
     };
     let follow = super::scroll::use_follow();
     view! {
@@ -62,7 +62,7 @@ pub fn Conversation() -> impl IntoView {
             aria-busy=move || store.is_streaming().to_string()
             on:click=super::markdown::on_click
         >
-            <Show when=move || store.messages.with(Vec::is_empty) && !store.opening.get()>
+            <Show when=move || store.on_screen.messages.with(Vec::is_empty) && !store.on_screen.opening.get()>
                 <p class="empty">"Send a message to start the conversation."</p>
             </Show>
             <BranchedFrom />
@@ -89,7 +89,8 @@ fn Ended() -> impl IntoView {
     let store = use_store();
     move || {
         let ending = store
-            .conversation
+            .on_screen
+            .record
             .with(|c| c.as_ref().and_then(|c| c.ended.clone()))?;
         let how = match (ending.reason, ending.satisfaction) {
             (_, Some(confab_core::manager::Satisfaction::Satisfied)) => {
@@ -144,12 +145,14 @@ fn Message(message: MessageView) -> impl IntoView {
                 has_text: text.with(|t| !t.is_empty()),
                 saved: saved.get(),
                 is_last: store
+                    .on_screen
                     .messages
                     .with(|m| m.last().is_some_and(|last| last.id == id)),
                 streaming: store.is_streaming(),
                 ended: store.is_ended(),
                 agent: store
-                    .conversation
+                    .on_screen
+                    .record
                     .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some())),
             })
         })
@@ -185,7 +188,7 @@ fn Message(message: MessageView) -> impl IntoView {
     let cut = {
         let id = id.clone();
         move || {
-            store.context_cut.with(|cut| {
+            store.on_screen.context_cut.with(|cut| {
                 cut.as_ref().filter(|(first, _)| *first == id).map(|(_, left_out)| {
                     view! {
                         <p class="context-cut" role="note">
@@ -302,7 +305,7 @@ fn UserText(id: String, text: ArcRwSignal<String>, actions: Memo<MessageActions>
     let branches = {
         let id = id.clone();
         move || {
-            store.conversation.with(|c| {
+            store.on_screen.record.with(|c| {
                 c.as_ref()
                     .map(|c| {
                         c.branches
@@ -360,12 +363,13 @@ fn BranchedFrom() -> impl IntoView {
     let store = use_store();
     let origin = move || {
         store
-            .conversation
+            .on_screen
+            .record
             .with(|c| c.as_ref().and_then(|c| c.branched_from.clone()))
     };
     move || {
         origin().map(|branch| {
-            let title = store.listings.with(|l| {
+            let title = store.sidebar.listings.with(|l| {
                 l.iter()
                     .find(|l| l.summary.id == branch.session_id)
                     .and_then(|l| l.summary.title.clone())
@@ -506,7 +510,8 @@ fn Feedback(event_id: String) -> impl IntoView {
         let event_id = event_id.clone();
         Memo::new(move |_| {
             store
-                .conversation
+                .on_screen
+                .record
                 .with(|c| c.as_ref().and_then(|c| c.feedback_for(&event_id).cloned()))
         })
     };
