@@ -275,8 +275,7 @@ impl ChatStore {
 
     pub fn save_settings(&self, settings: Settings) {
         let settings = settings.normalized();
-        let text = serde_json::to_string(&settings).unwrap_or_default();
-        if let Err(error) = LocalStorageKv.set(keys::SETTINGS, &text) {
+        if let Err(error) = crate::platform::local_storage::save_json(keys::SETTINGS, &settings) {
             self.report(error);
         }
         let app_changed = settings.app_name != self.settings.with_untracked(|s| s.app_name.clone());
