@@ -16,13 +16,17 @@
 //! - [`manager`]: the session manager and its records;
 //! - features: [`settings`], [`profiles`], [`chat`] (a session as a model
 //!   request), [`agent`] (Google ADK's api_server as a backend), [`search`],
-//!   [`sync`] (merges across tabs), [`transfer`] (export and import).
+//!   [`sync`] (merges across tabs), [`transfer`] (export and import),
+//!   [`actions`] (which actions a message on screen offers), [`notice`]
+//!   (what the app tells the user outside a message).
 
+pub mod actions;
 pub mod agent;
 pub mod chat;
 pub mod clock;
 pub mod manager;
 pub mod markdown;
+pub mod notice;
 pub mod order;
 pub mod profiles;
 pub mod search;

@@ -32,7 +32,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "features",
         &[
-            "settings", "profiles", "chat", "agent", "search", "sync", "transfer",
+            "settings", "profiles", "chat", "agent", "search", "sync", "transfer", "notice",
+            "actions",
         ],
     ),
 ];

@@ -2,6 +2,11 @@
 //! that is switched off is `Unavailable` (where `gloo_storage::LocalStorage::raw`
 //! would panic), and a full quota is `QuotaExceeded` (where the browser only
 //! throws a generic `DOMException`).
+//!
+//! The store works on raw strings (values are packed, an unreadable one is
+//! moved aside as it is, a failed write must name its key), so it uses the
+//! `Storage` object itself; gloo-storage's typed API, which reads and writes
+//! JSON, serves the plain-JSON records written outside the store ([`save_json`]).
 
 use confab_core::storage::{KvError, KvStore};
 use gloo_storage::Storage as _;
@@ -34,9 +39,29 @@ fn describe(error: &JsValue) -> String {
 }
 
 fn is_quota_error(error: &JsValue) -> bool {
-    error.dyn_ref::<web_sys::DomException>().is_some_and(|e| {
-        // Firefox used its own name before standardising.
-        e.name() == "QuotaExceededError" || e.name() == "NS_ERROR_DOM_QUOTA_REACHED"
+    error
+        .dyn_ref::<web_sys::DomException>()
+        .is_some_and(|e| is_quota_name(&e.name()))
+}
+
+/// Firefox used its own name before standardising.
+fn is_quota_name(name: &str) -> bool {
+    name == "QuotaExceededError" || name == "NS_ERROR_DOM_QUOTA_REACHED"
+}
+
+/// Saves `value` as JSON under `key` (gloo-storage's typed `set`), with its
+/// errors typed as the store's.
+pub fn save_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), KvError> {
+    // gloo's raw() panics where there is no storage: ask first.
+    storage()?;
+    gloo_storage::LocalStorage::set(key, value).map_err(|error| match error {
+        gloo_storage::errors::StorageError::JsError(error) if is_quota_name(&error.name) => {
+            KvError::QuotaExceeded {
+                key: key.to_owned(),
+                bytes: serde_json::to_string(value).map_or(0, |text| text.len()),
+            }
+        }
+        error => KvError::Other(error.to_string()),
     })
 }
 

@@ -6,7 +6,6 @@
 use confab_core::agent::{self, AgentStream, ServerSession};
 use confab_core::manager::{CallResult, ConversationOptions};
 use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
-use confab_core::storage::KvStore;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -35,30 +34,16 @@ impl ChatStore {
             let apps = answer
                 .ok()
                 .and_then(|body| serde_json::from_str::<Vec<String>>(&body).ok());
-            store.agent_apps.set(apps.unwrap_or_default());
+            store.offered.agent_apps.set(apps.unwrap_or_default());
         });
-    }
-
-    /// The ADK user id of the active profile, saved with the profiles before
-    /// the agent server first sees it (a browser that never changed its
-    /// profiles has none stored, and would get another id on the next load).
-    fn agent_user(&self) -> String {
-        let profiles = self.profiles.get_untracked();
-        if matches!(
-            crate::platform::LocalStorageKv.get(confab_core::storage::keys::PROFILES),
-            Ok(None)
-        ) && let Err(error) = profiles.save(&crate::platform::LocalStorageKv)
-        {
-            self.report(error);
-        }
-        profiles.agent_user().to_owned()
     }
 
     /// Switches the open conversation to the model and asks it again: the
     /// model gets the whole history, agent turns included, as context.
     pub fn answer_with_model(&self) {
         let Some(options) = self
-            .conversation
+            .on_screen
+            .record
             .with_untracked(|c| c.as_ref().map(|c| c.options.clone()))
         else {
             return;
@@ -260,10 +245,9 @@ impl ChatStore {
                     // from the local copy (without the message being sent).
                     self.create_server_session(base, app, &agent_user, &server_id, Some(&history))
                         .await?;
-                    self.report(format!(
-                        "The agent server had lost this conversation (it was probably restarted), so Confab restored it with its {} earlier events and sent your message again.",
-                        history.events.len()
-                    ));
+                    self.report(confab_core::notice::Notice::AgentSessionRestored {
+                        events: history.events.len(),
+                    });
                     restored = true;
                 }
                 Err(FetchFailure::Aborted) if stalled => {
@@ -333,7 +317,8 @@ impl ChatStore {
         received: &[Event],
     ) -> Vec<Event> {
         let server_id = self
-            .conversation
+            .on_screen
+            .record
             .with_untracked(|c| c.as_ref().and_then(|c| c.options.agent_session_id.clone()))
             .unwrap_or_else(|| session.id.clone());
         let url = agent::session_url(base, app, user, &server_id);
@@ -351,7 +336,7 @@ impl ChatStore {
     /// Shows the state deltas of a run's new final events in the state
     /// inspector as they arrive (they are saved with the events at the end).
     fn show_state_deltas(&self, events: &[Event]) {
-        self.session_state.update(|state| {
+        self.on_screen.state.update(|state| {
             for event in events {
                 for (key, value) in &event.actions.state_delta {
                     if !key.starts_with(TEMP_PREFIX) {

@@ -33,6 +33,25 @@ fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
 }
 
+/// Drafts: when this tab's was last written (and whether a trailing write
+/// is scheduled), its lock, and the replies other tabs are writing.
+#[derive(Clone, Copy)]
+pub(super) struct Drafts {
+    pub(super) clock: StoredValue<(f64, bool)>,
+    own: StoredValue<Option<OwnDraft>, LocalStorage>,
+    others: StoredValue<Vec<OtherDraft>, LocalStorage>,
+}
+
+impl Drafts {
+    pub(super) fn new() -> Self {
+        Self {
+            clock: StoredValue::new((0.0, false)),
+            own: StoredValue::new_local(None),
+            others: StoredValue::new_local(Vec::new()),
+        }
+    }
+}
+
 /// This tab's streaming reply's draft: whether it may be written, and the
 /// lock (named after its key) that tells other tabs this tab is alive. Nothing is written before the lock is
 /// held, so a draft in storage always has a live writer or a dead one,
@@ -86,7 +105,7 @@ impl ChatStore {
             }
         };
         let lock = HeldLock::request(&key, granted.clone());
-        self.own_draft.set_value(Some(OwnDraft { writable, lock }));
+        self.drafts.own.set_value(Some(OwnDraft { writable, lock }));
         if !locks::available() {
             granted();
         }
@@ -96,7 +115,8 @@ impl ChatStore {
     /// removed), or hands it to the caller to keep while the reply waits
     /// for room in storage.
     pub(super) fn take_own_draft_lock(&self) -> Option<HeldLock> {
-        self.own_draft
+        self.drafts
+            .own
             .try_update_value(Option::take)
             .flatten()
             .and_then(|own| own.lock)
@@ -107,23 +127,24 @@ impl ChatStore {
     /// writes now (the page is being hidden or closed).
     pub(super) fn persist_draft(&self, force: bool) {
         // Called per streamed chunk: decide before cloning anything.
-        if self.reply.with_untracked(Option::is_none)
+        if self.writing.reply.with_untracked(Option::is_none)
             || !self
-                .own_draft
+                .drafts
+                .own
                 .with_value(|own| own.as_ref().is_some_and(|own| own.writable.get()))
         {
             return;
         }
         let now = now();
-        let (last, scheduled) = self.draft_clock.get_value();
+        let (last, scheduled) = self.drafts.clock.get_value();
         if !force && now - last < DRAFT_EVERY {
             if !scheduled {
-                self.draft_clock.set_value((last, true));
+                self.drafts.clock.set_value((last, true));
                 let store = *self;
                 let wait = Duration::from_secs_f64(DRAFT_EVERY - (now - last));
                 set_timeout(
                     move || {
-                        store.draft_clock.update_value(|c| c.1 = false);
+                        store.drafts.clock.update_value(|c| c.1 = false);
                         store.persist_draft(false);
                     },
                     wait,
@@ -131,8 +152,8 @@ impl ChatStore {
             }
             return;
         }
-        self.draft_clock.set_value((now, scheduled));
-        let Some(reply) = self.reply.get_untracked() else {
+        self.drafts.clock.set_value((now, scheduled));
+        let Some(reply) = self.writing.reply.get_untracked() else {
             return;
         };
         let text = reply.view.text.get_untracked();
@@ -173,7 +194,7 @@ impl ChatStore {
     /// or on a switch) in place of any followed before, and asks whether
     /// their tabs are alive.
     pub(super) fn follow_drafts(&self, left: Vec<FoundDraft>) {
-        self.others.set_value(Vec::new());
+        self.drafts.others.set_value(Vec::new());
         for found in left {
             self.follow_draft(found);
         }
@@ -181,7 +202,8 @@ impl ChatStore {
 
     fn follow_draft(&self, found: FoundDraft) {
         let key = found.key.clone();
-        self.others
+        self.drafts
+            .others
             .update_value(|others| others.push(OtherDraft::new(found)));
         self.ask_writer(&key);
     }
@@ -209,7 +231,7 @@ impl ChatStore {
     }
 
     fn mark_writer(&self, key: &str, note: Option<&str>) {
-        self.others.with_value(|others| {
+        self.drafts.others.with_value(|others| {
             if let Some(other) = others.iter().find(|o| o.key == key) {
                 other.view.note.set(note.map(str::to_owned));
             }
@@ -219,6 +241,7 @@ impl ChatStore {
     /// Without Web Locks: decides again once the draft could be old enough.
     fn settle_later(&self, key: &str) {
         let Some(updated_at) = self
+            .drafts
             .others
             .with_value(|o| o.iter().find(|o| o.key == key).map(|o| o.draft.updated_at))
         else {
@@ -249,13 +272,13 @@ impl ChatStore {
             Ok(Settled::Recovered { session_id }) => {
                 self.unfollow(key);
                 self.refresh_sidebar();
-                if self.open_id.get_untracked().as_deref() == Some(session_id.as_str()) {
+                if self.on_screen.id.get_untracked().as_deref() == Some(session_id.as_str()) {
                     self.open(&session_id);
                 }
             }
             Ok(Settled::Gone) => {
                 if let Some(session_id) = self.unfollow(key)
-                    && self.open_id.get_untracked().as_deref() == Some(session_id.as_str())
+                    && self.on_screen.id.get_untracked().as_deref() == Some(session_id.as_str())
                 {
                     self.open(&session_id);
                 }
@@ -266,7 +289,8 @@ impl ChatStore {
 
     /// Stops following a draft; the session it was in.
     fn unfollow(&self, key: &str) -> Option<String> {
-        self.others
+        self.drafts
+            .others
             .try_update_value(|others| {
                 let at = others.iter().position(|o| o.key == key)?;
                 Some(others.remove(at).draft.call.session_id)
@@ -275,7 +299,7 @@ impl ChatStore {
     }
 
     fn update_other(&self, key: &str, draft: Draft) {
-        self.others.update_value(|others| {
+        self.drafts.others.update_value(|others| {
             if let Some(other) = others.iter_mut().find(|o| o.key == key) {
                 if other.draft.text != draft.text {
                     other.view.text.set(draft.text.clone());
@@ -301,12 +325,14 @@ impl ChatStore {
             return;
         };
         let followed = self
+            .drafts
             .others
             .with_value(|others| others.iter().any(|o| o.key == key));
         if followed {
             return self.update_other(key, draft);
         }
-        let shown = self.open_id.get_untracked().as_deref() == Some(draft.call.session_id.as_str());
+        let shown =
+            self.on_screen.id.get_untracked().as_deref() == Some(draft.call.session_id.as_str());
         self.follow_draft(FoundDraft {
             key: key.to_owned(),
             draft,
@@ -320,7 +346,8 @@ impl ChatStore {
     /// `session` (in the order they were first seen); drafts whose reply is saved in
     /// it are no longer followed.
     pub(super) fn drafts_in(&self, session: &Session) -> Vec<MessageView> {
-        self.others
+        self.drafts
+            .others
             .try_update_value(|others| {
                 others.retain(|o| {
                     o.draft.call.session_id != session.id

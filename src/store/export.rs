@@ -3,7 +3,7 @@
 //! background. Nothing here waits on the chat or makes it wait.
 
 use confab_core::telemetry::Span;
-use confab_core::telemetry::export::{ExportQueue, SendResult};
+use confab_core::telemetry::export::{ExportQueue, ExportStatus, SendResult};
 use confab_core::telemetry::otlp::export_request;
 use gloo_net::http::Request;
 use leptos::prelude::*;
@@ -12,6 +12,23 @@ use std::time::Duration;
 
 use super::ChatStore;
 use crate::platform::BrowserClock;
+
+/// Trace export: the queue of spans and how it is going.
+#[derive(Clone, Copy)]
+pub struct Traces {
+    pub(super) exporter: StoredValue<Exporter>,
+    /// How trace export is going (shown quietly, never as an error).
+    pub status: RwSignal<ExportStatus>,
+}
+
+impl Traces {
+    pub(super) fn new() -> Self {
+        Self {
+            exporter: StoredValue::new(Exporter::default()),
+            status: RwSignal::new(ExportStatus::default()),
+        }
+    }
+}
 
 #[derive(Default)]
 pub(super) struct Exporter {
@@ -30,7 +47,9 @@ impl ChatStore {
         if self.settings.with_untracked(|s| s.traces_url().is_none()) {
             return;
         }
-        self.exporter.update_value(|e| e.queue.push(spans, now()));
+        self.traces
+            .exporter
+            .update_value(|e| e.queue.push(spans, now()));
         self.pump_export();
     }
 
@@ -41,6 +60,7 @@ impl ChatStore {
         };
         let now = now();
         let batch = self
+            .traces
             .exporter
             .try_update_value(|e| e.queue.take_batch(now))
             .flatten();
@@ -53,6 +73,7 @@ impl ChatStore {
                     Err(reason) => SendResult::Retryable(reason),
                 };
                 store
+                    .traces
                     .exporter
                     .update_value(|e| e.queue.finish(result, super::export::now()));
                 store.publish_export_status();
@@ -64,21 +85,24 @@ impl ChatStore {
     }
 
     fn schedule_export_wake(&self) {
-        let Some(wake) = self.exporter.with_value(|e| e.queue.next_wake()) else {
+        let Some(wake) = self.traces.exporter.with_value(|e| e.queue.next_wake()) else {
             return;
         };
         let already = self
+            .traces
             .exporter
             .with_value(|e| e.wake_at.is_some_and(|at| at <= wake && at > now()));
         if already {
             return;
         }
-        self.exporter.update_value(|e| e.wake_at = Some(wake));
+        self.traces
+            .exporter
+            .update_value(|e| e.wake_at = Some(wake));
         let delay = Duration::from_secs_f64((wake - now()).max(0.0) + 0.01);
         let store = *self;
         set_timeout(
             move || {
-                store.exporter.update_value(|e| e.wake_at = None);
+                store.traces.exporter.update_value(|e| e.wake_at = None);
                 store.pump_export();
             },
             delay,
@@ -86,8 +110,11 @@ impl ChatStore {
     }
 
     fn publish_export_status(&self) {
-        let status = self.exporter.with_value(|e| e.queue.status().clone());
-        self.export_status.set(status);
+        let status = self
+            .traces
+            .exporter
+            .with_value(|e| e.queue.status().clone());
+        self.traces.status.set(status);
     }
 }
 

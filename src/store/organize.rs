@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use confab_core::manager::Listing;
+use confab_core::notice::{NotNow, Notice};
 use confab_core::search::{self, SearchHit, Searchable};
 use leptos::prelude::*;
 
@@ -33,6 +34,28 @@ pub struct PendingDelete {
     serial: u64,
 }
 
+/// The sidebar: the profile's conversations, a deletion waiting for its
+/// undo window, and what search has read.
+#[derive(Clone, Copy)]
+pub struct Sidebar {
+    /// The active profile's conversations, newest first.
+    pub listings: RwSignal<Vec<Listing>>,
+    /// A conversation taken off the list, deleted when Undo is no longer
+    /// offered.
+    pub pending_delete: RwSignal<Option<PendingDelete>>,
+    search_cache: StoredValue<SearchCache>,
+}
+
+impl Sidebar {
+    pub(super) fn new() -> Self {
+        Self {
+            listings: RwSignal::new(Vec::new()),
+            pending_delete: RwSignal::new(None),
+            search_cache: StoredValue::new(SearchCache::default()),
+        }
+    }
+}
+
 /// Message texts read for search, by session id, with the session's update
 /// time (a changed session is read again). Filled on the first search and
 /// dropped when the search box is cleared, so startup reads no bodies.
@@ -53,10 +76,10 @@ impl ChatStore {
     /// Shows `list` in the sidebar, without a conversation whose deletion
     /// is pending.
     pub(super) fn show_listings(&self, mut list: Vec<Listing>) {
-        if let Some(pending) = self.pending_delete.get_untracked() {
+        if let Some(pending) = self.sidebar.pending_delete.get_untracked() {
             list.retain(|l| l.summary.id != pending.session_id);
         }
-        self.listings.set(list);
+        self.sidebar.listings.set(list);
     }
 
     // --- search ----------------------------------------------------------
@@ -65,7 +88,7 @@ impl ChatStore {
     /// message text), in sidebar order. Reads message text only now, the
     /// first time, and keeps it until [`Self::end_search`].
     pub fn search(&self, query: &str) -> Vec<Found> {
-        let listings = self.listings.get_untracked();
+        let listings = self.sidebar.listings.get_untracked();
         if search::prepare(query).is_none() {
             return Vec::new();
         }
@@ -88,13 +111,13 @@ impl ChatStore {
 
     /// Forgets the text read for search.
     pub fn end_search(&self) {
-        self.search_cache.update_value(|c| c.texts.clear());
+        self.sidebar.search_cache.update_value(|c| c.texts.clear());
     }
 
     fn texts_of(&self, listing: &Listing) -> Vec<String> {
         let id = &listing.summary.id;
         let updated = listing.summary.last_update_time;
-        let cached = self.search_cache.with_value(|c| {
+        let cached = self.sidebar.search_cache.with_value(|c| {
             c.texts
                 .get(id)
                 .filter(|(at, _)| *at == updated)
@@ -116,7 +139,7 @@ impl ChatStore {
                     .collect()
             })
             .unwrap_or_default();
-        self.search_cache.update_value(|c| {
+        self.sidebar.search_cache.update_value(|c| {
             c.texts.insert(id.clone(), (updated, texts.clone()));
         });
         texts
@@ -124,7 +147,8 @@ impl ChatStore {
 
     /// A number that changes with every search input, for debouncing.
     pub fn next_search_serial(&self) -> u64 {
-        self.search_cache
+        self.sidebar
+            .search_cache
             .try_update_value(|c| {
                 c.serial += 1;
                 c.serial
@@ -133,7 +157,7 @@ impl ChatStore {
     }
 
     pub fn search_serial(&self) -> u64 {
-        self.search_cache.with_value(|c| c.serial)
+        self.sidebar.search_cache.with_value(|c| c.serial)
     }
 
     // --- rename and pin --------------------------------------------------
@@ -143,9 +167,7 @@ impl ChatStore {
         let user = self.user_id();
         match self.with_manager(|m| m.rename_conversation(&user, session_id, title)) {
             Ok(_) => self.refresh_sidebar(),
-            Err(error) => self.report(format!(
-                "The conversation could not be renamed: {error}. Try again."
-            )),
+            Err(error) => self.report(Notice::RenameFailed(error)),
         }
     }
 
@@ -153,10 +175,7 @@ impl ChatStore {
         let user = self.user_id();
         match self.with_manager(|m| m.set_pinned(&user, session_id, pinned)) {
             Ok(()) => self.refresh_sidebar(),
-            Err(error) => self.report(format!(
-                "The conversation could not be {}: {error}. Try again.",
-                if pinned { "pinned" } else { "unpinned" }
-            )),
+            Err(error) => self.report(Notice::PinFailed { pinned, error }),
         }
     }
 
@@ -167,30 +186,30 @@ impl ChatStore {
     /// another deletion starts, or when the page is hidden or closed.
     pub fn delete_with_undo(&self, session_id: &str) {
         if self
+            .writing
             .reply
             .with_untracked(|r| r.as_ref().is_some_and(|r| r.session_id == session_id))
         {
-            return self.report(
-                "This conversation is still receiving a reply: stop it (Esc), then delete.",
-            );
+            return self.report(NotNow::DeleteWithUndoWhileReplying);
         }
         // One Undo at a time: an earlier deletion is carried out now.
         self.commit_pending_delete();
-        let title = self.listings.with_untracked(|l| {
+        let title = self.sidebar.listings.with_untracked(|l| {
             l.iter()
                 .find(|l| l.summary.id == session_id)
                 .and_then(|l| l.summary.title.clone())
                 .unwrap_or_else(|| "New chat".to_owned())
         });
-        let was_open = self.open_id.get_untracked().as_deref() == Some(session_id);
+        let was_open = self.on_screen.id.get_untracked().as_deref() == Some(session_id);
         let serial = NEXT_DELETE.fetch_add(1, Ordering::Relaxed);
-        self.pending_delete.set(Some(PendingDelete {
+        self.sidebar.pending_delete.set(Some(PendingDelete {
             session_id: session_id.to_owned(),
             title,
             was_open,
             serial,
         }));
-        self.listings
+        self.sidebar
+            .listings
             .update(|l| l.retain(|l| l.summary.id != session_id));
         if was_open {
             self.new_chat();
@@ -199,6 +218,7 @@ impl ChatStore {
         set_timeout(
             move || {
                 let due = store
+                    .sidebar
                     .pending_delete
                     .try_with_untracked(|p| p.as_ref().is_some_and(|p| p.serial == serial));
                 if due == Some(true) {
@@ -212,12 +232,12 @@ impl ChatStore {
     /// Brings back the conversation whose deletion is pending, whole (it
     /// was never touched in storage).
     pub fn undo_delete(&self) {
-        let Some(pending) = self.pending_delete.get_untracked() else {
+        let Some(pending) = self.sidebar.pending_delete.get_untracked() else {
             return;
         };
-        self.pending_delete.set(None);
+        self.sidebar.pending_delete.set(None);
         self.refresh_sidebar();
-        if pending.was_open && self.reply.with_untracked(Option::is_none) {
+        if pending.was_open && self.writing.reply.with_untracked(Option::is_none) {
             self.open(&pending.session_id);
         }
     }
@@ -225,10 +245,10 @@ impl ChatStore {
     /// Carries out the pending deletion, if any (with a tombstone, so other
     /// tabs do not bring it back).
     pub fn commit_pending_delete(&self) {
-        let Some(Some(pending)) = self.pending_delete.try_get_untracked() else {
+        let Some(Some(pending)) = self.sidebar.pending_delete.try_get_untracked() else {
             return;
         };
-        self.pending_delete.set(None);
+        self.sidebar.pending_delete.set(None);
         self.delete_conversation(&pending.session_id);
     }
 

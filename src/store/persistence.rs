@@ -3,6 +3,7 @@
 //! a full quota, exports and imports.
 
 use confab_core::manager::{CallResult, CallStart};
+use confab_core::notice::{NotNow, Notice};
 use confab_core::storage::migrate::{self, MigrationError};
 use confab_core::storage::usage::{StorageUsage, measure};
 use confab_core::storage::{KvError, KvStore, keys};
@@ -16,6 +17,34 @@ use crate::platform::{BrowserClock, LocalStorageKv, files, storage_manager};
 
 fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
+}
+
+/// How storage is doing.
+#[derive(Clone, Copy)]
+pub struct StorageState {
+    /// Storage refused a write: the banner with what uses the space.
+    pub full: RwSignal<bool>,
+    /// Why the stored conversations cannot be opened at all (a newer
+    /// version's store, a failed upgrade); nothing is written then.
+    pub blocked: RwSignal<Option<String>>,
+    /// Whether the browser granted persistent storage (`None`: not known).
+    pub persisted: RwSignal<Option<bool>>,
+    /// Replies that finished while storage was full, saved once there is room.
+    pub(super) unsaved: StoredValue<Vec<Unsaved>, LocalStorage>,
+    /// A refresh after other tabs' writes is already scheduled.
+    pub(super) refresh_pending: StoredValue<bool>,
+}
+
+impl StorageState {
+    pub(super) fn new(blocked: Option<String>) -> Self {
+        Self {
+            full: RwSignal::new(false),
+            blocked: RwSignal::new(blocked),
+            persisted: RwSignal::new(None),
+            unsaved: StoredValue::new_local(Vec::new()),
+            refresh_pending: StoredValue::new(false),
+        }
+    }
 }
 
 /// A reply that finished while storage was full: kept here (and on
@@ -32,7 +61,7 @@ pub(super) struct Unsaved {
 /// What [`upgrade_store`] found.
 pub(super) struct Upgrade {
     /// A note for the user (the store was upgraded).
-    pub note: Option<String>,
+    pub note: Option<Notice>,
     /// Why the store cannot be opened, if it cannot.
     pub blocked: Option<String>,
     /// Every key in the store, if the upgrade left them as they were: the
@@ -66,17 +95,16 @@ pub(super) fn upgrade_store() -> Upgrade {
 /// A note for the user, and the reason the store cannot be opened.
 fn describe_upgrade(
     outcome: Result<Option<migrate::MigrationReport>, MigrationError>,
-) -> (Option<String>, Option<String>) {
+) -> (Option<Notice>, Option<String>) {
     match outcome {
         Ok(None) => (None, None),
         Ok(Some(report)) => (
-            Some(format!(
-                "Your stored conversations were upgraded from storage format {} to {}.",
-                report.from, report.to
-            )),
+            Some(Notice::Upgraded {
+                from: report.from,
+                to: report.to,
+            }),
             None,
         ),
-        Err(error @ MigrationError::Newer { .. }) => (None, Some(error.to_string())),
         Err(error) => (None, Some(error.to_string())),
     }
 }
@@ -86,20 +114,23 @@ impl ChatStore {
     pub(super) fn request_persistence(&self) {
         let store = *self;
         leptos::task::spawn_local(async move {
-            store.persisted.set(storage_manager::persist().await);
+            store
+                .storage
+                .persisted
+                .set(storage_manager::persist().await);
         });
     }
 
     pub(super) fn note_storage_error(&self, error: &KvError) {
         if matches!(error, KvError::QuotaExceeded { .. }) {
-            self.storage_full.set(true);
+            self.storage.full.set(true);
         }
     }
 
     /// Keeps a reply that could not be saved, to save it later.
     pub(super) fn keep_unsaved(&self, user_id: &str, call: &CallStart, result: CallResult) {
         let draft_lock = self.take_own_draft_lock();
-        self.unsaved.update_value(|u| {
+        self.storage.unsaved.update_value(|u| {
             u.push(Unsaved {
                 user_id: user_id.to_owned(),
                 call: call.clone(),
@@ -113,6 +144,7 @@ impl ChatStore {
     /// many are still unsaved.
     pub fn retry_unsaved(&self) -> usize {
         let pending = self
+            .storage
             .unsaved
             .try_update_value(std::mem::take)
             .unwrap_or_default();
@@ -127,19 +159,19 @@ impl ChatStore {
             }
         }
         let count = left.len();
-        self.unsaved.set_value(left);
-        if count == 0 && self.storage_full.get_untracked() {
-            self.storage_full.set(false);
+        self.storage.unsaved.set_value(left);
+        if count == 0 && self.storage.full.get_untracked() {
+            self.storage.full.set(false);
         }
         self.refresh_sidebar();
-        if let Some(id) = self.open_id.get_untracked() {
+        if let Some(id) = self.on_screen.id.get_untracked() {
             self.open(&id);
         }
         count
     }
 
     pub fn unsaved_count(&self) -> usize {
-        self.unsaved.with_value(Vec::len)
+        self.storage.unsaved.with_value(Vec::len)
     }
 
     // --- other tabs --------------------------------------------------------
@@ -186,16 +218,16 @@ impl ChatStore {
     /// Re-reads the sidebar and the open conversation once a burst of
     /// another tab's writes is over.
     pub(super) fn schedule_refresh(&self) {
-        if self.refresh_pending.get_value() {
+        if self.storage.refresh_pending.get_value() {
             return;
         }
-        self.refresh_pending.set_value(true);
+        self.storage.refresh_pending.set_value(true);
         let store = *self;
         set_timeout(
             move || {
-                store.refresh_pending.set_value(false);
+                store.storage.refresh_pending.set_value(false);
                 store.refresh_sidebar();
-                if let Some(id) = store.open_id.get_untracked() {
+                if let Some(id) = store.on_screen.id.get_untracked() {
                     store.open(&id);
                 }
             },
@@ -234,7 +266,7 @@ impl ChatStore {
                 };
                 let text = transfer::to_pretty_json(&file).unwrap_or_default();
                 if let Err(error) = files::download(&name, "application/json", &text) {
-                    self.report(format!("The export could not be downloaded: {error}"));
+                    self.report(Notice::DownloadFailed(error));
                 }
             }
             Err(error) => self.report(error),
@@ -243,7 +275,7 @@ impl ChatStore {
 
     /// Downloads the open conversation as Markdown.
     pub fn export_markdown(&self) {
-        let Some(id) = self.open_id.get_untracked() else {
+        let Some(id) = self.on_screen.id.get_untracked() else {
             return;
         };
         let user = self.user_id();
@@ -266,7 +298,7 @@ impl ChatStore {
             Ok(text) => {
                 let name = format!("confab-conversation-{id}.md");
                 if let Err(error) = files::download(&name, "text/markdown", &text) {
-                    self.report(format!("The export could not be downloaded: {error}"));
+                    self.report(Notice::DownloadFailed(error));
                 }
             }
             Err(error) => self.report(error),
@@ -290,22 +322,23 @@ impl ChatStore {
     /// Deletes a conversation of the active profile (from the storage view).
     pub fn delete_conversation(&self, session_id: &str) {
         if self
+            .writing
             .reply
             .with_untracked(|r| r.as_ref().is_some_and(|r| r.session_id == session_id))
         {
-            return self.report("Stop the reply before deleting its conversation.");
+            return self.report(NotNow::DeleteWhileReplying);
         }
         let user = self.user_id();
         match self.with_manager(|m| m.delete_conversation(&user, session_id)) {
             Ok(()) => {
                 self.refresh_sidebar();
-                if self.open_id.get_untracked().as_deref() == Some(session_id) {
+                if self.on_screen.id.get_untracked().as_deref() == Some(session_id) {
                     self.new_chat();
                 }
                 if self.unsaved_count() > 0 {
                     self.retry_unsaved();
                 } else {
-                    self.storage_full.set(false);
+                    self.storage.full.set(false);
                 }
             }
             Err(error) => self.report(error),

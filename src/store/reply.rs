@@ -16,6 +16,22 @@ use super::{ActiveReply, ChatStore, MessageView, Role};
 use crate::platform::BrowserClock;
 use crate::platform::http::{FetchFailure, post_streaming, sleep};
 
+/// The reply this tab is writing, and how to stop it.
+#[derive(Clone, Copy)]
+pub struct Writing {
+    pub reply: RwSignal<Option<ActiveReply>>,
+    pub(super) abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+}
+
+impl Writing {
+    pub(super) fn new() -> Self {
+        Self {
+            reply: RwSignal::new(None),
+            abort: StoredValue::new_local(None),
+        }
+    }
+}
+
 /// Gives up on a reply that sends no byte for a while: checks once a second
 /// and aborts the request (through the store's controller) when it stalls.
 pub(super) struct StallWatch {
@@ -277,18 +293,18 @@ impl ChatStore {
     ) -> Option<web_sys::AbortSignal> {
         let Ok(controller) = web_sys::AbortController::new() else {
             self.open(session_id);
-            self.report("This browser cannot cancel requests (no AbortController).");
+            self.report(confab_core::notice::NotNow::NoAbortController);
             return None;
         };
         let signal = controller.signal();
-        self.abort.set_value(Some(controller));
-        self.reply.set(Some(ActiveReply {
+        self.writing.abort.set_value(Some(controller));
+        self.writing.reply.set(Some(ActiveReply {
             session_id: session_id.to_owned(),
             view: view.clone(),
             user_id: user.to_owned(),
             call: call.clone(),
         }));
-        self.draft_clock.set_value((0.0, false));
+        self.drafts.clock.set_value((0.0, false));
         self.hold_draft(user, session_id, &view.id);
         // Re-render the conversation from storage, with the reply at its end.
         self.open(session_id);
@@ -313,19 +329,17 @@ impl ChatStore {
             Err(error) => {
                 // Kept on screen and in memory, saved once there is room.
                 self.keep_unsaved(user, call, kept);
-                self.report(format!(
-                    "The reply is shown but could not be saved yet: {error}"
-                ));
+                self.report(confab_core::notice::Notice::ReplyNotSavedYet(error));
             }
         }
         let saved = view.saved.get_untracked();
-        self.reply.set(None);
-        self.abort.set_value(None);
+        self.writing.reply.set(None);
+        self.writing.abort.set_value(None);
         self.refresh_sidebar();
         // An unsaved reply stays on screen as it is (re-reading the session
         // from storage would drop it).
         if saved
-            && self.open_id.get_untracked().as_deref() == Some(call.session_id.as_str())
+            && self.on_screen.id.get_untracked().as_deref() == Some(call.session_id.as_str())
             && self.user_id() == user
         {
             self.open(&call.session_id);

@@ -1,3 +1,4 @@
+use confab_core::actions::{MessageActions, MessageFacts};
 use confab_core::manager::{Rating, ReplyFeedback};
 use confab_core::session::{MessageStatus, Part};
 use leptos::prelude::*;
@@ -29,8 +30,8 @@ pub fn Conversation() -> impl IntoView {
     // opened: at startup its id comes a frame before its messages.)
     let window = Memo::new(
         move |previous: Option<&(Option<String>, usize, usize, usize)>| {
-            let open = store.open_id.get();
-            let len = store.messages.with(Vec::len);
+            let open = store.on_screen.id.get();
+            let len = store.on_screen.messages.with(Vec::len);
             let pages = earlier.get();
             match previous {
                 Some((id, first, pages_then, before)) if *id == open && *before > 0 => {
@@ -46,7 +47,7 @@ pub fn Conversation() -> impl IntoView {
     };
     let visible = move || {
         let skip = hidden();
-        store.messages.with(|m| m[skip..].to_vec())
+        store.on_screen.messages.with(|m| m[skip..].to_vec())
     };
     let follow = super::scroll::use_follow();
     view! {
@@ -61,7 +62,7 @@ pub fn Conversation() -> impl IntoView {
             aria-busy=move || store.is_streaming().to_string()
             on:click=super::markdown::on_click
         >
-            <Show when=move || store.messages.with(Vec::is_empty) && !store.opening.get()>
+            <Show when=move || store.on_screen.messages.with(Vec::is_empty) && !store.on_screen.opening.get()>
                 <p class="empty">"Send a message to start the conversation."</p>
             </Show>
             <BranchedFrom />
@@ -88,7 +89,8 @@ fn Ended() -> impl IntoView {
     let store = use_store();
     move || {
         let ending = store
-            .conversation
+            .on_screen
+            .record
             .with(|c| c.as_ref().and_then(|c| c.ended.clone()))?;
         let how = match (ending.reason, ending.satisfaction) {
             (_, Some(confab_core::manager::Satisfaction::Satisfied)) => {
@@ -132,20 +134,28 @@ fn Message(message: MessageView) -> impl IntoView {
         let status = status.clone();
         move || status.get().as_str()
     };
-    // Retry is offered on the last message only, once it has failed.
-    let can_retry = {
-        let status = status.clone();
-        let id = id.clone();
-        move || {
-            matches!(
-                status.get(),
-                MessageStatus::Error | MessageStatus::Interrupted
-            ) && !store.is_streaming()
-                && !store.is_ended()
-                && store
+    // Everything that decides the message's actions, and the one rule that
+    // turns it into them (core::actions, tested on the host).
+    let actions = {
+        let (id, status, text, saved) = (id.clone(), status.clone(), text.clone(), saved.clone());
+        Memo::new(move |_| {
+            MessageActions::of(MessageFacts {
+                from_user: role == Role::User,
+                status: status.get(),
+                has_text: text.with(|t| !t.is_empty()),
+                saved: saved.get(),
+                is_last: store
+                    .on_screen
                     .messages
-                    .with(|m| m.last().is_some_and(|last| last.id == id))
-        }
+                    .with(|m| m.last().is_some_and(|last| last.id == id)),
+                streaming: store.is_streaming(),
+                ended: store.is_ended(),
+                agent: store
+                    .on_screen
+                    .record
+                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some())),
+            })
+        })
     };
     let label = move || match role {
         Role::User => "You".to_owned(),
@@ -165,45 +175,6 @@ fn Message(message: MessageView) -> impl IntoView {
                 .then(|| view! { <p class="meta">"Stopped"</p> })
         }
     };
-    // The last message only: go on with a cut-off reply, or ask again.
-    let is_last = {
-        let id = id.clone();
-        move || {
-            store
-                .messages
-                .with(|m| m.last().is_some_and(|last| last.id == id))
-        }
-    };
-    let can_continue = {
-        let (status, text, is_last, saved) =
-            (status.clone(), text.clone(), is_last.clone(), saved.clone());
-        move || {
-            status.get() == MessageStatus::Interrupted
-                && text.with(|t| !t.is_empty())
-                // Continue asks the model; an agent run is retried instead.
-                && !store
-                    .conversation
-                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
-                && saved.get()
-                && !store.is_streaming()
-                && !store.is_ended()
-                && is_last()
-        }
-    };
-    let can_regenerate = {
-        let (status, saved, is_last) = (status.clone(), saved.clone(), is_last.clone());
-        move || {
-            role == Role::Assistant
-                && matches!(
-                    status.get(),
-                    MessageStatus::Complete | MessageStatus::Stopped
-                )
-                && saved.get()
-                && !store.is_streaming()
-                && !store.is_ended()
-                && is_last()
-        }
-    };
     let countdown = move || {
         retry_in.get().map(|seconds| {
             view! {
@@ -217,7 +188,7 @@ fn Message(message: MessageView) -> impl IntoView {
     let cut = {
         let id = id.clone();
         move || {
-            store.context_cut.with(|cut| {
+            store.on_screen.context_cut.with(|cut| {
                 cut.as_ref().filter(|(first, _)| *first == id).map(|(_, left_out)| {
                     view! {
                         <p class="context-cut" role="note">
@@ -230,26 +201,8 @@ fn Message(message: MessageView) -> impl IntoView {
             })
         }
     };
-    // An agent that failed: its conversation can go on with the model.
-    let can_fall_back = {
-        let (status, is_last) = (status.clone(), is_last.clone());
-        move || {
-            matches!(
-                status.get(),
-                MessageStatus::Error | MessageStatus::Interrupted
-            ) && !store.is_streaming()
-                && is_last()
-                && store
-                    .conversation
-                    .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some()))
-        }
-    };
     let parts = rich_parts.iter().map(rich_part).collect_view();
     let continue_id = id.clone();
-    let rateable = {
-        let status = status.clone();
-        move || role == Role::Assistant && saved.get() && status.get() != MessageStatus::Streaming
-    };
     let feedback_id = id.clone();
     let copied = RwSignal::new(None::<bool>);
     let copy = {
@@ -261,10 +214,6 @@ fn Message(message: MessageView) -> impl IntoView {
             });
         }
     };
-    let can_copy = {
-        let (text, status) = (text.clone(), status.clone());
-        move || text.with(|t| !t.is_empty()) && status.get() != MessageStatus::Streaming
-    };
     view! {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
@@ -272,12 +221,12 @@ fn Message(message: MessageView) -> impl IntoView {
             {parts}
             {match role {
                 // What the user typed is shown as typed.
-                Role::User => view! { <UserText id=id.clone() text=text.clone() /> }.into_any(),
+                Role::User => view! { <UserText id=id.clone() text=text.clone() actions /> }.into_any(),
                 Role::Assistant => {
                     view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
                 }
             }}
-            <Show when=can_copy.clone()>
+            <Show when=move || actions.get().copy>
                 <button type="button" class="copy-message" on:click=copy.clone()>
                     {move || match copied.get() {
                         None => "Copy",
@@ -292,7 +241,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
             {countdown}
-            <Show when=can_continue>
+            <Show when=move || actions.get().continue_reply>
                 <button
                     type="button"
                     class="continue"
@@ -304,22 +253,22 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Continue"
                 </button>
             </Show>
-            <Show when=can_retry>
+            <Show when=move || actions.get().retry>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
                 </button>
             </Show>
-            <Show when=can_fall_back>
+            <Show when=move || actions.get().answer_with_model>
                 <button type="button" class="fallback" on:click=move |_| store.answer_with_model()>
                     "Answer with the model instead"
                 </button>
             </Show>
-            <Show when=can_regenerate>
+            <Show when=move || actions.get().regenerate>
                 <button type="button" class="regenerate" on:click=move |_| store.retry()>
                     "Regenerate"
                 </button>
             </Show>
-            <Show when=rateable.clone()>
+            <Show when=move || actions.get().rate>
                 <Feedback event_id=feedback_id.clone() />
             </Show>
         </article>
@@ -333,7 +282,7 @@ const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "
 /// a branch of the conversation made at this message (the original stays),
 /// and a link to any branch already made here.
 #[component]
-fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
+fn UserText(id: String, text: ArcRwSignal<String>, actions: Memo<MessageActions>) -> impl IntoView {
     let store = use_store();
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
@@ -356,7 +305,7 @@ fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
     let branches = {
         let id = id.clone();
         move || {
-            store.conversation.with(|c| {
+            store.on_screen.record.with(|c| {
                 c.as_ref()
                     .map(|c| {
                         c.branches
@@ -381,7 +330,7 @@ fn UserText(id: String, text: ArcRwSignal<String>) -> impl IntoView {
                         <button
                             type="button"
                             class="edit-message"
-                            disabled=move || store.is_streaming()
+                            disabled=move || !actions.get().edit
                             on:click=start_editing.clone()
                         >
                             "Edit"
@@ -414,12 +363,13 @@ fn BranchedFrom() -> impl IntoView {
     let store = use_store();
     let origin = move || {
         store
-            .conversation
+            .on_screen
+            .record
             .with(|c| c.as_ref().and_then(|c| c.branched_from.clone()))
     };
     move || {
         origin().map(|branch| {
-            let title = store.listings.with(|l| {
+            let title = store.sidebar.listings.with(|l| {
                 l.iter()
                     .find(|l| l.summary.id == branch.session_id)
                     .and_then(|l| l.summary.title.clone())
@@ -560,7 +510,8 @@ fn Feedback(event_id: String) -> impl IntoView {
         let event_id = event_id.clone();
         Memo::new(move |_| {
             store
-                .conversation
+                .on_screen
+                .record
                 .with(|c| c.as_ref().and_then(|c| c.feedback_for(&event_id).cloned()))
         })
     };

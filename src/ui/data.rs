@@ -26,7 +26,7 @@ fn title_of(
 pub fn Blocked() -> impl IntoView {
     let store = use_store();
     move || {
-        store.blocked.get().map(|reason| {
+        store.storage.blocked.get().map(|reason| {
             view! {
                 <div class="notice blocked" role="alert">
                     <p>{format!("Confab cannot open your stored conversations: {reason}.")}</p>
@@ -41,8 +41,8 @@ pub fn Blocked() -> impl IntoView {
 pub fn StorageFull() -> impl IntoView {
     let store = use_store();
     move || {
-        store.storage_full.get().then(|| {
-            let titles = store.listings.get_untracked();
+        store.storage.full.get().then(|| {
+            let titles = store.sidebar.listings.get_untracked();
             let usage = store.usage().unwrap_or_default();
             let user = store.user_id();
             let rows = usage
@@ -97,7 +97,7 @@ pub fn StorageFull() -> impl IntoView {
                         </button>
                         <button type="button" on:click=move |_| {
                             if store.retry_unsaved() == 0 {
-                                store.storage_full.set(false);
+                                store.storage.full.set(false);
                             }
                         }>
                             "Try saving again"
@@ -139,7 +139,7 @@ pub fn DataTools() -> impl IntoView {
             }
         });
     };
-    let persisted = move || match store.persisted.get() {
+    let persisted = move || match store.storage.persisted.get() {
         Some(true) => "granted: the browser will not evict your conversations",
         Some(false) => {
             "not granted: the browser may evict data under storage pressure; export backups"
@@ -166,7 +166,7 @@ pub fn DataTools() -> impl IntoView {
             </p>
             <ul class="usage">
                 {move || {
-                    let titles = store.listings.get();
+                    let titles = store.sidebar.listings.get();
                     usage
                         .get()
                         .sessions

@@ -15,20 +15,20 @@ pub fn Details() -> impl IntoView {
     view! {
         <section class="details" aria-label="Conversation details">
             {move || {
-                store.conversation.get().map(|c| view! { <Facts conversation=c /> })
+                store.on_screen.record.get().map(|c| view! { <Facts conversation=c /> })
             }}
             {move || {
                 store
-                    .conversation
+                    .on_screen.record
                     .get()
                     .map(|c| view! { <OptionsForm options=c.options /> })
             }}
             <StateInspector />
-            {move || store.conversation.get().map(|c| view! { <TracePanel trace=c.trace /> })}
+            {move || store.on_screen.record.get().map(|c| view! { <TracePanel trace=c.trace /> })}
             <div class="export-actions">
                 <button
                     type="button"
-                    on:click=move |_| store.export_json(store.open_id.get_untracked().map(|id| vec![id]))
+                    on:click=move |_| store.export_json(store.on_screen.id.get_untracked().map(|id| vec![id]))
                 >
                     "Export JSON"
                 </button>
@@ -149,7 +149,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                 >
                     <option value="">"The model"</option>
                     {move || {
-                        let mut apps = store.agent_apps.get();
+                        let mut apps = store.offered.agent_apps.get();
                         let current = backend.get_untracked();
                         if !current.is_empty() && !apps.contains(&current) {
                             apps.push(current);
@@ -174,7 +174,7 @@ fn OptionsForm(options: ConversationOptions) -> impl IntoView {
                 />
             </label>
             <datalist id="conversation-models">
-                <For each=move || store.models.get() key=|m| m.clone() let:id>
+                <For each=move || store.offered.models.get() key=|m| m.clone() let:id>
                     <option value=id></option>
                 </For>
             </datalist>
@@ -211,7 +211,7 @@ fn StateInspector() -> impl IntoView {
     let store = use_store();
     let scope = move |name: &'static str, prefix: Option<&'static str>| {
         let rows = move || {
-            store.session_state.with(|state: &State| {
+            store.on_screen.state.with(|state: &State| {
                 state
                     .iter()
                     .filter(|(key, _)| match prefix {

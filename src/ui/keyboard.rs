@@ -243,7 +243,7 @@ pub fn UndoToast() -> impl IntoView {
         <div class="toast-region" role="status" aria-live="polite">
             {move || {
                 store
-                    .pending_delete
+                    .sidebar.pending_delete
                     .get()
                     .map(|pending| {
                         view! {

@@ -66,8 +66,8 @@ pub fn App() -> impl IntoView {
 fn Header(details_open: RwSignal<bool>) -> impl IntoView {
     let store = use_store();
     let title = move || {
-        let open = store.open_id.get();
-        store.listings.with(|list| {
+        let open = store.on_screen.id.get();
+        store.sidebar.listings.with(|list| {
             open.and_then(|id| {
                 list.iter()
                     .find(|l| l.summary.id == id)
@@ -76,7 +76,7 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
             .unwrap_or_else(|| "New chat".to_owned())
         })
     };
-    let has_session = move || store.open_id.with(Option::is_some);
+    let has_session = move || store.on_screen.id.with(Option::is_some);
     let ui = keyboard::use_ui();
     let toggle_drawer = move |_| {
         if ui.drawer_open.get_untracked() {
@@ -130,7 +130,10 @@ fn Notice() -> impl IntoView {
             view! {
                 <div class="notice" role="alert">
                     <ul>
-                        {notices.into_iter().map(|text| view! { <li>{text}</li> }).collect_view()}
+                        {notices
+                            .into_iter()
+                            .map(|notice| view! { <li data-notice=notice.kind()>{notice.to_string()}</li> })
+                            .collect_view()}
                     </ul>
                     <button type="button" on:click=move |_| store.notices.set(Vec::new())>
                         "Dismiss"

@@ -30,7 +30,7 @@ impl Follow {
         };
         // Another conversation opened: start at its end, following.
         Effect::new(move |previous: Option<Option<String>>| {
-            let open = store.open_id.get();
+            let open = store.on_screen.id.get();
             if previous.is_some_and(|p| p != open) {
                 follow.following.set(true);
             }
@@ -39,8 +39,8 @@ impl Follow {
         Effect::new(move |_| {
             // Whatever changes the list's height: a message added or
             // removed, or the streaming reply's text.
-            store.messages.track();
-            store.reply.with(|r| {
+            store.on_screen.messages.track();
+            store.writing.reply.with(|r| {
                 if let Some(reply) = r {
                     reply.view.text.track();
                 }
@@ -105,7 +105,7 @@ pub fn JumpToLatest() -> impl IntoView {
     let follow = use_follow();
     let store = use_store();
     view! {
-        <Show when=move || !follow.is_following() && store.messages.with(|m| !m.is_empty())>
+        <Show when=move || !follow.is_following() && store.on_screen.messages.with(|m| !m.is_empty())>
             <button type="button" class="jump-latest" on:click=move |_| follow.jump()>
                 "↓ Jump to latest"
             </button>

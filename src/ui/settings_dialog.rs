@@ -9,7 +9,7 @@ fn export_status_text(store: &ChatStore) -> String {
     if store.settings.with(|s| s.trace_export_url.is_empty()) {
         return "Trace export is off.".to_owned();
     }
-    let status = store.export_status.get();
+    let status = store.traces.status.get();
     let mut text = format!("Traces: {} spans exported", status.exported);
     if status.queued > 0 {
         text.push_str(&format!(", {} waiting", status.queued));
@@ -151,7 +151,7 @@ pub fn SettingsButton() -> impl IntoView {
                     />
                 </label>
                 <datalist id="model-options">
-                    <For each=move || store.models.get() key=|m| m.clone() let:id>
+                    <For each=move || store.offered.models.get() key=|m| m.clone() let:id>
                         <option value=id></option>
                     </For>
                 </datalist>
@@ -204,7 +204,7 @@ pub fn SettingsButton() -> impl IntoView {
                         />
                     </label>
                     <datalist id="agent-apps">
-                        <For each=move || store.agent_apps.get() key=|a| a.clone() let:app>
+                        <For each=move || store.offered.agent_apps.get() key=|a| a.clone() let:app>
                             <option value=app></option>
                         </For>
                     </datalist>

@@ -42,7 +42,7 @@ pub fn Sidebar() -> impl IntoView {
     let group = move |pinned: bool, ended: bool| {
         Memo::new(move |_| {
             let limit = shown.get();
-            store.listings.with(|l| {
+            store.sidebar.listings.with(|l| {
                 l.iter()
                     .filter(|l| l.pinned == pinned && (pinned || l.ended.is_some() == ended))
                     .take(limit)
@@ -80,7 +80,7 @@ pub fn Sidebar() -> impl IntoView {
     };
     // The list changed (a new message, another tab): search it again.
     Effect::new(move |_| {
-        store.listings.track();
+        store.sidebar.listings.track();
         if results.with_untracked(Option::is_some) {
             run_search();
         }
@@ -249,7 +249,8 @@ fn Entry(listing: Listing) -> impl IntoView {
         let id = id.clone();
         move || {
             store
-                .open_id
+                .on_screen
+                .id
                 .with(|open| open.as_deref() == Some(id.as_str()))
         }
     };
