@@ -6,6 +6,7 @@ use crate::manager::ConversationOptions;
 use crate::session::{Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
+use crate::transport::{ChatStream, FetchFailure, ReplyError, StreamOutcome};
 
 /// What is asked of the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +144,76 @@ pub fn plan_request(
         first_sent: (first > 0).then(|| turns[first].0.id.clone()),
         estimated_tokens: used,
     })
+}
+
+impl From<ContextError> for ReplyError {
+    fn from(error: ContextError) -> Self {
+        let ContextError::TooLarge {
+            needed,
+            window,
+            model,
+        } = error;
+        Self::TooLarge {
+            needed,
+            window,
+            model,
+        }
+    }
+}
+
+/// What a finished model stream becomes: its status and, if it is not
+/// whole, why. `stalled_after`: the stream was given up after that many
+/// silent seconds; `online`: what the browser says of the network.
+pub fn settle_reply(
+    result: Result<(), FetchFailure>,
+    stream: &mut ChatStream,
+    url: &str,
+    stalled_after: Option<u32>,
+    online: bool,
+) -> (MessageStatus, Option<ReplyError>) {
+    // Cut short: kept as interrupted if anything arrived (Continue can go
+    // on from it), else a failure to retry.
+    let cut_short = |error: ReplyError, text: &str| {
+        let status = if text.is_empty() {
+            MessageStatus::Error
+        } else {
+            MessageStatus::Interrupted
+        };
+        (status, Some(error))
+    };
+    if let Some(seconds) = stalled_after {
+        return cut_short(ReplyError::Stalled { seconds }, stream.text());
+    }
+    match result {
+        Ok(()) => match stream.outcome() {
+            StreamOutcome::Complete { .. } => (MessageStatus::Complete, None),
+            StreamOutcome::Interrupted => (
+                MessageStatus::Interrupted,
+                Some(ReplyError::Broken {
+                    detail: "the stream ended before the reply was finished".into(),
+                }),
+            ),
+            StreamOutcome::Broken(error) => cut_short(error, stream.text()),
+            StreamOutcome::Failed(error) => (MessageStatus::Error, Some(error)),
+        },
+        Err(FetchFailure::Aborted) => (MessageStatus::Stopped, None),
+        Err(FetchFailure::Unreachable) if !online => {
+            (MessageStatus::Error, Some(ReplyError::Offline))
+        }
+        Err(FetchFailure::Unreachable) => (
+            MessageStatus::Error,
+            Some(ReplyError::Unreachable {
+                url: url.to_owned(),
+            }),
+        ),
+        Err(FetchFailure::Http { status, body, .. }) => (
+            MessageStatus::Error,
+            Some(ReplyError::from_http(status, &body)),
+        ),
+        Err(FetchFailure::Broken(detail)) => {
+            cut_short(ReplyError::Broken { detail }, stream.text())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -425,5 +496,85 @@ mod tests {
         assert_eq!(roles, ["user", "assistant", "user"]);
         assert_eq!(plan.request.messages[1].content.trim(), "1");
         assert_eq!(plan.request.messages[2].content, CONTINUE_INSTRUCTION);
+    }
+
+    /// A stream fed `frames`, as the proxy would send them.
+    fn streamed(frames: &str) -> ChatStream {
+        let mut stream = ChatStream::new();
+        stream.push(frames.as_bytes());
+        stream
+    }
+
+    const HALF: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half\"}}]}\n\n";
+    const WHOLE: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"All\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+
+    #[test]
+    fn each_way_a_stream_ends_gets_its_status_and_reason() {
+        let url = "/api/v1/chat/completions";
+        let settle = |result, frames: &str, stalled, online| {
+            settle_reply(result, &mut streamed(frames), url, stalled, online)
+        };
+        assert_eq!(
+            settle(Ok(()), WHOLE, None, true),
+            (MessageStatus::Complete, None)
+        );
+        assert_eq!(
+            settle(Ok(()), HALF, None, true),
+            (
+                MessageStatus::Interrupted,
+                Some(ReplyError::Broken {
+                    detail: "the stream ended before the reply was finished".into()
+                })
+            )
+        );
+        assert_eq!(
+            settle(Err(FetchFailure::Aborted), HALF, None, true),
+            (MessageStatus::Stopped, None)
+        );
+        assert_eq!(
+            settle(Err(FetchFailure::Unreachable), "", None, false),
+            (MessageStatus::Error, Some(ReplyError::Offline))
+        );
+        assert_eq!(
+            settle(Err(FetchFailure::Unreachable), "", None, true),
+            (
+                MessageStatus::Error,
+                Some(ReplyError::Unreachable { url: url.into() })
+            )
+        );
+        let http = FetchFailure::Http {
+            status: 429,
+            body: r#"{"error":{"message":"slow down","type":"rate_limit_error","code":null}}"#
+                .into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            settle(Err(http), "", None, true),
+            (
+                MessageStatus::Error,
+                Some(ReplyError::Http {
+                    status: 429,
+                    message: "slow down".into()
+                })
+            )
+        );
+        // Broken or stalled: kept as interrupted if anything arrived, else an error.
+        let broken = || Err(FetchFailure::Broken("reset".into()));
+        assert_eq!(
+            settle(broken(), HALF, None, true).0,
+            MessageStatus::Interrupted
+        );
+        assert_eq!(settle(broken(), "", None, true).0, MessageStatus::Error);
+        assert_eq!(
+            settle(Ok(()), HALF, Some(60), true),
+            (
+                MessageStatus::Interrupted,
+                Some(ReplyError::Stalled { seconds: 60 })
+            )
+        );
+        assert_eq!(
+            settle(Err(FetchFailure::Aborted), "", Some(60), true).0,
+            MessageStatus::Error
+        );
     }
 }

@@ -28,6 +28,7 @@ pub mod manager;
 pub mod markdown;
 pub mod notice;
 pub mod order;
+pub mod outcome;
 pub mod profiles;
 pub mod search;
 pub mod session;

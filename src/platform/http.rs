@@ -7,22 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader};
 
-/// Why a streamed request ended early.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FetchFailure {
-    /// The user stopped it (the abort signal fired).
-    Aborted,
-    /// No response at all: the server is down, offline, CORS refused.
-    Unreachable,
-    /// A response that is not 2xx, with its body and `Retry-After`.
-    Http {
-        status: u16,
-        body: String,
-        retry_after: Option<String>,
-    },
-    /// The body broke off while being read.
-    Broken(String),
-}
+pub use confab_core::transport::FetchFailure;
 
 fn is_abort(error: &JsValue) -> bool {
     error

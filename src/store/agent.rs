@@ -3,8 +3,9 @@
 //! "Session not found" (the server restarted and lost it) restores it from
 //! the local copy and runs again; Stop re-reads what the run did meanwhile.
 
-use confab_core::agent::{self, AgentStream, ServerSession};
+use confab_core::agent::{self, AgentStream, RunOutcome, ServerSession};
 use confab_core::manager::{CallResult, ConversationOptions};
+use confab_core::outcome::AgentError;
 use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,13 +13,6 @@ use leptos::task::spawn_local;
 use super::reply::StallWatch;
 use super::{ChatStore, MessageView, Role};
 use crate::platform::http::{FetchFailure, get_text, post_json, post_streaming};
-
-/// Why an agent run did not give a whole answer.
-enum Failure {
-    Stopped,
-    /// Status, code and message for the reply.
-    Failed(MessageStatus, &'static str, String),
-}
 
 impl ChatStore {
     /// Reads the agent server's apps, for the conversation options.
@@ -106,38 +100,19 @@ impl ChatStore {
                 .await;
             stream.finish();
             let mut events = stream.events().to_vec();
-            let (status, error) = match outcome {
-                Ok(()) if stream.failure().is_some() => (
-                    MessageStatus::Error,
-                    Some((
-                        "agent_run_failed".to_owned(),
-                        format!(
-                            "The agent stopped with an error: {}. Press Retry, or answer with the model instead.",
-                            stream.failure().unwrap_or_default().trim_end_matches('.')
-                        ),
-                    )),
-                ),
-                Ok(()) if events.is_empty() || !stream.partial_text().is_empty() => (
-                    MessageStatus::Interrupted,
-                    Some((
-                        "agent_truncated".to_owned(),
-                        "The agent's answer ended before it was finished. Press Retry.".to_owned(),
-                    )),
-                ),
-                Ok(()) => (MessageStatus::Complete, None),
-                Err(Failure::Stopped) => {
-                    // The server may have gone on: bring in what it did.
-                    events.extend(
-                        store
-                            .missed_events(&base, &app, &store.agent_user(), &session, &events)
-                            .await,
-                    );
-                    (MessageStatus::Stopped, None)
-                }
-                Err(Failure::Failed(status, code, message)) => {
-                    (status, Some((code.to_owned(), message)))
-                }
+            let outcome = match outcome {
+                Ok(()) => agent::finished_run(&stream),
+                Err(failed) => failed,
             };
+            if outcome == RunOutcome::Stopped {
+                // The server may have gone on: bring in what it did.
+                events.extend(
+                    store
+                        .missed_events(&base, &app, &store.agent_user(), &session, &events)
+                        .await,
+                );
+            }
+            let (status, error) = outcome.saved_as();
             let result = CallResult {
                 agent_events: events,
                 event_id: view.id.clone(),
@@ -151,7 +126,7 @@ impl ChatStore {
                 finish_reason: None,
             };
             view.error
-                .set(result.error.as_ref().map(|(_, m)| m.clone()));
+                .set(result.error.as_ref().map(ToString::to_string));
             view.status.set(status);
             store.finish_reply(&user, &call, result, &view);
         });
@@ -171,7 +146,7 @@ impl ChatStore {
         signal: &web_sys::AbortSignal,
         stream: &mut AgentStream,
         stall_seconds: u32,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), RunOutcome> {
         // Everything before the message being sent: what the agent must know
         // when its session is created late (a conversation that began with
         // the model) or rebuilt after a restart.
@@ -251,19 +226,17 @@ impl ChatStore {
                     restored = true;
                 }
                 Err(FetchFailure::Aborted) if stalled => {
-                    return Err(Failure::Failed(
-                        if stream.text().is_empty() {
-                            MessageStatus::Error
-                        } else {
-                            MessageStatus::Interrupted
-                        },
-                        "agent_stalled",
-                        format!(
-                            "The agent sent nothing for {stall_seconds} seconds, so Confab stopped waiting. Press Retry, or answer with the model instead."
-                        ),
-                    ));
+                    let status = if stream.text().is_empty() {
+                        MessageStatus::Error
+                    } else {
+                        MessageStatus::Interrupted
+                    };
+                    let stalled = AgentError::Stalled {
+                        seconds: stall_seconds,
+                    };
+                    return Err(RunOutcome::Failed(status, stalled));
                 }
-                Err(failure) => return Err(describe_failure(failure, base)),
+                Err(failure) => return Err(failed_request(failure, base)),
             }
         }
     }
@@ -278,7 +251,7 @@ impl ChatStore {
         user: &str,
         session_id: &str,
         history: Option<&Session>,
-    ) -> Result<String, Failure> {
+    ) -> Result<String, RunOutcome> {
         let body = match history {
             Some(history) => agent::restore_request(history, session_id),
             None => serde_json::json!({ "session_id": session_id }),
@@ -290,13 +263,13 @@ impl ChatStore {
         if matches!(answered, Ok((401, _))) {
             answered = post_json(&url, body).await;
         }
-        let (status, answer) = answered.map_err(|failure| describe_failure(failure, base))?;
+        let (status, answer) = answered.map_err(|failure| failed_request(failure, base))?;
         match status {
             200..=299 => Ok(serde_json::from_str::<ServerSession>(&answer)
                 .map(|s| s.id)
                 .unwrap_or_else(|_| session_id.to_owned())),
             409 => Ok(session_id.to_owned()),
-            _ => Err(describe_failure(
+            _ => Err(failed_request(
                 FetchFailure::Http {
                     status,
                     body: answer,
@@ -348,76 +321,9 @@ impl ChatStore {
     }
 }
 
-/// A transport failure as the user should read it, with what to do.
-fn describe_failure(failure: FetchFailure, base: &str) -> Failure {
-    let with_fallback = "Press Retry, or answer with the model instead.";
-    match failure {
-        FetchFailure::Aborted => Failure::Stopped,
-        // A browser shows an origin refused by the api_server (its CORS
-        // preflight answered 403) as a network failure, with no status.
-        FetchFailure::Unreachable if is_cross_origin(base) => Failure::Failed(
-            MessageStatus::Error,
-            "agent_unreachable",
-            format!(
-                "Could not reach the agent server at {base}. If it is running, it refuses this page's origin: start it with `adk api_server --allow_origins {}`, or set the agent server URL to /adk and start confab-proxy with --adk-url {base}. {with_fallback}",
-                page_origin()
-            ),
-        ),
-        FetchFailure::Unreachable => Failure::Failed(
-            MessageStatus::Error,
-            "agent_unreachable",
-            format!(
-                "Could not reach the agent server at {base}. Check that it is running (and that confab-proxy has --adk-url), then {}",
-                lower_first(with_fallback)
-            ),
-        ),
-        FetchFailure::Http { status, body, .. } if agent::is_origin_refused(status, &body) => {
-            Failure::Failed(
-                MessageStatus::Error,
-                "agent_origin_refused",
-                format!(
-                    "The agent server refused this page's origin (HTTP 403: {}). Start it with `adk api_server --allow_origins {}`, or leave the agent server URL at /adk and give confab-proxy --adk-url. {with_fallback}",
-                    agent::error_detail(&body),
-                    page_origin()
-                ),
-            )
-        }
-        FetchFailure::Http { status: 401, .. } => Failure::Failed(
-            MessageStatus::Error,
-            "agent_identity",
-            format!(
-                "confab-proxy did not recognise this browser (HTTP 401), so it kept the agent server closed to it. Reload the page; if this browser blocks cookies for this site, allow them: the proxy keeps each browser's agent conversations apart with one. {with_fallback}"
-            ),
-        ),
-        FetchFailure::Http { status, body, .. } => Failure::Failed(
-            MessageStatus::Error,
-            "agent_http",
-            format!(
-                "The agent server answered HTTP {status}: {}. {with_fallback}",
-                agent::error_detail(&body).trim_end_matches('.')
-            ),
-        ),
-        FetchFailure::Broken(detail) => Failure::Failed(
-            MessageStatus::Interrupted,
-            "agent_broken",
-            format!("The connection to the agent server broke ({detail}). {with_fallback}"),
-        ),
-    }
-}
-
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
-/// Whether `base` is on another origin than the page (an absolute URL).
-fn is_cross_origin(base: &str) -> bool {
-    let origin = page_origin();
-    (base.starts_with("http://") || base.starts_with("https://"))
-        && !(base == origin || base.starts_with(&format!("{origin}/")))
+/// A failed request to the agent server, as the user should read it.
+fn failed_request(failure: FetchFailure, base: &str) -> RunOutcome {
+    agent::failed_request(failure, base, &page_origin())
 }
 
 fn page_origin() -> String {

@@ -2,11 +2,12 @@
 //! saved when it ends (complete, stopped, interrupted or failed), with the
 //! model call recorded on the conversation's trace.
 
-use confab_core::chat::{Ask, plan_request};
+use confab_core::chat::{Ask, plan_request, settle_reply};
 use confab_core::manager::{CallResult, CallStart};
+use confab_core::outcome::{ReplyError, ReplyFailure};
 use confab_core::session::{MessageStatus, new_id};
 use confab_core::telemetry::TokenUsage;
-use confab_core::transport::{Backoff, ChatStream, ReplyError, StreamOutcome};
+use confab_core::transport::{Backoff, ChatStream};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -81,58 +82,6 @@ fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
 }
 
-/// What a finished stream becomes: its status and, if not complete, why.
-fn settle(
-    result: Result<(), FetchFailure>,
-    stream: &mut ChatStream,
-    url: &str,
-    stalled_after: Option<u32>,
-) -> (MessageStatus, Option<ReplyError>) {
-    // Cut short: kept as interrupted if anything arrived (Continue can go
-    // on from it), else a failure to retry.
-    let cut_short = |error: ReplyError, text: &str| {
-        let status = if text.is_empty() {
-            MessageStatus::Error
-        } else {
-            MessageStatus::Interrupted
-        };
-        (status, Some(error))
-    };
-    if let Some(seconds) = stalled_after {
-        return cut_short(ReplyError::Stalled { seconds }, stream.text());
-    }
-    match result {
-        Ok(()) => match stream.outcome() {
-            StreamOutcome::Complete { .. } => (MessageStatus::Complete, None),
-            StreamOutcome::Interrupted => (
-                MessageStatus::Interrupted,
-                Some(ReplyError::Broken {
-                    detail: "the stream ended before the reply was finished".into(),
-                }),
-            ),
-            StreamOutcome::Broken(error) => cut_short(error, stream.text()),
-            StreamOutcome::Failed(error) => (MessageStatus::Error, Some(error)),
-        },
-        Err(FetchFailure::Aborted) => (MessageStatus::Stopped, None),
-        Err(FetchFailure::Unreachable) if !crate::platform::http::is_online() => {
-            (MessageStatus::Error, Some(ReplyError::Offline))
-        }
-        Err(FetchFailure::Unreachable) => (
-            MessageStatus::Error,
-            Some(ReplyError::Unreachable {
-                url: url.to_owned(),
-            }),
-        ),
-        Err(FetchFailure::Http { status, body, .. }) => (
-            MessageStatus::Error,
-            Some(ReplyError::from_http(status, &body)),
-        ),
-        Err(FetchFailure::Broken(detail)) => {
-            cut_short(ReplyError::Broken { detail }, stream.text())
-        }
-    }
-}
-
 /// Waits `seconds` before a retry, showing the countdown on `view`.
 /// Returns `false` if the user cancelled (the abort signal fired).
 async fn count_down(view: &MessageView, seconds: f64, signal: &web_sys::AbortSignal) -> bool {
@@ -193,13 +142,12 @@ impl ChatStore {
             Ok(planned) => planned,
             Err(error) => {
                 // Never dropped silently: the reply says why nothing was sent.
-                let error = ReplyError::TooLarge(error.to_string());
                 let result = CallResult {
                     agent_events: Vec::new(),
                     event_id: view.id.clone(),
                     text: String::new(),
                     status: MessageStatus::Error,
-                    error: Some((error.code(), error.to_string())),
+                    error: Some(ReplyFailure::Model(ReplyError::from(error))),
                     response_model: None,
                     first_token_at: None,
                     usage: None,
@@ -259,13 +207,14 @@ impl ChatStore {
                 }
                 break result;
             };
-            let (status, error) = settle(result, &mut stream, &url, stalled);
+            let online = crate::platform::http::is_online();
+            let (status, error) = settle_reply(result, &mut stream, &url, stalled, online);
             let result = CallResult {
                 agent_events: Vec::new(),
                 event_id: view.id.clone(),
                 text: stream.text().to_owned(),
                 status,
-                error: error.as_ref().map(|e| (e.code(), e.to_string())),
+                error: error.map(ReplyFailure::Model),
                 response_model: stream.model().map(str::to_owned),
                 first_token_at,
                 usage: stream.usage().map(|u| TokenUsage {
@@ -275,7 +224,7 @@ impl ChatStore {
                 finish_reason: None,
             };
             view.error
-                .set(result.error.as_ref().map(|(_, m)| m.clone()));
+                .set(result.error.as_ref().map(ToString::to_string));
             view.status.set(status);
             store.finish_reply(&user, &call, result, &view);
         });

@@ -79,7 +79,7 @@ impl MessageView {
             event.text_content(),
             event.status,
         );
-        view.error.set(event.error_message.clone());
+        view.error.set(event.error_text());
         view.saved.set(true);
         Self {
             rich_parts: event

@@ -11,6 +11,7 @@ use super::{
     truncate,
 };
 use crate::clock::Clock;
+use crate::outcome::ReplyFailure;
 use crate::session::{Event, MessageStatus, Session, SessionService, new_id};
 use crate::storage::KvStore;
 use crate::telemetry::genai::{ModelCall, model_call_span};
@@ -49,8 +50,8 @@ pub struct CallResult {
     pub event_id: String,
     pub text: String,
     pub status: MessageStatus,
-    /// `(code, message)` for a reply that is not complete.
-    pub error: Option<(String, String)>,
+    /// Why the reply is not whole, if it is not.
+    pub error: Option<ReplyFailure>,
     pub response_model: Option<String>,
     pub first_token_at: Option<f64>,
     pub usage: Option<TokenUsage>,
@@ -157,9 +158,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 event.id = result.event_id.clone();
             }
             event.status = result.status;
-            if let Some((code, message)) = &result.error {
-                event.error_code = Some(code.clone());
-                event.error_message = Some(message.clone());
+            if let Some(failure) = &result.error {
+                event.error_code = Some(failure.code());
+                event.failure = Some(failure.clone());
             }
             if result.response_model.is_some() {
                 event
@@ -211,7 +212,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                     result.status,
                     MessageStatus::Complete | MessageStatus::Stopped
                 ),
-                error: &result.error,
+                error: result.error.as_ref(),
             });
             if let Some(query) = conversation.trace.span_mut(&call.query_span_id) {
                 query.end = Some(now);

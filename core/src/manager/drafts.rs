@@ -12,6 +12,7 @@
 //! decide ([`DRAFT_ABANDONED_AFTER`]).
 
 use crate::clock::Clock;
+use crate::outcome::ReplyFailure;
 use crate::session::{MessageStatus, SessionError, SessionService};
 use crate::storage::{KvError, KvStore, keys, read_json, write_json};
 
@@ -65,16 +66,6 @@ pub enum Settled {
 /// tab's (a live tab rewrites its draft every 250 ms while text arrives).
 /// Only a fallback: a model silent for longer than this is misjudged.
 pub const DRAFT_ABANDONED_AFTER: f64 = 15.0;
-
-/// Why a recovered draft with text is incomplete, as its event says.
-pub const DRAFT_INTERRUPTED: &str = "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply, or Continue.";
-
-/// Why a recovered draft without text has no reply, as its event says.
-pub const DRAFT_INTERRUPTED_EMPTY: &str =
-    "The page was closed before any of this reply arrived. Press Retry to ask again.";
-
-/// The error code of a recovered draft's event.
-pub const DRAFT_INTERRUPTED_CODE: &str = "interrupted";
 
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Saves what has arrived of a streaming reply under its own key (the
@@ -179,16 +170,13 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 m.kv.remove(key)?;
                 return Ok(Settled::Gone);
             }
-            let message = if draft.text.is_empty() {
-                DRAFT_INTERRUPTED_EMPTY
-            } else {
-                DRAFT_INTERRUPTED
-            };
             let result = CallResult {
                 event_id: draft.event_id.clone(),
                 text: draft.text.clone(),
                 status: MessageStatus::Interrupted,
-                error: Some((DRAFT_INTERRUPTED_CODE.into(), message.into())),
+                error: Some(ReplyFailure::PageClosed {
+                    any_text: !draft.text.is_empty(),
+                }),
                 response_model: draft.model.clone(),
                 ..CallResult::default()
             };

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::outcome::ReplyFailure;
+
 /// Session state: JSON values by key. ADK's key prefixes (`app:`, `user:`,
 /// `temp:`) decide where a key lives; see [`crate::session::state`].
 pub type State = BTreeMap<String, Value>;
@@ -96,8 +98,14 @@ pub struct Event {
     pub status: MessageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// ADK's message of a failed event: an agent server's own, or the
+    /// text of a failure stored before `failure` existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// Why a reply of Confab's is not whole (its message is written from
+    /// this when shown; the prose is not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ReplyFailure>,
 }
 
 impl Event {
@@ -122,6 +130,15 @@ impl Event {
             status: MessageStatus::Complete,
             error_code: None,
             error_message: None,
+            failure: None,
+        }
+    }
+
+    /// What went wrong, as the user reads it, for a reply that failed.
+    pub fn error_text(&self) -> Option<String> {
+        match &self.failure {
+            Some(failure) => Some(failure.to_string()),
+            None => self.error_message.clone(),
         }
     }
 

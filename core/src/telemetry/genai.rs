@@ -4,6 +4,7 @@
 //! knows of it.
 
 use super::{Span, SpanKind, SpanStatus, attr};
+use crate::outcome::ReplyFailure;
 
 /// Tokens a model call used, as its endpoint reported them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,8 +43,8 @@ pub struct ModelCall<'a> {
     /// Whether that ending is a success (the whole reply, or as much as
     /// the user let it write).
     pub succeeded: bool,
-    /// `(type, message)` of the error the call failed with, if any.
-    pub error: &'a Option<(String, String)>,
+    /// Why the reply is not whole, if it failed.
+    pub error: Option<&'a ReplyFailure>,
 }
 
 /// The span of a model call: a client span under its query's, with the
@@ -80,9 +81,9 @@ pub fn model_call_span(call: &ModelCall<'_>) -> Span {
     }
     span.set("confab.reply.status", call.reply_status);
     span.status = match call.error {
-        Some((kind, message)) => {
-            span.set(attr::ERROR_TYPE, kind.as_str());
-            SpanStatus::Error(message.clone())
+        Some(failure) => {
+            span.set(attr::ERROR_TYPE, failure.code());
+            SpanStatus::Error(failure.to_string())
         }
         None if call.succeeded => SpanStatus::Ok,
         None => SpanStatus::Error(call.reply_status.to_owned()),
@@ -109,6 +110,7 @@ impl Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::ReplyError;
     use crate::telemetry::AttrValue;
 
     const NONE: &Option<String> = &None;
@@ -129,7 +131,7 @@ mod tests {
             finish_reason: NONE,
             reply_status: "complete",
             succeeded: true,
-            error: &None,
+            error: None,
         }
     }
 
@@ -177,12 +179,18 @@ mod tests {
         let failed = model_call_span(&ModelCall {
             reply_status: "error",
             succeeded: false,
-            error: &Some(("http_500".into(), "The model server had a problem".into())),
+            error: Some(&ReplyFailure::Model(ReplyError::Http {
+                status: 500,
+                message: String::new(),
+            })),
             ..call()
         });
         assert_eq!(
             failed.status,
-            SpanStatus::Error("The model server had a problem".into())
+            SpanStatus::Error(
+                "The model proxy answered HTTP 500. The model server had a problem; press Retry in a moment."
+                    .into()
+            )
         );
         assert_eq!(failed.attr(attr::ERROR_TYPE), Some(&"http_500".into()));
         let cut = model_call_span(&ModelCall {

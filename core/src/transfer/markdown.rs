@@ -47,7 +47,7 @@ pub fn conversation_markdown(session: &Session, conversation: Option<&Conversati
             _ => None,
         };
         if let Some(note) = note {
-            let detail = event.error_message.as_deref().unwrap_or("");
+            let detail = event.error_text().unwrap_or_default();
             out.push_str(&format!("> *({note}) {detail}*\n\n"));
         }
     }

@@ -2,9 +2,9 @@
 //! that turns a streamed reply into text and an outcome.
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::sse::SseDecoder;
+pub use crate::outcome::ReplyError;
 
 /// `POST {base}/chat/completions`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -125,55 +125,7 @@ impl<'de> Deserialize<'de> for ErrorValue {
     }
 }
 
-/// Why a reply failed. `Display` is the message shown to the user: what
-/// happened, then what to do.
-#[derive(Clone, Debug, Error, PartialEq)]
-pub enum ReplyError {
-    #[error(
-        "Could not reach the model proxy at {url}. Check that confab-proxy is running and that the endpoint in Settings is right, then press Retry."
-    )]
-    Unreachable { url: String },
-    #[error(
-        "This device is offline, so the model could not be reached. Your message is saved: press Retry once you are back online."
-    )]
-    Offline,
-    #[error("{}", http_message(*status, message))]
-    Http { status: u16, message: String },
-    #[error("The model stopped with an error: {message}. Press Retry to ask again.")]
-    InStream { message: String },
-    #[error(
-        "The model proxy sent a reply that could not be read ({detail}). Press Retry; if it happens again, check the endpoint in Settings."
-    )]
-    Malformed { detail: String },
-    #[error(
-        "The connection broke while reading the reply ({detail}). What arrived is kept: press Continue to have the model go on, or Retry."
-    )]
-    Broken { detail: String },
-    #[error(
-        "The model sent nothing for {seconds} seconds, so Confab stopped waiting. What arrived is kept: press Continue to have the model go on, or Retry."
-    )]
-    Stalled { seconds: u32 },
-    #[error("{0}")]
-    TooLarge(String),
-}
-
-fn http_message(status: u16, message: &str) -> String {
-    let detail = if message.is_empty() {
-        String::new()
-    } else {
-        format!(": {message}")
-    };
-    let advice = match status {
-        401 | 403 => "The API key configured on the model proxy was rejected; check it there.",
-        404 => "The model or endpoint does not exist; check the model and endpoint in Settings.",
-        413 => "The conversation is too large for the model; start a new chat.",
-        429 => "The model is rate limited; wait a moment, then press Retry.",
-        500..=599 => "The model server had a problem; press Retry in a moment.",
-        _ => "Press Retry; if it happens again, check Settings.",
-    };
-    format!("The model proxy answered HTTP {status}{detail}. {advice}")
-}
-
+/// A failed response as the model proxy answered it.
 impl ReplyError {
     /// The error of a non-2xx response, from its status and body.
     pub fn from_http(status: u16, body: &str) -> Self {
@@ -188,20 +140,6 @@ impl ReplyError {
             Err(_) => body.trim().chars().take(200).collect(),
         };
         Self::Http { status, message }
-    }
-
-    /// A short code stored on the failed event (ADK's `error_code`).
-    pub fn code(&self) -> String {
-        match self {
-            Self::Unreachable { .. } => "unreachable".into(),
-            Self::Offline => "offline".into(),
-            Self::Http { status, .. } => format!("http_{status}"),
-            Self::InStream { .. } => "stream_error".into(),
-            Self::Malformed { .. } => "malformed_stream".into(),
-            Self::Broken { .. } => "broken_stream".into(),
-            Self::Stalled { .. } => "stalled".into(),
-            Self::TooLarge(_) => "context_too_large".into(),
-        }
     }
 }
 

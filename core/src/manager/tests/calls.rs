@@ -1,6 +1,7 @@
 //! Queries, model and agent calls, their spans and logs, ratings.
 
 use super::*;
+use crate::outcome::{ReplyError, ReplyFailure};
 
 #[test]
 fn queries_are_logged_counted_and_traced() {
@@ -87,7 +88,10 @@ fn a_retry_is_a_second_model_call_under_the_same_query() {
             agent_events: Vec::new(),
             event_id: new_id(),
             status: MessageStatus::Error,
-            error: Some(("http_500".into(), "The model server had a problem".into())),
+            error: Some(ReplyFailure::Model(ReplyError::Http {
+                status: 500,
+                message: "The model server had a problem".into(),
+            })),
             ..CallResult::default()
         },
     )

@@ -1,6 +1,7 @@
 //! Replies left streaming by a tab, and what becomes of their drafts.
 
 use super::*;
+use crate::outcome::ReplyFailure;
 
 /// A conversation with a reply left half-written by a tab that died:
 /// returns the session id, the reply's event id and its draft key.
@@ -56,8 +57,19 @@ fn a_reply_left_streaming_by_a_dead_tab_is_saved_as_interrupted_at_once() {
     assert_eq!(reply.author, "confab-echo");
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert_eq!(reply.text_content(), "Once upon a time");
-    assert_eq!(reply.error_code.as_deref(), Some(DRAFT_INTERRUPTED_CODE));
-    assert_eq!(reply.error_message.as_deref(), Some(DRAFT_INTERRUPTED));
+    assert_eq!(reply.error_code.as_deref(), Some("interrupted"));
+    assert_eq!(
+        reply.failure,
+        Some(ReplyFailure::PageClosed { any_text: true })
+    );
+    // What is stored is the failure, not its text.
+    assert_eq!(reply.error_message, None);
+    assert_eq!(
+        reply.error_text().as_deref(),
+        Some(
+            "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply, or Continue."
+        )
+    );
     let conversation = m.conversation("alice", &session_id).unwrap();
     assert_eq!(conversation.queries[0].response, "Once upon a time");
     let query = conversation
@@ -120,8 +132,12 @@ fn a_draft_without_text_says_nothing_arrived() {
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert_eq!(reply.text_content(), "");
     assert_eq!(
-        reply.error_message.as_deref(),
-        Some(DRAFT_INTERRUPTED_EMPTY)
+        reply.failure,
+        Some(ReplyFailure::PageClosed { any_text: false })
+    );
+    assert_eq!(
+        reply.error_text().as_deref(),
+        Some("The page was closed before any of this reply arrived. Press Retry to ask again.")
     );
 }
 

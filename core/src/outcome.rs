@@ -1,0 +1,270 @@
+//! Why a reply is not whole, as data: the model's errors, the agent
+//! server's, and a page closed mid-reply. A failed reply stores one of
+//! these (not its text): `Display` writes the message shown to the user
+//! (what happened, then what to do), so a message can be improved without
+//! touching what is stored, and tests name the failure they expect.
+//!
+//! A leaf module: plain data, used by the wire format below it and by the
+//! session and manager that store it.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a model's reply failed.
+#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyError {
+    #[error(
+        "Could not reach the model proxy at {url}. Check that confab-proxy is running and that the endpoint in Settings is right, then press Retry."
+    )]
+    Unreachable { url: String },
+    #[error(
+        "This device is offline, so the model could not be reached. Your message is saved: press Retry once you are back online."
+    )]
+    Offline,
+    #[error("{}", http_message(*status, message))]
+    Http { status: u16, message: String },
+    #[error("The model stopped with an error: {message}. Press Retry to ask again.")]
+    InStream { message: String },
+    #[error(
+        "The model proxy sent a reply that could not be read ({detail}). Press Retry; if it happens again, check the endpoint in Settings."
+    )]
+    Malformed { detail: String },
+    #[error(
+        "The connection broke while reading the reply ({detail}). What arrived is kept: press Continue to have the model go on, or Retry."
+    )]
+    Broken { detail: String },
+    #[error(
+        "The model sent nothing for {seconds} seconds, so Confab stopped waiting. What arrived is kept: press Continue to have the model go on, or Retry."
+    )]
+    Stalled { seconds: u32 },
+    /// The message alone does not fit in the model's context window.
+    #[error(
+        "Your message is about {needed} tokens, more than fits in the {window}-token context window of {model} (a quarter of it is kept for the reply). Shorten it, or raise the context window in Settings if the model allows more."
+    )]
+    TooLarge {
+        needed: usize,
+        window: u32,
+        model: String,
+    },
+}
+
+fn http_message(status: u16, message: &str) -> String {
+    let detail = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
+    let advice = match status {
+        401 | 403 => "The API key configured on the model proxy was rejected; check it there.",
+        404 => "The model or endpoint does not exist; check the model and endpoint in Settings.",
+        413 => "The conversation is too large for the model; start a new chat.",
+        429 => "The model is rate limited; wait a moment, then press Retry.",
+        500..=599 => "The model server had a problem; press Retry in a moment.",
+        _ => "Press Retry; if it happens again, check Settings.",
+    };
+    format!("The model proxy answered HTTP {status}{detail}. {advice}")
+}
+
+impl ReplyError {
+    /// A short code for the failed event (ADK's `error_code`).
+    pub fn code(&self) -> String {
+        match self {
+            Self::Unreachable { .. } => "unreachable".into(),
+            Self::Offline => "offline".into(),
+            Self::Http { status, .. } => format!("http_{status}"),
+            Self::InStream { .. } => "stream_error".into(),
+            Self::Malformed { .. } => "malformed_stream".into(),
+            Self::Broken { .. } => "broken_stream".into(),
+            Self::Stalled { .. } => "stalled".into(),
+            Self::TooLarge { .. } => "context_too_large".into(),
+        }
+    }
+}
+
+/// What every agent failure offers.
+const AGENT_FALLBACK: &str = "Press Retry, or answer with the model instead.";
+
+/// Why an agent's (ADK api_server's) reply failed.
+#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentError {
+    /// No answer at all. `refused_origin`: the page is on another origin
+    /// than the server, which may be refusing it (a browser shows a refused
+    /// CORS preflight as a network failure, with no status).
+    #[error("{}", unreachable_message(base, refused_origin.as_deref()))]
+    Unreachable {
+        base: String,
+        refused_origin: Option<String>,
+    },
+    #[error(
+        "The agent server refused this page's origin (HTTP 403: {detail}). Start it with `adk api_server --allow_origins {origin}`, or leave the agent server URL at /adk and give confab-proxy --adk-url. {AGENT_FALLBACK}"
+    )]
+    OriginRefused { detail: String, origin: String },
+    #[error(
+        "confab-proxy did not recognise this browser (HTTP 401), so it kept the agent server closed to it. Reload the page; if this browser blocks cookies for this site, allow them: the proxy keeps each browser's agent conversations apart with one. {AGENT_FALLBACK}"
+    )]
+    Unrecognised,
+    #[error("The agent server answered HTTP {status}: {}. {AGENT_FALLBACK}", detail.trim_end_matches('.'))]
+    Http { status: u16, detail: String },
+    #[error("The connection to the agent server broke ({detail}). {AGENT_FALLBACK}")]
+    Broken { detail: String },
+    #[error(
+        "The agent sent nothing for {seconds} seconds, so Confab stopped waiting. {AGENT_FALLBACK}"
+    )]
+    Stalled { seconds: u32 },
+    /// The run itself failed (an error event or frame from the server).
+    #[error("The agent stopped with an error: {}. {AGENT_FALLBACK}", detail.trim_end_matches('.'))]
+    RunFailed { detail: String },
+    /// The stream ended before the answer was final.
+    #[error("The agent's answer ended before it was finished. Press Retry.")]
+    Truncated,
+}
+
+fn unreachable_message(base: &str, refused_origin: Option<&str>) -> String {
+    match refused_origin {
+        Some(origin) => format!(
+            "Could not reach the agent server at {base}. If it is running, it refuses this page's origin: start it with `adk api_server --allow_origins {origin}`, or set the agent server URL to /adk and start confab-proxy with --adk-url {base}. {AGENT_FALLBACK}"
+        ),
+        None => format!(
+            "Could not reach the agent server at {base}. Check that it is running (and that confab-proxy has --adk-url), then press Retry, or answer with the model instead."
+        ),
+    }
+}
+
+impl AgentError {
+    /// A short code for the failed event (ADK's `error_code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unreachable { .. } => "agent_unreachable",
+            Self::OriginRefused { .. } => "agent_origin_refused",
+            Self::Unrecognised => "agent_identity",
+            Self::Http { .. } => "agent_http",
+            Self::Broken { .. } => "agent_broken",
+            Self::Stalled { .. } => "agent_stalled",
+            Self::RunFailed { .. } => "agent_run_failed",
+            Self::Truncated => "agent_truncated",
+        }
+    }
+}
+
+/// Why a stored reply is not whole.
+#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyFailure {
+    #[error("{0}")]
+    Model(ReplyError),
+    #[error("{0}")]
+    Agent(AgentError),
+    /// The page was closed (or its tab died) while the reply was written;
+    /// its draft was saved as it stood.
+    #[error("{}", if *any_text { PAGE_CLOSED } else { PAGE_CLOSED_EARLY })]
+    PageClosed { any_text: bool },
+}
+
+const PAGE_CLOSED: &str = "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply, or Continue.";
+
+const PAGE_CLOSED_EARLY: &str =
+    "The page was closed before any of this reply arrived. Press Retry to ask again.";
+
+impl ReplyFailure {
+    /// A short code for the failed event (ADK's `error_code`).
+    pub fn code(&self) -> String {
+        match self {
+            Self::Model(error) => error.code(),
+            Self::Agent(error) => error.code().to_owned(),
+            Self::PageClosed { .. } => "interrupted".to_owned(),
+        }
+    }
+}
+
+impl From<ReplyError> for ReplyFailure {
+    fn from(error: ReplyError) -> Self {
+        Self::Model(error)
+    }
+}
+
+impl From<AgentError> for ReplyFailure {
+    fn from(error: AgentError) -> Self {
+        Self::Agent(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_round_trips_through_storage_with_what_it_needs_to_be_told() {
+        let failures = [
+            ReplyFailure::Model(ReplyError::Http {
+                status: 429,
+                message: "slow down".into(),
+            }),
+            ReplyFailure::Model(ReplyError::Offline),
+            ReplyFailure::Model(ReplyError::TooLarge {
+                needed: 9_000,
+                window: 8_192,
+                model: "m".into(),
+            }),
+            ReplyFailure::Agent(AgentError::Unreachable {
+                base: "/adk".into(),
+                refused_origin: Some("http://a.example".into()),
+            }),
+            ReplyFailure::Agent(AgentError::Truncated),
+            ReplyFailure::PageClosed { any_text: true },
+        ];
+        for failure in failures {
+            let stored = serde_json::to_string(&failure).unwrap();
+            assert!(!stored.contains("Press Retry"), "prose stored: {stored}");
+            let back: ReplyFailure = serde_json::from_str(&stored).unwrap();
+            assert_eq!(back, failure);
+            assert_eq!(back.to_string(), failure.to_string());
+        }
+    }
+
+    #[test]
+    fn each_failure_says_what_happened_and_what_to_do() {
+        let http = ReplyFailure::Model(ReplyError::Http {
+            status: 500,
+            message: "boom".into(),
+        });
+        assert_eq!(
+            http.to_string(),
+            "The model proxy answered HTTP 500: boom. The model server had a problem; press Retry in a moment."
+        );
+        assert_eq!(http.code(), "http_500");
+        let refused = AgentError::Unreachable {
+            base: "http://127.0.0.1:8000".into(),
+            refused_origin: Some("http://127.0.0.1:8080".into()),
+        };
+        assert!(
+            refused
+                .to_string()
+                .contains("--allow_origins http://127.0.0.1:8080")
+        );
+        let away = AgentError::Unreachable {
+            base: "/adk".into(),
+            refused_origin: None,
+        };
+        assert_eq!(
+            away.to_string(),
+            "Could not reach the agent server at /adk. Check that it is running (and that confab-proxy has --adk-url), then press Retry, or answer with the model instead."
+        );
+        let failed = AgentError::RunFailed {
+            detail: "RuntimeError: no.".into(),
+        };
+        assert_eq!(
+            failed.to_string(),
+            "The agent stopped with an error: RuntimeError: no. Press Retry, or answer with the model instead."
+        );
+        assert_eq!(
+            ReplyFailure::PageClosed { any_text: false }.to_string(),
+            PAGE_CLOSED_EARLY
+        );
+        assert_eq!(
+            ReplyFailure::PageClosed { any_text: true }.code(),
+            "interrupted"
+        );
+    }
+}
