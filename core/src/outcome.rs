@@ -7,12 +7,12 @@
 //! A leaf module: plain data, used by the wire format below it and by the
 //! session and manager that store it.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 use thiserror::Error;
 
 /// Why a model's reply failed.
-#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum ReplyError {
     #[error(
         "Could not reach the model proxy at {url}. Check that confab-proxy is running and that the endpoint in Settings is right, then press Retry."
@@ -86,8 +86,7 @@ impl ReplyError {
 const AGENT_FALLBACK: &str = "Press Retry, or answer with the model instead.";
 
 /// Why an agent's (ADK api_server's) reply failed.
-#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum AgentError {
     /// No answer at all. `refused_origin`: the page is on another origin
     /// than the server, which may be refusing it (a browser shows a refused
@@ -148,9 +147,9 @@ impl AgentError {
     }
 }
 
-/// Why a stored reply is not whole.
-#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Why a stored reply is not whole. Stored as one small object, its `kind`
+/// and the values its message needs ([`StoredFailure`]).
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum ReplyFailure {
     #[error("{0}")]
     Model(ReplyError),
@@ -160,6 +159,9 @@ pub enum ReplyFailure {
     /// its draft was saved as it stood.
     #[error("{}", if *any_text { PAGE_CLOSED } else { PAGE_CLOSED_EARLY })]
     PageClosed { any_text: bool },
+    /// A kind this version does not know (a newer version stored it).
+    #[error("This reply did not finish ({kind}). Press Retry to ask again.")]
+    Other { kind: String },
 }
 
 const PAGE_CLOSED: &str = "The page was closed while this reply was being written; what had arrived is kept. Press Retry for a whole reply, or Continue.";
@@ -174,7 +176,152 @@ impl ReplyFailure {
             Self::Model(error) => error.code(),
             Self::Agent(error) => error.code().to_owned(),
             Self::PageClosed { .. } => "interrupted".to_owned(),
+            Self::Other { kind } => kind.clone(),
         }
+    }
+
+    /// The stored form: its `kind` and the values its message needs, in a
+    /// few plain fields. By hand rather than serde's derive for these
+    /// nested enums, which cost about 8 KB gzipped of wasm.
+    fn to_stored(&self) -> StoredFailure {
+        use AgentError as A;
+        use ReplyError as M;
+        let kind = self.code();
+        let with = |text: &str, also: Option<&str>, number: u64| StoredFailure {
+            kind: kind.clone(),
+            text: text.to_owned(),
+            also: also.map(str::to_owned),
+            number,
+            limit: 0,
+        };
+        match self {
+            Self::Model(error) => match error {
+                M::Unreachable { url } => with(url, None, 0),
+                M::Offline => with("", None, 0),
+                M::Http { status, message } => with(message, None, u64::from(*status)),
+                M::InStream { message } => with(message, None, 0),
+                M::Malformed { detail } | M::Broken { detail } => with(detail, None, 0),
+                M::Stalled { seconds } => with("", None, u64::from(*seconds)),
+                M::TooLarge {
+                    needed,
+                    window,
+                    model,
+                } => StoredFailure {
+                    limit: u64::from(*window),
+                    ..with(model, None, *needed as u64)
+                },
+            },
+            Self::Agent(error) => match error {
+                A::Unreachable {
+                    base,
+                    refused_origin,
+                } => with(base, refused_origin.as_deref(), 0),
+                A::OriginRefused { detail, origin } => with(detail, Some(origin), 0),
+                A::Http { status, detail } => with(detail, None, u64::from(*status)),
+                A::Broken { detail } | A::RunFailed { detail } => with(detail, None, 0),
+                A::Stalled { seconds } => with("", None, u64::from(*seconds)),
+                A::Unrecognised | A::Truncated => with("", None, 0),
+            },
+            Self::PageClosed { any_text } => with("", None, u64::from(*any_text)),
+            Self::Other { .. } => with("", None, 0),
+        }
+    }
+
+    /// Reads the stored form back; a kind this version does not know is
+    /// kept as [`ReplyFailure::Other`].
+    fn from_stored(stored: StoredFailure) -> Self {
+        let StoredFailure {
+            kind,
+            text,
+            also,
+            number,
+            limit,
+        } = stored;
+        let status = number as u16;
+        let seconds = number as u32;
+        let model = Self::Model;
+        let agent = Self::Agent;
+        match kind.as_str() {
+            "unreachable" => model(ReplyError::Unreachable { url: text }),
+            "offline" => model(ReplyError::Offline),
+            "stream_error" => model(ReplyError::InStream { message: text }),
+            "malformed_stream" => model(ReplyError::Malformed { detail: text }),
+            "broken_stream" => model(ReplyError::Broken { detail: text }),
+            "stalled" => model(ReplyError::Stalled { seconds }),
+            "context_too_large" => model(ReplyError::TooLarge {
+                needed: number as usize,
+                window: limit as u32,
+                model: text,
+            }),
+            http if http.starts_with("http_") => model(ReplyError::Http {
+                status,
+                message: text,
+            }),
+            "agent_unreachable" => agent(AgentError::Unreachable {
+                base: text,
+                refused_origin: also,
+            }),
+            "agent_origin_refused" => agent(AgentError::OriginRefused {
+                detail: text,
+                origin: also.unwrap_or_default(),
+            }),
+            "agent_identity" => agent(AgentError::Unrecognised),
+            "agent_http" => agent(AgentError::Http {
+                status,
+                detail: text,
+            }),
+            "agent_broken" => agent(AgentError::Broken { detail: text }),
+            "agent_stalled" => agent(AgentError::Stalled { seconds }),
+            "agent_run_failed" => agent(AgentError::RunFailed { detail: text }),
+            "agent_truncated" => agent(AgentError::Truncated),
+            "interrupted" => Self::PageClosed {
+                any_text: number != 0,
+            },
+            _ => Self::Other { kind },
+        }
+    }
+}
+
+/// How a [`ReplyFailure`] is stored: `kind` is its code; `text`, `also`,
+/// `number` and `limit` hold what its message needs (a URL or detail, an
+/// origin, a status or a count of seconds or tokens, a window).
+#[derive(Serialize)]
+struct StoredFailure {
+    kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    also: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    number: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    limit: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Serialize for ReplyFailure {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_stored().serialize(serializer)
+    }
+}
+
+/// Read through `Value` (whose parser the app has anyway) rather than a
+/// derived parser of its own: 2 KB less wasm.
+impl<'de> Deserialize<'de> for ReplyFailure {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        let number = |name: &str| value.get(name).and_then(Value::as_u64).unwrap_or(0);
+        Ok(Self::from_stored(StoredFailure {
+            kind: text("kind").unwrap_or_default(),
+            text: text("text").unwrap_or_default(),
+            also: text("also"),
+            number: number("number"),
+            limit: number("limit"),
+        }))
     }
 }
 
@@ -212,7 +359,17 @@ mod tests {
                 refused_origin: Some("http://a.example".into()),
             }),
             ReplyFailure::Agent(AgentError::Truncated),
+            ReplyFailure::Agent(AgentError::Http {
+                status: 502,
+                detail: "Bad Gateway".into(),
+            }),
+            ReplyFailure::Agent(AgentError::Stalled { seconds: 60 }),
+            ReplyFailure::Agent(AgentError::RunFailed {
+                detail: "boom".into(),
+            }),
+            ReplyFailure::Model(ReplyError::Stalled { seconds: 30 }),
             ReplyFailure::PageClosed { any_text: true },
+            ReplyFailure::PageClosed { any_text: false },
         ];
         for failure in failures {
             let stored = serde_json::to_string(&failure).unwrap();
@@ -221,6 +378,22 @@ mod tests {
             assert_eq!(back, failure);
             assert_eq!(back.to_string(), failure.to_string());
         }
+    }
+
+    #[test]
+    fn a_kind_from_a_newer_version_is_kept_and_shown_plainly() {
+        let stored = r#"{"kind":"quantum_error","qubits":3}"#;
+        let read: ReplyFailure = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            read,
+            ReplyFailure::Other {
+                kind: "quantum_error".into()
+            }
+        );
+        assert_eq!(
+            read.to_string(),
+            "This reply did not finish (quantum_error). Press Retry to ask again."
+        );
     }
 
     #[test]

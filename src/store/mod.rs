@@ -150,60 +150,67 @@ impl ChatStore {
             .with(|c| c.as_ref().is_some_and(|c| !c.is_active()))
     }
 
+    #[inline]
     fn report(&self, notice: impl Into<Notice>) {
-        let notice = notice.into();
+        self.show_notice(notice.into());
+    }
+
+    /// Not generic, so in the bundle once (`report` takes many types).
+    fn show_notice(&self, notice: Notice) {
+        // Once each: the same text twice says nothing new.
+        let text = notice.to_string();
         self.notices.update(|n| {
-            if !n.contains(&notice) {
+            if !n.iter().any(|shown| shown.to_string() == text) {
                 n.push(notice);
             }
         });
     }
 
     /// Runs `action` on the session manager, hands finished spans to the
-    /// exporter, and reports entries moved aside and a full storage.
+    /// exporter, and reports entries moved aside and a full storage. Only
+    /// running `action` is generic; the rest is done once, in
+    /// `manager_ready` and `after_manager` (this is called from about 50
+    /// places, and each copy costs bundle bytes).
     fn with_manager<R>(
         &self,
         action: impl FnOnce(&mut Manager) -> Result<R, ManagerError>,
     ) -> Result<R, ManagerError> {
-        if let Some(reason) = self.storage.blocked.get_untracked() {
-            return Err(ManagerError::from(KvError::Unavailable(reason)));
-        }
-        let outcome = self.manager.try_update_value(|m| {
-            let result = action(m);
-            let warning = m.service_mut().take_warning();
-            (
-                result,
-                m.take_finished_spans(),
-                m.take_quarantined(),
-                warning,
-            )
-        });
-        let Some((result, spans, quarantined, warning)) = outcome else {
-            let closing = KvError::Unavailable("the page is closing".into());
-            return Err(ManagerError::from(closing));
-        };
-        self.after_manager(result.as_ref().err(), spans, quarantined, warning);
+        self.manager_ready()?;
+        let result = self
+            .manager
+            .try_update_value(action)
+            .unwrap_or_else(|| Err(closing()));
+        self.after_manager(result.as_ref().err());
         result
     }
 
-    /// What follows every manager action, whatever it returned (not generic,
-    /// so it is in the bundle once rather than once per action).
-    fn after_manager(
-        &self,
-        error: Option<&ManagerError>,
-        spans: Vec<confab_core::telemetry::Span>,
-        quarantined: Vec<confab_core::storage::Quarantined>,
-        warning: Option<KvError>,
-    ) {
-        if !spans.is_empty() {
-            self.export(spans);
+    /// Why no manager action can run now, if one cannot.
+    fn manager_ready(&self) -> Result<(), ManagerError> {
+        match self.storage.blocked.get_untracked() {
+            Some(reason) => Err(ManagerError::from(KvError::Unavailable(reason))),
+            None => Ok(()),
         }
-        for report in quarantined {
-            self.report(report);
-        }
-        if let Some(warning) = warning {
-            self.note_storage_error(&warning);
-            self.report(warning);
+    }
+
+    /// What follows every manager action, whatever it returned: finished
+    /// spans to the exporter, entries moved aside and storage warnings to
+    /// the user.
+    fn after_manager(&self, error: Option<&ManagerError>) {
+        let taken = self.manager.try_update_value(|m| {
+            let warning = m.service_mut().take_warning();
+            (m.take_finished_spans(), m.take_quarantined(), warning)
+        });
+        if let Some((spans, quarantined, warning)) = taken {
+            if !spans.is_empty() {
+                self.export(spans);
+            }
+            for report in quarantined {
+                self.report(report);
+            }
+            if let Some(warning) = warning {
+                self.note_storage_error(&warning);
+                self.report(warning);
+            }
         }
         if let Some(ManagerError::Session(confab_core::session::SessionError::Storage(error))) =
             error
@@ -308,6 +315,11 @@ impl ChatStore {
             }
         });
     }
+}
+
+/// The page is being torn down: the manager is gone.
+fn closing() -> ManagerError {
+    ManagerError::from(KvError::Unavailable("the page is closing".into()))
 }
 
 /// Makes the store available to every component below.

@@ -138,7 +138,7 @@ fn Message(message: MessageView) -> impl IntoView {
     // turns it into them (core::actions, tested on the host).
     let actions = {
         let (id, status, text, saved) = (id.clone(), status.clone(), text.clone(), saved.clone());
-        Memo::new(move |_| {
+        move || {
             MessageActions::of(MessageFacts {
                 from_user: role == Role::User,
                 status: status.get(),
@@ -155,7 +155,7 @@ fn Message(message: MessageView) -> impl IntoView {
                     .record
                     .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some())),
             })
-        })
+        }
     };
     let label = move || match role {
         Role::User => "You".to_owned(),
@@ -221,12 +221,18 @@ fn Message(message: MessageView) -> impl IntoView {
             {parts}
             {match role {
                 // What the user typed is shown as typed.
-                Role::User => view! { <UserText id=id.clone() text=text.clone() actions /> }.into_any(),
+                Role::User => {
+                    let can_edit = {
+                        let actions = actions.clone();
+                        move || actions().edit
+                    };
+                    view! { <UserText id=id.clone() text=text.clone() can_edit /> }.into_any()
+                }
                 Role::Assistant => {
                     view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
                 }
             }}
-            <Show when=move || actions.get().copy>
+            <Show when={let actions = actions.clone(); move || actions().copy}>
                 <button type="button" class="copy-message" on:click=copy.clone()>
                     {move || match copied.get() {
                         None => "Copy",
@@ -241,7 +247,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
             {countdown}
-            <Show when=move || actions.get().continue_reply>
+            <Show when={let actions = actions.clone(); move || actions().continue_reply}>
                 <button
                     type="button"
                     class="continue"
@@ -253,22 +259,22 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Continue"
                 </button>
             </Show>
-            <Show when=move || actions.get().retry>
+            <Show when={let actions = actions.clone(); move || actions().retry}>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
                 </button>
             </Show>
-            <Show when=move || actions.get().answer_with_model>
+            <Show when={let actions = actions.clone(); move || actions().answer_with_model}>
                 <button type="button" class="fallback" on:click=move |_| store.answer_with_model()>
                     "Answer with the model instead"
                 </button>
             </Show>
-            <Show when=move || actions.get().regenerate>
+            <Show when={let actions = actions.clone(); move || actions().regenerate}>
                 <button type="button" class="regenerate" on:click=move |_| store.retry()>
                     "Regenerate"
                 </button>
             </Show>
-            <Show when=move || actions.get().rate>
+            <Show when={let actions = actions.clone(); move || actions().rate}>
                 <Feedback event_id=feedback_id.clone() />
             </Show>
         </article>
@@ -282,7 +288,11 @@ const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "
 /// a branch of the conversation made at this message (the original stays),
 /// and a link to any branch already made here.
 #[component]
-fn UserText(id: String, text: ArcRwSignal<String>, actions: Memo<MessageActions>) -> impl IntoView {
+fn UserText(
+    id: String,
+    text: ArcRwSignal<String>,
+    can_edit: impl Fn() -> bool + Clone + Send + Sync + 'static,
+) -> impl IntoView {
     let store = use_store();
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
@@ -324,13 +334,13 @@ fn UserText(id: String, text: ArcRwSignal<String>, actions: Memo<MessageActions>
             fallback={
                 let text = text.clone();
                 move || {
-                    let text = text.clone();
+                    let (text, can_edit) = (text.clone(), can_edit.clone());
                     view! {
                         <div class="text">{move || text.get()}</div>
                         <button
                             type="button"
                             class="edit-message"
-                            disabled=move || !actions.get().edit
+                            disabled=move || !can_edit()
                             on:click=start_editing.clone()
                         >
                             "Edit"
