@@ -4,9 +4,7 @@
 # toolchain, profile, flags and Cargo.lock versions, wasm-opt -Oz; see
 # scripts/release-env.sh), beside Confab's own
 # wasm + JS from dist/ when it is there.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+. "$(dirname "$0")/lib.sh" bundle-floor
 . scripts/release-env.sh
 root=$PWD
 work=$(mktemp -d)

@@ -1,16 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything building and testing Confab needs on a fresh machine,
 # and skips each piece that is already there at the right version, so a
-# second run takes seconds. See ../shared/TOOLCHAIN.md for why each pin.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# second run takes seconds. Why each pin: docs/toolchain.md.
+. "$(dirname "$0")/lib.sh" setup
 
 TRUNK_VERSION=0.21.14
-# wasm-bindgen's CLI must equal the library version locked in Cargo.lock.
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 have_version() { [ "$("$1" --version 2>/dev/null | head -n1)" = "$2" ]; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -43,6 +38,10 @@ fi
 # sources build from, for the release wasm's rebuilt std.
 cargo fetch --locked --quiet
 rustup run "$release_toolchain" cargo fetch --locked --quiet --manifest-path "$(release_std)/Cargo.toml"
+
+# wasm-bindgen's CLI must equal the library version locked in Cargo.lock.
+WASM_BINDGEN_VERSION=$(cargo pkgid --locked --offline wasm-bindgen)
+WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION##*@}
 
 if ! have_version trunk "trunk $TRUNK_VERSION"; then
   step "installing trunk $TRUNK_VERSION (about 5 minutes)"
