@@ -1,10 +1,18 @@
 # The two commands of the README: `make run` and `make test`. Both first run
 # scripts/setup.sh, which installs what is missing and skips the rest.
+#
+# PATH is set here and nowhere else: binaryen's wasm-opt and Playwright from
+# node_modules/.bin (before Debian's wasm-opt, which breaks release builds),
+# trunk and wasm-bindgen from ~/.cargo/bin. Every script in scripts/ runs
+# through a target below; run on its own, it stops and names its target.
 SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 ADDR ?= 127.0.0.1:8080
+# `make bundle-breakdown TOP=20` also lists the 20 largest functions.
+TOP ?= 0
 
-.PHONY: run test setup build dev clean bench
+FIGURES := bundle-size bundle-breakdown bundle-floor bench-storage bench-ui bench-proxy
+.PHONY: run test setup build dev clean bench screenshots $(FIGURES)
 
 ## Build the release app and serve it with the model proxy at http://$(ADDR).
 run: build
@@ -18,19 +26,24 @@ test: setup
 setup:
 	@scripts/setup.sh
 
-## Benchmarks that print figures (README, Figures): bundle size (and what
-## the stack alone weighs), storage (startup with a large history, writes
-## per reply), rendering, proxy load.
-bench: build
-	scripts/bundle-size.sh
-	scripts/bundle-breakdown.sh
-	scripts/bundle-floor.sh
-	scripts/bench-storage.sh
-	scripts/bench-ui.sh
-	scripts/bench-proxy.sh
-
+## The release app in dist/ (the pinned nightly, scripts/release-toolchain)
+## and target/release/confab-proxy.
 build: setup
 	scripts/build-release.sh
+
+## Benchmarks that print figures (README, Figures): bundle size, where its
+## code goes, what the stack alone weighs, storage (startup with a large
+## history, writes per reply), rendering, proxy load. Each also on its own.
+bench: $(FIGURES)
+
+bundle-size bundle-floor screenshots: build
+	scripts/$@.sh
+
+bundle-breakdown: build
+	scripts/bundle-breakdown.sh $(TOP)
+
+bench-storage bench-ui bench-proxy: build
+	scripts/bench.sh $(@:bench-%=%)
 
 ## Development: trunk serve (rebuilds on change) at :8080, proxy at :8081.
 dev: setup

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Where the wasm bundle's code goes, by crate, after wasm-opt.
 
-Usage: scripts/bundle-breakdown.sh (builds a copy of the release wasm that
+Usage: make bundle-breakdown [TOP=N] (builds a copy of the release wasm that
 keeps its function names, then runs this on it), or
     bundle-breakdown.py NAMED.wasm [TOP]
 to print the part table and the TOP largest functions.
 
-Each function is counted under the first known crate its (demangled) name
-mentions, so generic code instantiated for our types (a derived
-`Deserialize`, a component's view closures) counts as ours.
+Each function is counted under the first known crate its name mentions
+(wasm-bindgen demangles rustc's v0 symbols to `crate[hash]::path`), so
+generic code instantiated for our types (a derived `Deserialize`, a
+component's view closures) counts as ours. Unnamed functions (wasm-bindgen's
+shims) count under wasm-bindgen. Why not twiggy: ARCHITECTURE.md, Decisions.
 """
 import re
 import sys
@@ -27,9 +29,6 @@ PARTS = {
 }
 CRATE = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(
     sorted((c for cs in PARTS.values() for c in cs), key=len, reverse=True)) + r")(?:\[[0-9a-f]+\])?::")
-ESCAPES = {"$LT$": "<", "$GT$": ">", "$u20$": " ", "$RF$": "&", "$C$": ",",
-           "$u7b$": "{", "$u7d$": "}", "$u5b$": "[", "$u5d$": "]", "$BP$": "*",
-           "$u27$": "'", "$LP$": "(", "$RP$": ")", "$u3b$": ";", "$u2b$": "+"}
 
 
 def leb(data, at):
@@ -41,22 +40,6 @@ def leb(data, at):
         shift += 7
         if byte < 0x80:
             return value, at
-
-
-def demangle(name):
-    """Legacy Rust mangling (`_ZN..E`) to a readable path; others as they are."""
-    if not name.startswith("_ZN"):
-        return name
-    rest, parts = name[3:], []
-    while rest and rest[0].isdigit():
-        digits = re.match(r"\d+", rest).group()
-        rest = rest[len(digits):]
-        parts.append(rest[:int(digits)])
-        rest = rest[int(digits):]
-    text = "::".join(parts).replace("..", "::")
-    for escape, char in ESCAPES.items():
-        text = text.replace(escape, char)
-    return text
 
 
 def functions(path):
@@ -111,7 +94,7 @@ def functions(path):
                             r += length
                     q += sub_size
         at = end
-    named = [(demangle(names.get(i + imported, "?")), s) for i, s in enumerate(sizes)]
+    named = [(names.get(i + imported, "?"), s) for i, s in enumerate(sizes)]
     return named, data_size
 
 
@@ -120,7 +103,7 @@ def main():
         sys.exit(__doc__)
     named, data_size = functions(sys.argv[1])
     if not any(name != "?" for name, _ in named):
-        sys.exit("no function names: build with `wasm-opt -g` (scripts/bundle-breakdown.sh)")
+        sys.exit("no function names: build with `wasm-opt -g` (make bundle-breakdown)")
     part_of = {crate: part for part, crates in PARTS.items() for crate in crates}
     totals = Counter()
     for name, size in named:

@@ -2,10 +2,8 @@
 # Prints where the release wasm's code goes, by crate (scripts/bundle-breakdown.py).
 # Builds the same wasm as `trunk build --release`, then a copy optimized by
 # the same `wasm-opt -Oz` that keeps function names (`-g`). Usage:
-#   scripts/bundle-breakdown.sh [TOP]   # TOP: also list the largest functions
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+#   make bundle-breakdown [TOP=20]   # TOP: also list the largest functions
+. "$(dirname "$0")/lib.sh" bundle-breakdown
 . scripts/release-env.sh
 target_dir=${CARGO_TARGET_DIR:-target}
 out=$(mktemp -d)

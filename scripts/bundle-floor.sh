@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Prints the size floor of Confab's stack: scripts/bundle-floor/, a chat page
 # with no features of its own, built exactly like the release wasm (same
-# profile, flags and Cargo.lock versions, wasm-opt -Oz), beside Confab's own
+# toolchain, profile, flags and Cargo.lock versions, wasm-opt -Oz; see
+# scripts/release-env.sh), beside Confab's own
 # wasm + JS from dist/ when it is there.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+. "$(dirname "$0")/lib.sh" bundle-floor
 . scripts/release-env.sh
 root=$PWD
 work=$(mktemp -d)

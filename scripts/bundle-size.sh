@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Prints the size of the release build in dist/: raw and gzipped (-9), per
-# file type. Run after `trunk build --release`.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-[ -f dist/index.html ] || { echo "dist/ is missing: run trunk build --release first" >&2; exit 1; }
+# file type. `make bundle-size` builds first.
+. "$(dirname "$0")/lib.sh" bundle-size
+[ -f dist/index.html ] || { echo "dist/ is missing: run make build first" >&2; exit 1; }
 total_raw=0
 total_gz=0
 printf '%-6s %10s %10s\n' kind bytes gzipped

@@ -1,40 +1,47 @@
 #!/usr/bin/env bash
 # Installs everything building and testing Confab needs on a fresh machine,
 # and skips each piece that is already there at the right version, so a
-# second run takes seconds. See ../shared/TOOLCHAIN.md for why each pin.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# second run takes seconds. Why each pin: docs/toolchain.md.
+. "$(dirname "$0")/lib.sh" setup
 
 TRUNK_VERSION=0.21.14
-# wasm-bindgen's CLI must equal the library version locked in Cargo.lock.
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 have_version() { [ "$("$1" --version 2>/dev/null | head -n1)" = "$2" ]; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+# (Lists are read whole before grep: `list | grep -q` can fail under pipefail
+# when grep exits first and the lister gets SIGPIPE.)
+if ! grep -qx wasm32-unknown-unknown <<< "$(rustup target list --installed)"; then
   step "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
 
-# rust-src: the release wasm rebuilds std so that panics abort at once
-# (scripts/release-env.sh). Bounded: without it the build still works, larger.
-std_library="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
-if [ ! -d "$std_library/std" ]; then
-  step "adding the rust-src component"
-  timeout 600 rustup component add rust-src ||
-    echo "warning: rust-src could not be added; the release build uses the prebuilt std (a larger bundle)" >&2
+# The release wasm alone is built with a pinned nightly, with rust-src to
+# rebuild std (scripts/release-env.sh); everything else stays on stable.
+release_toolchain=$(< scripts/release-toolchain)
+release_std() { echo "$(rustup run "$release_toolchain" rustc --print sysroot)/lib/rustlib/src/rust/library"; }
+if ! grep -q "^$release_toolchain-" <<< "$(rustup toolchain list)" ||
+  [ ! -d "$(release_std)/std" ] ||
+  ! grep -qx wasm32-unknown-unknown <<< "$(rustup target list --toolchain "$release_toolchain" --installed)"; then
+  step "installing Rust $release_toolchain for the release wasm (about 20 seconds)"
+  if ! timeout 600 rustup toolchain install "$release_toolchain" --profile minimal \
+    --component rust-src --target wasm32-unknown-unknown; then
+    echo "error: Rust $release_toolchain (with rust-src and wasm32-unknown-unknown) could not be installed" >&2
+    echo "  (rustup failed, see above, or took more than 10 minutes). The release build needs it" >&2
+    echo "  (scripts/release-toolchain); retry \`make setup\` once rustup's dist server answers." >&2
+    exit 1
+  fi
 fi
 
 # Every crate the builds need, fetched now (a no-op once cached): trunk runs
-# cargo with --offline. The project's crates, and those std's sources build
-# from, for the release wasm's rebuilt std (scripts/release-env.sh).
+# cargo with --offline. The project's crates, and those the nightly's std
+# sources build from, for the release wasm's rebuilt std.
 cargo fetch --locked --quiet
-if [ -d "$std_library/std" ]; then
-  RUSTC_BOOTSTRAP=1 cargo fetch --locked --quiet --manifest-path "$std_library/Cargo.toml"
-fi
+rustup run "$release_toolchain" cargo fetch --locked --quiet --manifest-path "$(release_std)/Cargo.toml"
+
+# wasm-bindgen's CLI must equal the library version locked in Cargo.lock.
+WASM_BINDGEN_VERSION=$(cargo pkgid --locked --offline wasm-bindgen)
+WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION##*@}
 
 if ! have_version trunk "trunk $TRUNK_VERSION"; then
   step "installing trunk $TRUNK_VERSION (about 5 minutes)"
@@ -112,4 +119,4 @@ if ! venv_has .tools/adk google-adk "$ADK_VERSION" || [ ! -x .tools/adk/bin/adk 
   .tools/adk/bin/python -m pip install --quiet --disable-pip-version-check "google-adk==$ADK_VERSION"
 fi
 
-step "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"
+step "toolchain ready: $(rustup run "$release_toolchain" rustc --version) for the release wasm, $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

@@ -2,12 +2,8 @@
 # Runs every test: host unit/integration tests, browser tests in headless
 # Chromium, then end-to-end tests against the release build. Called by
 # `make test` after scripts/setup.sh.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+. "$(dirname "$0")/lib.sh" test
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-
-step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 step "format and lints"
 cargo fmt --all -- --check

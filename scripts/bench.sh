@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs one benchmark; each prints figures (README, Figures) and asserts
+# nothing. Needs the release build (`make build`: dist/ and
+# target/release/confab-proxy); builds only the small history generator
+# (core/examples) that storage and ui need. Usage (through make):
+#   make bench-storage | bench-ui | bench-proxy     (`make bench`: all)
+#
+# storage  tests/bench/storage.mjs: startup with a large history vs an empty
+#          store, and localStorage writes while one long reply streams,
+#          against a client that rewrites its whole store on every token.
+#          Knobs: BENCH_RUNS (7), BENCH_CONVERSATIONS (200), BENCH_MESSAGES
+#          (100), BENCH_REPLY_TOKENS (1000), BENCH_TOKEN_DELAY_MS (5).
+# ui       tests/bench/ui.mjs: a 20,000-token markdown reply streamed at 500
+#          tokens/s (long tasks, final DOM), opening a conversation of 1,000
+#          messages, and typing in it. Knobs: BENCH_UI_REPLY_TOKENS (20000),
+#          BENCH_UI_TOKENS_PER_SECOND (500), BENCH_UI_OPEN_MESSAGES (1000),
+#          BENCH_UI_OPEN_RUNS (7), BENCH_UI_KEYSTROKES (40).
+# proxy    tests/load/proxy-load.mjs: the same streamed load straight to a
+#          paced local SSE upstream and through confab-proxy in front of it
+#          (throughput, first chunk, total, gaps, added latency, peak memory).
+#          Knobs: LOAD_REQUESTS (200), LOAD_CONCURRENCY (50), LOAD_CHUNKS (20),
+#          LOAD_CHUNK_DELAY_MS (10), LOAD_ROUNDS (3), LOAD_TIME_LIMIT_S (60).
+# Everything runs on 127.0.0.1 and is stopped at the end.
+. "$(dirname "$0")/lib.sh" "bench-${1:-storage}"
+case "${1:-}" in
+  storage | ui)
+    cargo build --release --locked --quiet -p confab-core --example gen_history
+    exec node "tests/bench/$1.mjs" ;;
+  proxy) exec node tests/load/proxy-load.mjs ;;
+  *) echo "usage: scripts/bench.sh storage|ui|proxy (through make: make bench-storage, ...)" >&2
+     exit 2 ;;
+esac
