@@ -1,6 +1,6 @@
 // Storage benchmark: prints figures, asserts nothing.
 //
-// Run through scripts/bench-storage.sh (which builds the history generator
+// Run through `make bench-storage` (which builds the history generator
 // first). It measures, in headless Chromium against the release build in
 // dist/ served by target/release/confab-proxy:
 //

@@ -1,6 +1,6 @@
 // Rendering benchmark: prints figures, asserts nothing.
 //
-// Run through scripts/bench-ui.sh. In headless Chromium against the release
+// Run through `make bench-ui`. In headless Chromium against the release
 // build in dist/ served by target/release/confab-proxy, it measures:
 //
 //  1. a 20,000-token markdown reply streamed at 500 tokens/s: main-thread
