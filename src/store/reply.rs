@@ -232,6 +232,9 @@ impl ChatStore {
             // known once the stream has ended.
             view.reasoning.set(thought.reasoning().to_owned());
             view.thought_millis.set(thought.thought_millis());
+            if view.text.with_untracked(|t| t != stream.text()) {
+                view.text.set(stream.text().to_owned());
+            }
             let result = CallResult {
                 agent_events: Vec::new(),
                 event_id: view.id.clone(),

@@ -331,8 +331,11 @@ impl ChatStream {
     /// The outcome once the body has ended (or the reader gave up).
     pub fn outcome(&mut self) -> StreamOutcome {
         self.sse.finish();
+        // Read as text: `from_str` is the parser every frame already uses
+        // (`from_slice` would put a second copy of it in the wasm).
         if let Some(whole) = self.whole.take()
-            && let Ok(reply) = serde_json::from_slice::<Chunk>(&whole)
+            && let Ok(whole) = String::from_utf8(whole)
+            && let Ok(reply) = serde_json::from_str::<Chunk>(&whole)
             && reply.choices.iter().any(|c| c.message.is_some())
         {
             // A whole reply, not streamed: read as one chunk.
