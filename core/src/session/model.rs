@@ -115,10 +115,9 @@ pub struct Event {
 }
 
 /// What a model thought before answering.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reasoning {
-    #[serde(default)]
     pub text: String,
     /// From its first token to the answer's first, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +129,29 @@ pub struct Reasoning {
     /// as they came for the record; never shown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encrypted: Vec<Value>,
+}
+
+/// Read by hand through `Value`, like `Part`, rather than derived (a
+/// derived reader of its fields is code in the wasm for one small object).
+/// A field of another type than expected counts as absent.
+impl<'de> Deserialize<'de> for Reasoning {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("reasoning is not an object"));
+        };
+        Ok(Self {
+            text: match fields.remove("text") {
+                Some(Value::String(text)) => text,
+                _ => String::new(),
+            },
+            millis: fields.get("millis").and_then(Value::as_u64),
+            tokens: fields.get("tokens").and_then(Value::as_u64),
+            encrypted: match fields.remove("encrypted") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+        })
+    }
 }
 
 impl Reasoning {

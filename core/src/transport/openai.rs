@@ -68,7 +68,7 @@ struct Choice {
 }
 
 /// Token counts, when the endpoint reports them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     #[serde(default)]
     pub prompt_tokens: u64,
@@ -77,22 +77,20 @@ pub struct Usage {
     #[serde(default)]
     pub total_tokens: u64,
     /// OpenAI's breakdown; reasoning models report their thinking here.
+    /// Read through `Value` (its reader is in the wasm anyway): one number
+    /// is wanted of an object whose other fields vary by server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<CompletionTokensDetails>,
+    pub completion_tokens_details: Option<serde_json::Value>,
 }
 
 impl Usage {
     /// The tokens spent thinking, when the endpoint says.
     pub fn reasoning_tokens(&self) -> Option<u64> {
         self.completion_tokens_details
-            .and_then(|details| details.reasoning_tokens)
+            .as_ref()?
+            .get("reasoning_tokens")?
+            .as_u64()
     }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CompletionTokensDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_tokens: Option<u64>,
 }
 
 /// The `error` object of an error body or an error frame.
@@ -324,8 +322,8 @@ impl ChatStream {
         self.model.as_deref()
     }
 
-    pub fn usage(&self) -> Option<Usage> {
-        self.usage
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
     }
 
     /// The outcome once the body has ended (or the reader gave up).

@@ -15,20 +15,40 @@ use serde_json::Value;
 
 /// The fields of a delta (streamed) or a message (not streamed) that can
 /// carry text: the answer's and every reasoning form's.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct TextFields {
-    #[serde(default)]
     pub content: Option<String>,
-    #[serde(default)]
     pub reasoning_content: Option<String>,
-    #[serde(default)]
     pub reasoning: Option<String>,
-    #[serde(default)]
     pub thinking: Option<String>,
-    /// Items read through `Value`: their kinds vary by provider, and an
-    /// encrypted item is kept exactly as it came.
-    #[serde(default)]
+    /// Items as they came: their kinds vary by provider, and an encrypted
+    /// item is kept exactly as it was sent.
     pub reasoning_details: Option<Vec<Value>>,
+}
+
+/// Read by hand through `Value` (whose reader is in the wasm anyway) rather
+/// than derived: a derived reader of these five fields cost about 2 KB
+/// gzipped. A field of another type than expected counts as absent.
+impl<'de> Deserialize<'de> for TextFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Ok(Self::default());
+        };
+        let mut text = |name: &str| match fields.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        Ok(Self {
+            content: text("content"),
+            reasoning_content: text("reasoning_content"),
+            reasoning: text("reasoning"),
+            thinking: text("thinking"),
+            reasoning_details: match fields.remove("reasoning_details") {
+                Some(Value::Array(items)) => Some(items),
+                _ => None,
+            },
+        })
+    }
 }
 
 /// What one delta added to each side.
