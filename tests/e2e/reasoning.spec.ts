@@ -153,6 +153,18 @@ scriptedTest('a <think> that never closes keeps everything as reasoning', async 
   await expect(answer(reply)).toHaveText('');
 });
 
+scriptedTest('reasoning is model output: its markup stays inert text', async ({ chat, page, upstream }) => {
+  const hostile = 'Hmm <img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script> [x](javascript:window.__pwned=1)';
+  upstream.script = [{ kind: 'frames', frames: [...cut(hostile, 6).map((piece) => chunk('r1', { reasoning_content: piece })), chunk('r1', { content: ANSWER }, 'stop'), 'data: [DONE]'] }];
+  const reply = await ask(chat, 'Try me');
+  const details = disclosure(reply);
+  await details.locator('summary').click();
+  await expect(details.locator('.text')).toContainText('<img src=x onerror="window.__pwned=1">');
+  await expect(details.locator('img, script, a[href^="javascript"]')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await expect(answer(reply)).toHaveText(ANSWER);
+});
+
 // ---------------------------------------------------------------------------
 // The disclosure's states, Copy, reload, export, Stop, accessibility.
 
