@@ -6,9 +6,11 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::clock::{Clock, StreamClock};
 use crate::outcome::{AgentError, ReplyFailure};
 use crate::session::{Event, MessageStatus, Session, State, TEMP_PREFIX};
 use crate::transport::FetchFailure;
+use crate::transport::reasoning::{ReasoningSplitter, TextFields};
 use crate::transport::sse::SseDecoder;
 
 /// `GET`: the app names the server offers.
@@ -171,6 +173,9 @@ pub struct AgentChange {
     pub new_events: usize,
     /// The author now writing, when it changed.
     pub author: Option<String>,
+    /// Thought text to add to the reasoning shown (Gemini's thought parts
+    /// of partial events).
+    pub reasoning: String,
 }
 
 /// Accumulates one `/run_sse` answer: partial text as it streams, the final
@@ -186,11 +191,35 @@ pub struct AgentStream {
     partial: String,
     partial_author: Option<String>,
     failure: Option<String>,
+    /// The thought parts of `finals`, then of the partial events since.
+    finals_thoughts: String,
+    partial_thoughts: String,
+    /// Times the thinking (first thought to first answer text).
+    timing: ReasoningSplitter,
+    clock: StreamClock,
 }
 
 impl AgentStream {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A stream that times the model's thinking with `clock`.
+    pub fn timed(clock: Box<dyn Clock>) -> Self {
+        Self {
+            clock: StreamClock::new(clock),
+            ..Self::default()
+        }
+    }
+
+    /// Notes a thought and an answer text for the thinking's timing.
+    fn time(&mut self, thought: &str, answer: &str) {
+        let fields = TextFields {
+            reasoning: Some(thought.to_owned()),
+            content: Some(answer.to_owned()),
+            ..TextFields::default()
+        };
+        self.timing.push(fields, self.clock.now());
     }
 
     /// Feeds received bytes; says what changed, so a view can append a
@@ -235,6 +264,10 @@ impl AgentStream {
         };
         if event.partial {
             let delta = event.text_content();
+            let thought = event.reasoning_text();
+            self.time(&thought, &delta);
+            change.reasoning.push_str(&thought);
+            self.partial_thoughts.push_str(&thought);
             if !delta.is_empty() {
                 if self.partial.is_empty() && !self.finals_text.is_empty() {
                     change.appended.push_str(TEXT_SEPARATOR);
@@ -253,12 +286,24 @@ impl AgentStream {
             self.failure = Some(message);
         }
         let text = event.text_content();
+        let thought = event.reasoning_text();
+        if self.partial.is_empty() && self.partial_thoughts.is_empty() {
+            // Not streamed in partials: its thought and text arrive now.
+            self.time(&thought, &text);
+        }
         if !text.is_empty() {
             if !self.finals_text.is_empty() {
                 self.finals_text.push_str(TEXT_SEPARATOR);
             }
             self.finals_text.push_str(&text);
         }
+        if !thought.is_empty() {
+            if !self.finals_thoughts.is_empty() {
+                self.finals_thoughts.push_str(TEXT_SEPARATOR);
+            }
+            self.finals_thoughts.push_str(&thought);
+        }
+        self.partial_thoughts.clear();
         self.partial.clear();
         self.partial_author = None;
         change.rebuilt = true;
@@ -289,14 +334,23 @@ impl AgentStream {
 
     /// Everything said so far as text: final events and the partial tail.
     pub fn text(&self) -> String {
-        let mut text = self.finals_text.clone();
-        if !self.partial.is_empty() {
-            if !text.is_empty() {
-                text.push_str(TEXT_SEPARATOR);
-            }
-            text.push_str(&self.partial);
-        }
-        text
+        finals_then_partial(&self.finals_text, &self.partial)
+    }
+
+    /// Everything thought so far: the final events' thought parts and the
+    /// partial ones since.
+    pub fn reasoning(&self) -> String {
+        finals_then_partial(&self.finals_thoughts, &self.partial_thoughts)
+    }
+
+    /// Thought parts of partial events not made final yet.
+    pub fn partial_reasoning(&self) -> &str {
+        &self.partial_thoughts
+    }
+
+    /// How long the agent's model thought, in milliseconds.
+    pub fn thought_millis(&self) -> Option<u64> {
+        self.timing.thought_millis()
     }
 
     /// Ends the stream (an unterminated last frame is dropped, as SSE says);
@@ -304,6 +358,18 @@ impl AgentStream {
     pub fn finish(&mut self) {
         self.sse.finish();
     }
+}
+
+/// What final events said, then the partial tail, apart as events are.
+fn finals_then_partial(finals: &str, partial: &str) -> String {
+    let mut text = finals.to_owned();
+    if !partial.is_empty() {
+        if !text.is_empty() {
+            text.push_str(TEXT_SEPARATOR);
+        }
+        text.push_str(partial);
+    }
+    text
 }
 
 /// How an agent run ended.
@@ -441,6 +507,49 @@ mod tests {
         assert_eq!(stream.events().len(), 1);
         assert_eq!(stream.text(), "Hello world");
         assert!(stream.failure().is_none());
+    }
+
+    /// An ADK event with Gemini's parts: thoughts first, then the answer.
+    fn thought_event(id: &str, thought: &str, text: &str, partial: bool) -> Value {
+        let mut parts = Vec::new();
+        if !thought.is_empty() {
+            parts.push(json!({"text": thought, "thought": true}));
+        }
+        if !text.is_empty() {
+            parts.push(json!({"text": text}));
+        }
+        json!({
+            "id": id, "invocationId": "inv-1", "author": "thinker", "timestamp": 1.5,
+            "partial": partial, "content": {"role": "model", "parts": parts},
+        })
+    }
+
+    #[test]
+    fn thought_parts_stream_as_reasoning_at_every_split_and_never_as_answer() {
+        let mut bytes = String::new();
+        bytes += &frame(thought_event("p1", "Weighing ", "", true));
+        bytes += &frame(thought_event("p2", "it up.", "", true));
+        bytes += &frame(thought_event("p3", "", "Yes.", true));
+        bytes += &frame(thought_event("f1", "Weighing it up.", "Yes.", false));
+        let bytes = bytes.as_bytes();
+        for split in 0..=bytes.len() {
+            // One clock reading per event: 0 s, 1 s, 2 s, 3 s.
+            let clock = crate::clock::SteppingClock::new(0.0, 1.0);
+            let mut stream = AgentStream::timed(Box::new(clock));
+            let mut shown_reasoning = String::new();
+            let mut shown_answer = String::new();
+            for piece in [&bytes[..split], &bytes[split..]] {
+                let change = stream.push(piece);
+                shown_reasoning.push_str(&change.reasoning);
+                shown_answer.push_str(&change.appended);
+            }
+            assert_eq!(shown_reasoning, "Weighing it up.", "split at {split}");
+            assert_eq!(shown_answer, "Yes.", "split at {split}");
+            assert_eq!(stream.text(), "Yes.", "split at {split}");
+            assert_eq!(stream.reasoning(), "Weighing it up.", "split at {split}");
+            assert_eq!(stream.thought_millis(), Some(2000), "split at {split}");
+            assert_eq!(stream.events()[0].text_content(), "Yes.");
+        }
     }
 
     #[test]

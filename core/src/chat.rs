@@ -246,6 +246,61 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_is_never_sent_back_to_the_model() {
+        // DeepSeek refuses a request whose history holds reasoning, and it
+        // would spend the context window: only answers go upstream.
+        let mut thought = event("m", "It is 4.", MessageStatus::Complete);
+        thought.reasoning = Some(crate::session::Reasoning {
+            text: "SECRET-REASONING two and two".into(),
+            millis: Some(900),
+            ..Default::default()
+        });
+        // Stopped while thinking: no answer yet, nothing to send.
+        let mut only_thought = event("m", "", MessageStatus::Stopped);
+        only_thought.reasoning = thought.reasoning.clone();
+        // An agent's Gemini thought parts are reasoning too.
+        let mut agent: Event = serde_json::from_value(serde_json::json!({
+            "id": "a", "author": "agent", "timestamp": 1.0,
+            "content": {"role": "model", "parts": [
+                {"text": "SECRET-REASONING from a thought part", "thought": true},
+                {"text": "Agent answer."}
+            ]}
+        }))
+        .unwrap();
+        agent.invocation_id = "i".into();
+        let events = [
+            event("user", "2+2?", MessageStatus::Complete),
+            thought,
+            event("user", "and 3+3?", MessageStatus::Complete),
+            only_thought,
+            event("user", "again?", MessageStatus::Complete),
+            agent,
+            event("user", "thanks", MessageStatus::Complete),
+        ];
+        let request = build_request(&Settings::default(), &events);
+        let body = serde_json::to_string(&request).unwrap();
+        assert!(!body.contains("SECRET-REASONING"), "{body}");
+        assert!(!body.contains("reasoning"), "{body}");
+        let texts: Vec<(String, String)> = roles_and_texts(&request)
+            .into_iter()
+            .filter(|(role, _)| role != "system")
+            .collect();
+        let expected = [
+            ("user", "2+2?"),
+            ("assistant", "It is 4."),
+            ("user", "and 3+3?"),
+            ("user", "again?"),
+            ("assistant", "Agent answer."),
+            ("user", "thanks"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(r, t)| (r.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(texts, expected);
+    }
+
+    #[test]
     fn the_request_carries_the_system_prompt_and_every_turn() {
         let settings = Settings {
             system_prompt: "Be brief.".into(),

@@ -6,6 +6,31 @@ pub trait Clock {
     fn now(&self) -> f64;
 }
 
+/// The clock a stream times things with, if it was given one (without, every
+/// reading is 0, so no duration is known).
+#[derive(Default)]
+pub struct StreamClock(Option<Box<dyn Clock>>);
+
+impl StreamClock {
+    pub fn new(clock: Box<dyn Clock>) -> Self {
+        Self(Some(clock))
+    }
+
+    pub fn now(&self) -> f64 {
+        self.0.as_ref().map_or(0.0, |clock| clock.now())
+    }
+}
+
+impl std::fmt::Debug for StreamClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "clock"
+        } else {
+            "no clock"
+        })
+    }
+}
+
 /// The host's system clock (not available in the browser; the web shell
 /// provides its own clock over `Date.now()`).
 #[cfg(not(target_arch = "wasm32"))]

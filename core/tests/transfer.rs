@@ -291,3 +291,58 @@ fn chatgpt_exports_import_their_current_branch() {
     let md = markdown::conversation_markdown(&session, None);
     assert!(md.contains("**gpt-4o:**\n\nYes: mild, with fewer crowds."));
 }
+
+#[test]
+fn reasoning_survives_export_and_import_and_reads_as_a_collapsed_section() {
+    let source_kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut source = manager(&source_kv, &clock);
+    let query = source.begin_query("ada", "2+2?").unwrap();
+    let call = source.begin_call("ada", &query.session.id, None).unwrap();
+    let reasoning = confab_core::session::Reasoning {
+        text: "Two and two make four.".into(),
+        millis: Some(3_400),
+        tokens: Some(12),
+        encrypted: vec![serde_json::json!({"type": "reasoning.encrypted", "data": "gAAAA"})],
+    };
+    source
+        .finish_call(
+            "ada",
+            &call,
+            CallResult {
+                text: "It is 4.".into(),
+                status: MessageStatus::Complete,
+                response_model: Some("confab-echo-think".into()),
+                reasoning: Some(reasoning.clone()),
+                ..CallResult::default()
+            },
+        )
+        .unwrap();
+    let file = source
+        .export("ada", None, confab_core::Clock::now(&clock))
+        .unwrap();
+    let text = serde_json::to_string(&file).unwrap();
+    let target_kv = MemoryKv::new();
+    let mut target = manager(&target_kv, &clock);
+    target
+        .import("bob", &transfer::parse(&text, 0.0).unwrap())
+        .unwrap();
+    let session = target
+        .service()
+        .get_session(
+            "confab",
+            "bob",
+            &query.session.id,
+            GetSessionConfig::default(),
+        )
+        .unwrap();
+    let reply = &session.events[1];
+    assert_eq!(reply.reasoning.as_ref(), Some(&reasoning));
+    assert_eq!(reply.text_content(), "It is 4.");
+    let md = markdown::conversation_markdown(&session, None);
+    assert!(
+        md.contains("<details>\n<summary>Thought for 4 s</summary>\n\nTwo and two make four.\n\n</details>\n\nIt is 4."),
+        "{md}"
+    );
+    assert!(!md.contains("gAAAA"), "encrypted reasoning is never shown");
+}

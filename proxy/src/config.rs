@@ -15,6 +15,10 @@ use crate::identity::MIN_KEY_CHARS;
 /// The name of the built-in offline model.
 pub const ECHO_MODEL: &str = "confab-echo";
 
+/// Its reasoning variant: a short reasoning in `delta.reasoning_content`
+/// (DeepSeek's field) before the same answer, so reasoning works offline.
+pub const ECHO_THINK_MODEL: &str = "confab-echo-think";
+
 /// Largest request body accepted by default (a long conversation with
 /// pasted text).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

@@ -1,6 +1,8 @@
 //! `confab-echo`, the built-in offline model: a deterministic reply that
 //! shows it received the whole conversation, streamed token by token in the
-//! OpenAI format, so the app works with no API key and no network.
+//! OpenAI format, so the app works with no API key and no network. Its
+//! reasoning variant, `confab-echo-think`, first streams a short reasoning
+//! in `delta.reasoning_content`, as DeepSeek does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,7 +11,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::{Value, json};
 
-use crate::config::ECHO_MODEL;
+use crate::config::{ECHO_MODEL, ECHO_THINK_MODEL};
 
 /// Longest quote of a message, in characters.
 const QUOTE_CHARS: usize = 200;
@@ -74,6 +76,24 @@ pub fn reply_text(messages: &[Value]) -> String {
     parts.join(" ")
 }
 
+/// What `confab-echo-think` thinks before answering: a few sentences that
+/// show it read the latest message.
+pub fn reasoning_text(messages: &[Value]) -> String {
+    let users = messages
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .count();
+    let latest = messages
+        .iter()
+        .rfind(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+        .unwrap_or_default();
+    format!(
+        "The user wrote \"{}\" (message {users} of theirs). No real model is connected, so the honest answer is to echo it and say how to connect one.",
+        quote(&latest)
+    )
+}
+
 /// Splits text into word-sized tokens that keep their trailing whitespace,
 /// so the tokens concatenate back to the text exactly.
 pub fn tokens(text: &str) -> Vec<&str> {
@@ -104,6 +124,8 @@ fn estimate_tokens(text: &str) -> u64 {
 pub struct EchoRequest {
     pub messages: Vec<Value>,
     pub include_usage: bool,
+    /// `confab-echo-think`: reason before answering.
+    pub think: bool,
 }
 
 impl EchoRequest {
@@ -118,7 +140,21 @@ impl EchoRequest {
                 .pointer("/stream_options/include_usage")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            think: body.get("model").and_then(Value::as_str) == Some(ECHO_THINK_MODEL),
         }
+    }
+
+    fn model(&self) -> &'static str {
+        if self.think {
+            ECHO_THINK_MODEL
+        } else {
+            ECHO_MODEL
+        }
+    }
+
+    /// The reasoning, for the thinking variant.
+    fn reasoning(&self) -> Option<String> {
+        self.think.then(|| reasoning_text(&self.messages))
     }
 
     fn prompt_tokens(&self) -> u64 {
@@ -145,25 +181,34 @@ fn completion_id() -> String {
 
 fn usage(request: &EchoRequest, text: &str) -> Value {
     let prompt = request.prompt_tokens();
-    let completion = estimate_tokens(text);
-    json!({
+    let reasoning = request.reasoning().map(|r| estimate_tokens(&r));
+    let completion = estimate_tokens(text) + reasoning.unwrap_or(0);
+    let mut usage = json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-    })
+    });
+    if let Some(reasoning) = reasoning {
+        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning });
+    }
+    usage
 }
 
 /// A whole `chat.completion` object (for `"stream": false`).
 pub fn completion(request: &EchoRequest) -> Value {
     let text = reply_text(&request.messages);
+    let mut message = json!({"role": "assistant", "content": text});
+    if let Some(reasoning) = request.reasoning() {
+        message["reasoning_content"] = json!(reasoning);
+    }
     json!({
         "id": completion_id(),
         "object": "chat.completion",
         "created": unix_now(),
-        "model": ECHO_MODEL,
+        "model": request.model(),
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "finish_reason": "stop",
         }],
         "usage": usage(request, &text),
@@ -174,12 +219,13 @@ pub fn completion(request: &EchoRequest) -> Value {
 pub fn frames(request: &EchoRequest) -> Vec<String> {
     let id = completion_id();
     let created = unix_now();
+    let model = request.model();
     let chunk = |delta: Value, finish: Value| {
         json!({
             "id": id,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": ECHO_MODEL,
+            "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         })
     };
@@ -188,6 +234,13 @@ pub fn frames(request: &EchoRequest) -> Vec<String> {
         json!({"role": "assistant", "content": ""}),
         Value::Null,
     )];
+    let reasoning = request.reasoning().unwrap_or_default();
+    frames.extend(tokens(&reasoning).into_iter().map(|t| {
+        chunk(
+            json!({ "content": null, "reasoning_content": t }),
+            Value::Null,
+        )
+    }));
     frames.extend(
         tokens(&text)
             .into_iter()
@@ -199,7 +252,7 @@ pub fn frames(request: &EchoRequest) -> Vec<String> {
             "id": id,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": ECHO_MODEL,
+            "model": model,
             "choices": [],
             "usage": usage(request, &text),
         }));
@@ -286,6 +339,63 @@ mod tests {
             assert!(tokens.iter().all(|t| !t.is_empty()));
         }
         assert_eq!(tokens("a b  c"), ["a ", "b  ", "c"]);
+    }
+
+    #[test]
+    fn the_thinking_variant_reasons_in_reasoning_content_before_answering() {
+        let request = EchoRequest::from_json(&json!({
+            "model": "confab-echo-think",
+            "messages": [msg("user", "2+2?")],
+            "stream_options": {"include_usage": true},
+        }));
+        let parsed: Vec<Value> = frames(&request)
+            .iter()
+            .filter_map(|f| serde_json::from_str(f.strip_prefix("data: ")?.trim()).ok())
+            .collect();
+        assert!(parsed.iter().all(|c| c["model"] == "confab-echo-think"));
+        let field = |name: &str| -> String {
+            parsed
+                .iter()
+                .filter_map(|c| c["choices"][0]["delta"][name].as_str())
+                .collect()
+        };
+        assert_eq!(
+            field("reasoning_content"),
+            reasoning_text(&request.messages)
+        );
+        assert!(field("reasoning_content").contains("\"2+2?\""));
+        assert_eq!(field("content"), reply_text(&request.messages));
+        // Every reasoning chunk comes before the first answer token.
+        let last_thought = parsed
+            .iter()
+            .rposition(|c| c["choices"][0]["delta"]["reasoning_content"].is_string())
+            .unwrap();
+        let first_answer = parsed
+            .iter()
+            .position(|c| {
+                c["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+            })
+            .unwrap();
+        assert!(last_thought < first_answer);
+        let usage = &parsed.last().unwrap()["usage"];
+        assert!(
+            usage["completion_tokens_details"]["reasoning_tokens"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+        let whole = completion(&request);
+        assert_eq!(
+            whole["choices"][0]["message"]["reasoning_content"],
+            json!(reasoning_text(&request.messages))
+        );
+        // The plain model does not think.
+        let plain = EchoRequest::from_json(
+            &json!({"model": "confab-echo", "messages": [msg("user", "hi")]}),
+        );
+        assert!(!frames(&plain).iter().any(|f| f.contains("reasoning")));
     }
 
     #[test]

@@ -216,6 +216,8 @@ async fn only_the_api_routes_exist_and_health_answers() {
         .await
         .unwrap();
     assert_eq!(models["data"][0]["id"], "confab-echo");
+    // The reasoning variant is listed too, so it can be picked offline.
+    assert_eq!(models["data"][1]["id"], "confab-echo-think");
 }
 
 #[tokio::test]

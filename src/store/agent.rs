@@ -6,7 +6,7 @@
 use confab_core::agent::{self, AgentStream, RunOutcome, ServerSession};
 use confab_core::manager::{CallResult, ConversationOptions};
 use confab_core::outcome::AgentError;
-use confab_core::session::{Event, MessageStatus, Session, TEMP_PREFIX, new_id};
+use confab_core::session::{Event, MessageStatus, Reasoning, Session, TEMP_PREFIX, new_id};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -84,7 +84,7 @@ impl ChatStore {
         let base = settings.agent_endpoint.clone();
         let stall_seconds = settings.stall_seconds;
         spawn_local(async move {
-            let mut stream = AgentStream::new();
+            let mut stream = AgentStream::timed(Box::new(crate::platform::BrowserClock));
             let outcome = store
                 .run_agent(
                     &base,
@@ -113,6 +113,20 @@ impl ChatStore {
                 );
             }
             let (status, error) = outcome.saved_as();
+            let millis = stream.thought_millis();
+            // The thought parts stay in the agent's events as ADK sent
+            // them; how long it thought is kept on the last one that has any.
+            if let Some(thinker) = events.iter_mut().rev().find(|e| {
+                e.content
+                    .as_ref()
+                    .is_some_and(|c| c.parts.iter().any(|p| p.is_thought()))
+            }) {
+                thinker.reasoning = Some(Reasoning {
+                    millis,
+                    ..Reasoning::default()
+                });
+            }
+            view.thought_millis.set(millis);
             let result = CallResult {
                 agent_events: events,
                 event_id: view.id.clone(),
@@ -124,6 +138,13 @@ impl ChatStore {
                 first_token_at: None,
                 usage: None,
                 finish_reason: None,
+                // Thoughts not made final (a run stopped while thinking).
+                reasoning: Reasoning {
+                    text: stream.partial_reasoning().to_owned(),
+                    millis,
+                    ..Reasoning::default()
+                }
+                .kept(),
             };
             view.error
                 .set(result.error.as_ref().map(ToString::to_string));
@@ -186,13 +207,20 @@ impl ChatStore {
             let result = post_streaming(&url, body.clone(), signal, |bytes| {
                 watch.saw_bytes();
                 let change = stream.push(bytes);
+                let answer_began =
+                    view.text.with_untracked(String::is_empty) && !stream.text().is_empty();
                 // A partial delta is appended; only a final event redraws.
                 if change.rebuilt {
+                    view.reasoning.set(stream.reasoning());
                     view.text.set(stream.text());
                     self.persist_draft(false);
-                } else if !change.appended.is_empty() {
+                } else if !change.appended.is_empty() || !change.reasoning.is_empty() {
+                    view.reasoning.update(|t| t.push_str(&change.reasoning));
                     view.text.update(|t| t.push_str(&change.appended));
                     self.persist_draft(false);
+                }
+                if answer_began {
+                    view.thought_millis.set(stream.thought_millis());
                 }
                 if let Some(author) = change.author {
                     view.author.set(author);

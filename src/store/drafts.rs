@@ -13,7 +13,7 @@ use std::time::Duration;
 use confab_core::manager::{
     DRAFT_ABANDONED_AFTER, Draft, FoundDraft, ManagerError, Settled, Writer,
 };
-use confab_core::session::{MessageStatus, Session, SessionError};
+use confab_core::session::{MessageStatus, Reasoning, Session, SessionError};
 use leptos::prelude::*;
 
 use super::{ChatStore, MessageView, Role};
@@ -80,6 +80,9 @@ impl OtherDraft {
             draft.text.clone(),
             MessageStatus::Streaming,
         );
+        if let Some(reasoning) = &draft.reasoning {
+            view.reasoning.set(reasoning.text.clone());
+        }
         Self { key, draft, view }
     }
 }
@@ -159,6 +162,13 @@ impl ChatStore {
         let text = reply.view.text.get_untracked();
         let model = reply.view.author.get_untracked();
         let model = Some(model).filter(|m| !m.is_empty());
+        // The reasoning so far, so a crash while thinking keeps it too.
+        let reasoning = Reasoning {
+            text: reply.view.reasoning.get_untracked(),
+            millis: reply.view.thought_millis.get_untracked(),
+            ..Reasoning::default()
+        }
+        .kept();
         let saved = self.manager.try_with_value(|m| {
             m.save_draft(
                 &reply.user_id,
@@ -166,6 +176,7 @@ impl ChatStore {
                 &reply.view.id,
                 &text,
                 model.as_deref(),
+                reasoning,
             )
         });
         if let Some(Err(ManagerError::Session(SessionError::Storage(error)))) = saved {
@@ -303,6 +314,10 @@ impl ChatStore {
             if let Some(other) = others.iter_mut().find(|o| o.key == key) {
                 if other.draft.text != draft.text {
                     other.view.text.set(draft.text.clone());
+                }
+                if other.draft.reasoning != draft.reasoning {
+                    let reasoning = draft.reasoning.as_ref().map(|r| r.text.clone());
+                    other.view.reasoning.set(reasoning.unwrap_or_default());
                 }
                 if let Some(model) = &draft.model {
                     other.view.author.set(model.clone());

@@ -5,7 +5,7 @@
 use confab_core::chat::{Ask, plan_request, settle_reply};
 use confab_core::manager::{CallResult, CallStart};
 use confab_core::outcome::{ReplyError, ReplyFailure};
-use confab_core::session::{MessageStatus, new_id};
+use confab_core::session::{MessageStatus, Reasoning, new_id};
 use confab_core::telemetry::TokenUsage;
 use confab_core::transport::{Backoff, ChatStream};
 use leptos::prelude::*;
@@ -152,6 +152,7 @@ impl ChatStore {
                     first_token_at: None,
                     usage: None,
                     finish_reason: None,
+                    reasoning: None,
                 };
                 return self.finish_reply(&user, &call, result, &view);
             }
@@ -171,7 +172,8 @@ impl ChatStore {
             let mut first_token_at = None;
             let mut stalled;
             let result = loop {
-                stream = ChatStream::new();
+                // The model's thinking is timed on the page's clock.
+                stream = ChatStream::timed(Box::new(BrowserClock));
                 let watch = StallWatch::start(store, stall_seconds);
                 let mut named = false;
                 let result = post_streaming(&url, body.clone(), &signal, |bytes| {
@@ -183,7 +185,16 @@ impl ChatStore {
                     }
                     if !added.is_empty() {
                         first_token_at.get_or_insert_with(now);
-                        view.text.update(|t| t.push_str(&added));
+                        if !added.reasoning.is_empty() {
+                            view.reasoning.update(|t| t.push_str(&added.reasoning));
+                        }
+                        if !added.answer.is_empty() {
+                            // The answer began: the thinking time is known.
+                            if view.text.with_untracked(String::is_empty) {
+                                view.thought_millis.set(stream.reasoning().thought_millis());
+                            }
+                            view.text.update(|t| t.push_str(&added.answer));
+                        }
                         store.persist_draft(false);
                     }
                     !stream.is_finished()
@@ -209,6 +220,21 @@ impl ChatStore {
             };
             let online = crate::platform::http::is_online();
             let (status, error) = settle_reply(result, &mut stream, &url, stalled, online);
+            let thought = stream.reasoning();
+            let reasoning = Reasoning {
+                text: thought.reasoning().to_owned(),
+                millis: thought.thought_millis(),
+                tokens: stream.usage().and_then(|u| u.reasoning_tokens()),
+                encrypted: thought.encrypted().to_vec(),
+            }
+            .kept();
+            // A whole (not streamed) reply, or a tag never closed, is only
+            // known once the stream has ended.
+            view.reasoning.set(thought.reasoning().to_owned());
+            view.thought_millis.set(thought.thought_millis());
+            if view.text.with_untracked(|t| t != stream.text()) {
+                view.text.set(stream.text().to_owned());
+            }
             let result = CallResult {
                 agent_events: Vec::new(),
                 event_id: view.id.clone(),
@@ -220,8 +246,10 @@ impl ChatStore {
                 usage: stream.usage().map(|u| TokenUsage {
                     input: u.prompt_tokens,
                     output: u.completion_tokens,
+                    reasoning: u.reasoning_tokens(),
                 }),
                 finish_reason: None,
+                reasoning,
             };
             view.error
                 .set(result.error.as_ref().map(ToString::to_string));

@@ -29,6 +29,11 @@ pub struct MessageView {
     /// `user`, or the model's name (known once its reply starts arriving).
     pub author: ArcRwSignal<String>,
     pub text: ArcRwSignal<String>,
+    /// What a reasoning model thought before answering (shown apart,
+    /// above the answer; empty for most replies).
+    pub reasoning: ArcRwSignal<String>,
+    /// How long it thought, once its answer began (or it ended).
+    pub thought_millis: ArcRwSignal<Option<u64>>,
     pub status: ArcRwSignal<MessageStatus>,
     /// What went wrong, for a reply that is not complete.
     pub error: ArcRwSignal<Option<String>>,
@@ -57,6 +62,8 @@ impl MessageView {
             role,
             author: ArcRwSignal::new(author.to_owned()),
             text: ArcRwSignal::new(text),
+            reasoning: ArcRwSignal::new(String::new()),
+            thought_millis: ArcRwSignal::new(None),
             status: ArcRwSignal::new(status),
             error: ArcRwSignal::new(None),
             saved: ArcRwSignal::new(false),
@@ -81,6 +88,9 @@ impl MessageView {
         );
         view.error.set(event.error_text());
         view.saved.set(true);
+        view.reasoning.set(event.reasoning_text());
+        view.thought_millis
+            .set(event.reasoning.as_ref().and_then(|r| r.millis));
         Self {
             rich_parts: event
                 .content

@@ -123,6 +123,8 @@ fn Message(message: MessageView) -> impl IntoView {
         role,
         author,
         text,
+        reasoning,
+        thought_millis,
         status,
         error,
         saved,
@@ -205,15 +207,7 @@ fn Message(message: MessageView) -> impl IntoView {
     let continue_id = id.clone();
     let feedback_id = id.clone();
     let copied = RwSignal::new(None::<bool>);
-    let copy = {
-        let text = text.clone();
-        move |_| {
-            let text = text.get_untracked();
-            leptos::task::spawn_local(async move {
-                copied.set(Some(super::markdown::copy_text(&text).await));
-            });
-        }
-    };
+    let copy = super::reasoning::copy_on_click(text.clone(), copied);
     view! {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
@@ -229,7 +223,16 @@ fn Message(message: MessageView) -> impl IntoView {
                     view! { <UserText id=id.clone() text=text.clone() can_edit /> }.into_any()
                 }
                 Role::Assistant => {
-                    view! { <super::markdown::MarkdownText text status=status.clone() /> }.into_any()
+                    view! {
+                        <super::reasoning::Reasoning
+                            reasoning
+                            answer=text.clone()
+                            status=status.clone()
+                            thought_millis
+                        />
+                        <super::markdown::MarkdownText text status=status.clone() />
+                    }
+                    .into_any()
                 }
             }}
             <Show when={let actions = actions.clone(); move || actions().copy}>

@@ -10,6 +10,7 @@ mod icons;
 mod keyboard;
 mod markdown;
 mod profiles;
+mod reasoning;
 mod scroll;
 mod settings_dialog;
 mod sidebar;

@@ -4,36 +4,11 @@
 // session (restored from the local copy), a server that keeps sessions in
 // SQLite, tool calls, code and images, streaming, and the fallback to the
 // model when the agent server is away.
-import { test as base, expect, Proxy, AdkServer, adkApps, type ChatPage } from './fixtures';
+import { agentTest as test, expect, Proxy, AdkServer, adkApps, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-type AgentFixtures = { adk: AdkServer; sessionDb: string | undefined };
-
-const test = base.extend<AgentFixtures>({
-  sessionDb: [undefined, { option: true }],
-  adk: async ({ sessionDb }, use) => {
-    const adk = new AdkServer({ sessionDb });
-    await adk.start();
-    try {
-      await use(adk);
-    } finally {
-      await adk.stop();
-    }
-  },
-  // confab-proxy with the offline model and /adk relayed to the test server.
-  server: async ({ adk }, use) => {
-    const proxy = new Proxy({ tokenDelayMs: 5, listen: '127.0.0.1:0', adkUrl: adk.url });
-    await proxy.start();
-    try {
-      await use(proxy);
-    } finally {
-      await proxy.stop();
-    }
-  },
-});
 
 /** New conversations go to agent `app` (Settings). */
 async function useAgent(page: Page, app: string) {

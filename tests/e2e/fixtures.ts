@@ -591,6 +591,34 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
+const axePath = path.resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
+
+/** Runs axe-core on the page as it is; fails on serious or critical violations. */
+export async function expectAccessible(page: Page, view: string): Promise<void> {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<any> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  const severe = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe, `axe-core: serious or critical violations in the ${view} view`).toEqual([]);
+}
+
+/** Clicks `button`, saves the download it starts to `to`, and returns its text. */
+export async function downloadText(page: Page, button: string, to: string): Promise<string> {
+  const next = page.waitForEvent('download');
+  await page.getByRole('button', { name: button }).click();
+  await (await next).saveAs(to);
+  return fs.readFileSync(to, 'utf8');
+}
+
+
 // ---------------------------------------------------------------------------
 // Google ADK's agent server (PyPI `google-adk` 2.13.0, in .tools/adk), serving
 // the test agents in tests/adk_agents/ (none needs an LLM; see its README).
@@ -603,6 +631,7 @@ export const adkApps = {
   streaming: 'streaming_agent',
   multi: 'multi_agent',
   error: 'error_agent',
+  thinking: 'thinking_agent',
 } as const;
 
 /**
@@ -683,3 +712,29 @@ export class AdkServer {
     return this.process?.log ?? '';
   }
 }
+
+export type AgentFixtures = { adk: AdkServer; sessionDb: string | undefined };
+
+/** Tests in agent mode: a real ADK api_server (`sessionDb`: its SQLite file) behind confab-proxy's /adk, the offline model beside it. */
+export const agentTest = test.extend<AgentFixtures>({
+  sessionDb: [undefined, { option: true }],
+  adk: async ({ sessionDb }, use) => {
+    const adk = new AdkServer({ sessionDb });
+    await adk.start();
+    try {
+      await use(adk);
+    } finally {
+      await adk.stop();
+    }
+  },
+  // confab-proxy with the offline model and /adk relayed to the test server.
+  server: async ({ adk }, use) => {
+    const proxy = new Proxy({ tokenDelayMs: 5, listen: '127.0.0.1:0', adkUrl: adk.url });
+    await proxy.start();
+    try {
+      await use(proxy);
+    } finally {
+      await proxy.stop();
+    }
+  },
+});

@@ -18,7 +18,15 @@ export type Behaviour =
   /** Streams the first `words` words of `text`, then sends nothing more. */
   | { kind: 'stall'; text: string; words: number }
   /** Streams the first `words` words of `text`, then drops the connection. */
-  | { kind: 'drop'; text: string; words: number };
+  | { kind: 'drop'; text: string; words: number }
+  /**
+   * Sends each line as one SSE frame, exactly as written (`data: {...}` as a
+   * server sends it, or a `: comment`), `delayMs` apart. With `holdAfter`,
+   * stays open and silent after that many frames (a model still thinking).
+   */
+  | { kind: 'frames'; frames: string[]; delayMs?: number; holdAfter?: number }
+  /** A whole JSON reply, exactly as written (a server that does not stream). */
+  | { kind: 'json'; body: string };
 
 export type Received = { model?: string; temperature?: number; messages: { role: string; content: string }[] };
 
@@ -81,7 +89,21 @@ export class ScriptedUpstream {
       res.end(JSON.stringify({ error: { message: behaviour.message, type: 'error', code: String(behaviour.status) } }));
       return;
     }
+    if (behaviour.kind === 'json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(behaviour.body);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (behaviour.kind === 'frames') {
+      const frames = behaviour.frames.slice(0, behaviour.holdAfter ?? behaviour.frames.length);
+      for (const line of frames) {
+        res.write(`${line}\n\n`);
+        await new Promise((r) => setTimeout(r, behaviour.delayMs ?? 5));
+      }
+      if (behaviour.holdAfter === undefined) res.end();
+      return;
+    }
     const words =
       behaviour.kind === 'reply' && behaviour.chunkChars
         ? pieces(behaviour.text, behaviour.chunkChars)

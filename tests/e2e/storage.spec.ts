@@ -1,7 +1,7 @@
 // Storage that never loses a conversation, in real Chromium with real
 // localStorage: corrupt entries, a full quota, a store from an older or a
 // newer version, a tab killed mid-reply, two tabs at once, export and import.
-import { test, expect, ChatPage } from './fixtures';
+import { test, expect, downloadText, ChatPage } from './fixtures';
 import { storage, unpackedStorage, sessionKeys } from './stored';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
@@ -365,13 +365,7 @@ test('export everything, import it back without duplicates; a foreign file chang
   // One conversation, from its details: JSON and Markdown.
   await chat.sessionButtons.filter({ hasText: 'Worth keeping' }).click();
   await page.getByRole('button', { name: 'Details' }).click();
-  const saved = async (button: string, name: string) => {
-    const next = page.waitForEvent('download');
-    await page.getByRole('button', { name: button }).click();
-    const to = testInfo.outputPath(name);
-    await (await next).saveAs(to);
-    return fs.readFileSync(to, 'utf8');
-  };
+  const saved = (button: string, name: string) => downloadText(page, button, testInfo.outputPath(name));
   const one = JSON.parse(await saved('Export JSON', 'one.json'));
   expect(JSON.stringify(one)).toContain('Worth keeping');
   expect(JSON.stringify(one)).not.toContain('Paris in March');

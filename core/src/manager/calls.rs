@@ -12,7 +12,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::outcome::ReplyFailure;
-use crate::session::{Event, MessageStatus, Session, SessionService, new_id};
+use crate::session::{Event, MessageStatus, Reasoning, Session, SessionService, new_id};
 use crate::storage::KvStore;
 use crate::telemetry::genai::{ModelCall, model_call_span};
 use crate::telemetry::{Span, SpanKind, TokenUsage, Trace, attr};
@@ -56,6 +56,8 @@ pub struct CallResult {
     pub first_token_at: Option<f64>,
     pub usage: Option<TokenUsage>,
     pub finish_reason: Option<String>,
+    /// What a reasoning model thought before its reply, kept on its event.
+    pub reasoning: Option<Reasoning>,
 }
 
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
@@ -158,6 +160,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 event.id = result.event_id.clone();
             }
             event.status = result.status;
+            event.reasoning = result.reasoning.clone();
             if let Some(failure) = &result.error {
                 event.error_code = Some(failure.code());
                 event.failure = Some(failure.clone());

@@ -13,7 +13,7 @@
 
 use crate::clock::Clock;
 use crate::outcome::ReplyFailure;
-use crate::session::{MessageStatus, SessionError, SessionService};
+use crate::session::{MessageStatus, Reasoning, SessionError, SessionService};
 use crate::storage::{KvError, KvStore, keys, read_json, write_json};
 
 use super::{CallResult, CallStart, ManagerError, SessionManager};
@@ -30,6 +30,10 @@ pub struct Draft {
     #[serde(default)]
     pub model: Option<String>,
     pub updated_at: f64,
+    /// What a reasoning model has thought so far (absent from older drafts
+    /// and from replies without reasoning). Boxed: most drafts have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<Box<Reasoning>>,
 }
 
 /// A draft and the key it is stored under (also its lock's name).
@@ -77,6 +81,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         event_id: &str,
         text: &str,
         model: Option<&str>,
+        reasoning: Option<Reasoning>,
     ) -> Result<String, ManagerError> {
         let draft = Draft {
             call: call.clone(),
@@ -84,6 +89,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             text: text.to_owned(),
             model: model.map(str::to_owned),
             updated_at: self.clock.now(),
+            reasoning: reasoning.map(Box::new),
         };
         let key = self.draft_key(user_id, &call.session_id, event_id);
         write_json(&self.kv, &key, &draft)?;
@@ -178,6 +184,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                     any_text: !draft.text.is_empty(),
                 }),
                 response_model: draft.model.clone(),
+                reasoning: draft.reasoning.clone().map(|r| *r),
                 ..CallResult::default()
             };
             m.finish_call(user_id, &draft.call, result)?;

@@ -14,8 +14,8 @@ pub mod contract;
 pub use kv::KvSessionService;
 pub use memory::InMemorySessionService;
 pub use model::{
-    Content, Event, EventActions, IMPORTED_TITLE, MessageStatus, Part, Session, SessionSummary,
-    State, USER_AUTHOR, new_id,
+    Content, Event, EventActions, IMPORTED_TITLE, MessageStatus, Part, Reasoning, Session,
+    SessionSummary, State, USER_AUTHOR, new_id,
 };
 pub use service::{CreateSession, GetSessionConfig, SessionError, SessionService};
 pub use state::{APP_PREFIX, ScopedState, TEMP_PREFIX, USER_PREFIX};

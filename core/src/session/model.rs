@@ -106,6 +106,59 @@ pub struct Event {
     /// this when shown; the prose is not stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ReplyFailure>,
+    /// A reasoning model's thinking before this reply (Confab's own field:
+    /// shown apart, exported, never sent back to the model). Absent from
+    /// older events and from replies without reasoning, so neither changes
+    /// the stored format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<Reasoning>,
+}
+
+/// What a model thought before answering.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reasoning {
+    pub text: String,
+    /// From its first token to the answer's first, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub millis: Option<u64>,
+    /// The tokens it took, when the server reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
+    /// Encrypted reasoning items (OpenRouter's `reasoning.encrypted`), kept
+    /// as they came for the record; never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encrypted: Vec<Value>,
+}
+
+/// Read by hand through `Value`, like `Part`, rather than derived (a
+/// derived reader of its fields is code in the wasm for one small object).
+/// A field of another type than expected counts as absent.
+impl<'de> Deserialize<'de> for Reasoning {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("reasoning is not an object"));
+        };
+        Ok(Self {
+            text: match fields.remove("text") {
+                Some(Value::String(text)) => text,
+                _ => String::new(),
+            },
+            millis: fields.get("millis").and_then(Value::as_u64),
+            tokens: fields.get("tokens").and_then(Value::as_u64),
+            encrypted: match fields.remove("encrypted") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+        })
+    }
+}
+
+impl Reasoning {
+    /// `None` when there is nothing to keep.
+    pub fn kept(self) -> Option<Self> {
+        (!self.text.is_empty() || !self.encrypted.is_empty()).then_some(self)
+    }
 }
 
 impl Event {
@@ -131,6 +184,7 @@ impl Event {
             error_code: None,
             error_message: None,
             failure: None,
+            reasoning: None,
         }
     }
 
@@ -146,13 +200,28 @@ impl Event {
         self.author == USER_AUTHOR
     }
 
-    /// The concatenated text of all text parts.
+    /// The concatenated text of all text parts: the answer, without the
+    /// thought parts of an agent's model (Gemini's `"thought": true`).
     pub fn text_content(&self) -> String {
+        self.texts(false)
+    }
+
+    /// What the model thought before answering: Confab's own field, else
+    /// an agent's thought parts (whose event may carry only the duration).
+    pub fn reasoning_text(&self) -> String {
+        match &self.reasoning {
+            Some(reasoning) if !reasoning.text.is_empty() => reasoning.text.clone(),
+            _ => self.texts(true),
+        }
+    }
+
+    fn texts(&self, thoughts: bool) -> String {
         self.content
             .as_ref()
             .map(|c| {
                 c.parts
                     .iter()
+                    .filter(|p| p.is_thought() == thoughts)
                     .filter_map(|p| p.text.as_deref())
                     .collect::<String>()
             })
@@ -200,6 +269,12 @@ impl Part {
             text: Some(text.to_owned()),
             other: serde_json::Map::new(),
         }
+    }
+
+    /// A Gemini thought (`"thought": true`): the model's reasoning, not its
+    /// answer.
+    pub fn is_thought(&self) -> bool {
+        self.other.get("thought") == Some(&Value::Bool(true))
     }
 }
 
@@ -300,6 +375,46 @@ mod tests {
         assert_eq!(event.text_content(), "done");
         let back = serde_json::to_value(&event).unwrap();
         assert_eq!(back["content"]["parts"][0], json["content"]["parts"][0]);
+    }
+
+    #[test]
+    fn thought_parts_are_reasoning_not_answer() {
+        let json = serde_json::json!({
+            "id": "e1", "author": "agent", "timestamp": 1.0,
+            "content": {"role": "model", "parts": [
+                {"text": "Weighing it up.", "thought": true},
+                {"text": "Yes."}
+            ]}
+        });
+        let event: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(event.text_content(), "Yes.");
+        assert_eq!(event.reasoning_text(), "Weighing it up.");
+    }
+
+    #[test]
+    fn reasoning_is_stored_apart_and_old_events_load_unchanged() {
+        // An event stored before reasoning existed reads as it was, and
+        // writes back the same bytes.
+        let old = r#"{"id":"e","invocationId":"i","author":"m","timestamp":1.0,"content":{"role":"model","parts":[{"text":"hi"}]}}"#;
+        let event: Event = serde_json::from_str(old).unwrap();
+        assert_eq!(event.reasoning, None);
+        assert_eq!(serde_json::to_string(&event).unwrap(), old);
+        let mut event = Event::text("m", "i", 1.0, "4");
+        event.reasoning = Some(Reasoning {
+            text: "2 + 2".into(),
+            millis: Some(1500),
+            tokens: Some(7),
+            encrypted: vec![serde_json::json!({"type": "reasoning.encrypted", "data": "x"})],
+        });
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["reasoning"]["text"], "2 + 2");
+        assert_eq!(json["reasoning"]["millis"], 1500);
+        assert_eq!(json["content"]["parts"][0]["text"], "4");
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+        assert_eq!(back.text_content(), "4");
+        assert_eq!(back.reasoning_text(), "2 + 2");
+        assert_eq!(Reasoning::default().kept(), None);
     }
 
     #[test]

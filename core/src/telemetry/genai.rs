@@ -13,6 +13,9 @@ pub struct TokenUsage {
     pub input: u64,
     /// The reply's tokens (OpenAI's `completion_tokens`).
     pub output: u64,
+    /// Of those, the ones spent reasoning (OpenAI's
+    /// `completion_tokens_details.reasoning_tokens`), when reported.
+    pub reasoning: Option<u64>,
 }
 
 /// What the span of one model call records. The optional texts are
@@ -95,7 +98,11 @@ impl Span {
     /// The tokens a call used, as GenAI attributes.
     pub fn set_usage(&mut self, usage: TokenUsage) -> &mut Self {
         self.set(attr::INPUT_TOKENS, usage.input)
-            .set(attr::OUTPUT_TOKENS, usage.output)
+            .set(attr::OUTPUT_TOKENS, usage.output);
+        if let Some(reasoning) = usage.reasoning {
+            self.set(attr::REASONING_TOKENS, reasoning);
+        }
+        self
     }
 
     /// Milliseconds from `start` to the first token, at `first`.
@@ -144,6 +151,7 @@ mod tests {
             usage: Some(TokenUsage {
                 input: 7,
                 output: 5,
+                reasoning: Some(3),
             }),
             finish_reason: &Some("stop".into()),
             ..call()
@@ -166,6 +174,7 @@ mod tests {
         assert_eq!(attr(attr::CONVERSATION_ID), Some("conv_1".into()));
         assert_eq!(attr(attr::INPUT_TOKENS), Some(AttrValue::Int(7)));
         assert_eq!(attr(attr::OUTPUT_TOKENS), Some(AttrValue::Int(5)));
+        assert_eq!(attr(attr::REASONING_TOKENS), Some(AttrValue::Int(3)));
         assert_eq!(
             attr("confab.time_to_first_token_ms"),
             Some(AttrValue::Int(250))

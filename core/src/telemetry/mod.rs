@@ -21,6 +21,11 @@ pub mod attr {
     pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
     pub const INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
     pub const OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+    /// The part of the output a reasoning model spent thinking (the GenAI
+    /// conventions' `<kind>.<direction>_tokens` pattern, as in
+    /// `gen_ai.usage.cache_read.input_tokens` and the metric
+    /// `gen_ai.client.inference.usage.reasoning.output_tokens`).
+    pub const REASONING_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
     pub const CONVERSATION_ID: &str = "gen_ai.conversation.id";
     pub const PROVIDER: &str = "gen_ai.provider.name";
     pub const FINISH_REASONS: &str = "gen_ai.response.finish_reasons";

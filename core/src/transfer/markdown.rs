@@ -3,6 +3,7 @@
 
 use crate::manager::Conversation;
 use crate::session::{MessageStatus, Session, title_of};
+use crate::transport::thought_label;
 
 fn date(seconds: f64) -> String {
     // Days since the epoch to a civil date (Howard Hinnant's algorithm), so
@@ -36,10 +37,18 @@ pub fn conversation_markdown(session: &Session, conversation: Option<&Conversati
         } else {
             &event.author
         };
-        out.push_str(&format!(
-            "**{who}:**\n\n{}\n\n",
-            event.text_content().trim_end()
-        ));
+        out.push_str(&format!("**{who}:**\n\n"));
+        let reasoning = event.reasoning_text();
+        if !reasoning.trim().is_empty() {
+            // Collapsed, as on screen. A `</details>` of the model's own
+            // would end the section early: it is written as text.
+            let label = thought_label(event.reasoning.as_ref().and_then(|r| r.millis));
+            out.push_str(&format!(
+                "<details>\n<summary>{label}</summary>\n\n{}\n\n</details>\n\n",
+                reasoning.trim().replace("</details", "&lt;/details")
+            ));
+        }
+        out.push_str(&format!("{}\n\n", event.text_content().trim_end()));
         let note = match event.status {
             MessageStatus::Stopped => Some("stopped"),
             MessageStatus::Interrupted => Some("interrupted"),
@@ -81,6 +90,30 @@ mod tests {
         assert!(md.contains("**You:**\n\nPlan a trip\n\n"));
         assert!(md.contains("**gpt:**\n\nSure:\n\n- Paris\n\n"));
         assert!(md.contains("> *(error) HTTP 500*"));
+    }
+
+    #[test]
+    fn reasoning_is_a_collapsed_section_above_the_answer() {
+        let mut reply = Event::text("r1", "i", 1_764_000_001.0, "It is 4.");
+        reply.reasoning = Some(crate::session::Reasoning {
+            text: "Two and two.\n</details><script>x</script>".into(),
+            millis: Some(2100),
+            ..Default::default()
+        });
+        let session = Session {
+            id: "s".into(),
+            app_name: "confab".into(),
+            user_id: "u".into(),
+            state: Default::default(),
+            events: vec![Event::text("user", "i", 1_764_000_000.0, "2+2?"), reply],
+            last_update_time: 1_764_000_001.0,
+        };
+        let md = conversation_markdown(&session, None);
+        assert!(
+            md.contains("**r1:**\n\n<details>\n<summary>Thought for 3 s</summary>\n\nTwo and two.\n&lt;/details><script>x</script>\n\n</details>\n\nIt is 4.\n\n"),
+            "{md}"
+        );
+        assert_eq!(md.matches("</details>").count(), 1);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::reasoning::{ReasoningSplitter, SplitDelta, TextFields};
 use super::sse::SseDecoder;
+use crate::clock::{Clock, StreamClock};
 pub use crate::outcome::ReplyError;
 
 /// `POST {base}/chat/completions`.
@@ -55,20 +57,18 @@ struct Chunk {
 
 #[derive(Debug, Deserialize)]
 struct Choice {
+    /// A streamed chunk's new text.
     #[serde(default)]
-    delta: Delta,
+    delta: TextFields,
+    /// A non-streamed reply's whole message.
+    #[serde(default)]
+    message: Option<TextFields>,
     #[serde(default)]
     finish_reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-}
-
 /// Token counts, when the endpoint reports them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     #[serde(default)]
     pub prompt_tokens: u64,
@@ -76,6 +76,21 @@ pub struct Usage {
     pub completion_tokens: u64,
     #[serde(default)]
     pub total_tokens: u64,
+    /// OpenAI's breakdown; reasoning models report their thinking here.
+    /// Read through `Value` (its reader is in the wasm anyway): one number
+    /// is wanted of an object whose other fields vary by server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens_details: Option<serde_json::Value>,
+}
+
+impl Usage {
+    /// The tokens spent thinking, when the endpoint says.
+    pub fn reasoning_tokens(&self) -> Option<u64> {
+        self.completion_tokens_details
+            .as_ref()?
+            .get("reasoning_tokens")?
+            .as_u64()
+    }
 }
 
 /// The `error` object of an error body or an error frame.
@@ -178,13 +193,23 @@ pub enum StreamOutcome {
     Failed(ReplyError),
 }
 
+/// A non-streamed reply is kept whole until the body ends, up to this size
+/// (a server that ignored `stream: true`); past it, it is not one.
+const WHOLE_REPLY_LIMIT: usize = 4 << 20;
+
 /// Accumulates a streamed reply from raw bytes. It accepts the variations of
 /// real peers: missing `finish_reason`, usage chunks with or without
 /// choices, comments, and an error frame with or without a `[DONE]` after it.
+/// A reasoning model's thinking is split from its answer as it arrives
+/// ([`ReasoningSplitter`]); a whole JSON reply (not streamed) is read at
+/// the end.
 #[derive(Debug, Default)]
 pub struct ChatStream {
     sse: SseDecoder,
-    text: String,
+    split: ReasoningSplitter,
+    clock: StreamClock,
+    /// The body while no SSE event has come: perhaps a whole JSON reply.
+    whole: Option<Vec<u8>>,
     model: Option<String>,
     finish_reason: Option<String>,
     usage: Option<Usage>,
@@ -194,14 +219,35 @@ pub struct ChatStream {
 
 impl ChatStream {
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            whole: Some(Vec::new()),
+            ..Self::default()
+        }
     }
 
-    /// Feeds received bytes; returns the text they add (possibly empty).
-    /// After `[DONE]` or an error, further bytes are ignored.
-    pub fn push(&mut self, bytes: &[u8]) -> String {
-        let mut added = String::new();
-        for event in self.sse.push(bytes) {
+    /// A stream that times the model's thinking with `clock`.
+    pub fn timed(clock: Box<dyn Clock>) -> Self {
+        Self {
+            clock: StreamClock::new(clock),
+            ..Self::new()
+        }
+    }
+
+    /// Feeds received bytes; returns the reasoning and answer text they add
+    /// (possibly empty). After `[DONE]` or an error, further bytes are
+    /// ignored.
+    pub fn push(&mut self, bytes: &[u8]) -> SplitDelta {
+        let mut added = SplitDelta::default();
+        let events = self.sse.push(bytes);
+        if !events.is_empty() {
+            self.whole = None;
+        } else if let Some(whole) = &mut self.whole {
+            whole.extend_from_slice(bytes);
+            if whole.len() > WHOLE_REPLY_LIMIT {
+                self.whole = None;
+            }
+        }
+        for event in events {
             if self.is_finished() {
                 break;
             }
@@ -219,11 +265,10 @@ impl ChatStream {
                 }
             }
         }
-        self.text.push_str(&added);
         added
     }
 
-    fn apply(&mut self, chunk: Chunk, added: &mut String) {
+    fn apply(&mut self, chunk: Chunk, added: &mut SplitDelta) {
         if let Some(error) = chunk.error {
             // The message is put in a sentence of ours: no double stop.
             let message = error.message.trim().trim_end_matches('.').to_owned();
@@ -247,9 +292,10 @@ impl ChatStream {
             self.usage = chunk.usage;
         }
         if let Some(choice) = chunk.choices.into_iter().next() {
-            if let Some(content) = choice.delta.content {
-                added.push_str(&content);
-            }
+            let fields = choice.message.unwrap_or(choice.delta);
+            let split = self.split.push(fields, self.clock.now());
+            added.reasoning.push_str(&split.reasoning);
+            added.answer.push_str(&split.answer);
             if choice.finish_reason.is_some() {
                 self.finish_reason = choice.finish_reason;
             }
@@ -261,8 +307,14 @@ impl ChatStream {
         self.done || self.failure.is_some()
     }
 
+    /// The answer so far (never the reasoning, nor its tags).
     pub fn text(&self) -> &str {
-        &self.text
+        self.split.answer()
+    }
+
+    /// The reasoning so far, and how long the model thought.
+    pub fn reasoning(&self) -> &ReasoningSplitter {
+        &self.split
     }
 
     /// The model that answered, as the stream named it.
@@ -270,13 +322,26 @@ impl ChatStream {
         self.model.as_deref()
     }
 
-    pub fn usage(&self) -> Option<Usage> {
-        self.usage
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
     }
 
     /// The outcome once the body has ended (or the reader gave up).
     pub fn outcome(&mut self) -> StreamOutcome {
         self.sse.finish();
+        // Read as text: `from_str` is the parser every frame already uses
+        // (`from_slice` would put a second copy of it in the wasm).
+        if let Some(whole) = self.whole.take()
+            && let Ok(whole) = String::from_utf8(whole)
+            && let Ok(reply) = serde_json::from_str::<Chunk>(&whole)
+            && reply.choices.iter().any(|c| c.message.is_some())
+        {
+            // A whole reply, not streamed: read as one chunk.
+            let mut added = SplitDelta::default();
+            self.apply(reply, &mut added);
+            self.done = self.failure.is_none();
+        }
+        self.split.finish(self.clock.now());
         if let Some(failure) = self.failure.clone() {
             return match failure {
                 ReplyError::Broken { .. } => StreamOutcome::Broken(failure),
@@ -324,7 +389,7 @@ mod tests {
         let usage = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n";
         let body = format!("{role}{}{}{FINISH}{usage}{DONE}", chunk("Hel"), chunk("lo"));
         let mut stream = ChatStream::new();
-        assert_eq!(stream.push(body.as_bytes()), "Hello");
+        assert_eq!(stream.push(body.as_bytes()).answer, "Hello");
         assert_eq!(stream.model(), Some("m1"));
         assert_eq!(stream.usage().unwrap().total_tokens, 5);
         assert_eq!(
@@ -409,7 +474,7 @@ mod tests {
         let mut stream = ChatStream::new();
         stream.push(format!("{}{DONE}", chunk("a")).as_bytes());
         assert!(stream.is_finished());
-        assert_eq!(stream.push(chunk("b").as_bytes()), "");
+        assert!(stream.push(chunk("b").as_bytes()).is_empty());
         assert_eq!(stream.text(), "a");
     }
 
@@ -419,11 +484,198 @@ mod tests {
         let bytes = body.as_bytes();
         for split in 0..bytes.len() {
             let mut stream = ChatStream::new();
-            let mut seen = stream.push(&bytes[..split]);
-            seen.push_str(&stream.push(&bytes[split..]));
+            let mut seen = stream.push(&bytes[..split]).answer;
+            seen.push_str(&stream.push(&bytes[split..]).answer);
             assert_eq!(seen, "héllo 你 wörld 👋", "split at {split}");
             assert!(matches!(stream.outcome(), StreamOutcome::Complete { .. }));
         }
+    }
+
+    /// Each reasoning wire form as its servers stream it: (name, body,
+    /// reasoning, answer).
+    fn reasoning_forms() -> Vec<(&'static str, String, &'static str, &'static str)> {
+        let frames =
+            |lines: &[&str]| -> String { lines.iter().map(|l| format!("{l}\n\n")).collect() };
+        vec![
+            (
+                "deepseek reasoning_content",
+                frames(&[
+                    r#"data: {"id":"d1","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":""},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"d1","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Two and "},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"d1","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":null,"reasoning_content":"two: 4."},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"d1","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"It is ","reasoning_content":null},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"d1","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"4.","reasoning_content":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":12},"prompt_cache_hit_tokens":0,"prompt_cache_miss_tokens":9}}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.",
+                "It is 4.",
+            ),
+            (
+                "openrouter reasoning + reasoning_details",
+                frames(&[
+                    ": OPENROUTER PROCESSING",
+                    r#"data: {"id":"gen-1","provider":"DeepInfra","model":"deepseek/deepseek-r1","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Two and ","reasoning_details":[{"type":"reasoning.text","text":"Two and ","format":"unknown","index":0}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+                    r#"data: {"id":"gen-1","provider":"DeepInfra","model":"deepseek/deepseek-r1","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"two: 4.","reasoning_details":[{"type":"reasoning.text","text":"two: 4.","format":"unknown","index":0}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+                    r#"data: {"id":"gen-1","provider":"DeepInfra","model":"deepseek/deepseek-r1","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"It is 4.","reasoning":null},"finish_reason":"stop","native_finish_reason":"stop","logprobs":null}]}"#,
+                    r#"data: {"id":"gen-1","provider":"DeepInfra","model":"deepseek/deepseek-r1","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"native_finish_reason":null,"logprobs":null}],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29,"completion_tokens_details":{"reasoning_tokens":12}}}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.",
+                "It is 4.",
+            ),
+            (
+                "groq reasoning",
+                frames(&[
+                    r#"data: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"qwen/qwen3-32b","system_fingerprint":"fp_g","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"x_groq":{"id":"req_1"}}"#,
+                    r#"data: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"qwen/qwen3-32b","system_fingerprint":"fp_g","choices":[{"index":0,"delta":{"reasoning":"Two and two: 4."},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"qwen/qwen3-32b","system_fingerprint":"fp_g","choices":[{"index":0,"delta":{"content":"It is 4."},"logprobs":null,"finish_reason":null}]}"#,
+                    r#"data: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"qwen/qwen3-32b","system_fingerprint":"fp_g","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"x_groq":{"id":"req_1","usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29}}}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.",
+                "It is 4.",
+            ),
+            (
+                "thinking",
+                frames(&[
+                    r#"data: {"choices":[{"index":0,"delta":{"thinking":"Two and two: 4."}}]}"#,
+                    r#"data: {"choices":[{"index":0,"delta":{"thinking":"","content":"It is 4."},"finish_reason":"stop"}]}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.",
+                "It is 4.",
+            ),
+            (
+                "openrouter summary + encrypted details",
+                frames(&[
+                    r#"data: {"id":"gen-2","provider":"OpenAI","model":"openai/o4-mini","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_details":[{"type":"reasoning.summary","summary":"Two and two: 4.","format":"openai-responses-v1","index":0}]},"finish_reason":null}]}"#,
+                    r#"data: {"id":"gen-2","provider":"OpenAI","model":"openai/o4-mini","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_details":[{"type":"reasoning.encrypted","data":"gAAAAABo-secret","id":"rs_1","format":"openai-responses-v1","index":1}]},"finish_reason":null}]}"#,
+                    r#"data: {"id":"gen-2","provider":"OpenAI","model":"openai/o4-mini","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"delta":{"role":"assistant","content":"It is 4."},"finish_reason":"stop"}]}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.",
+                "It is 4.",
+            ),
+            (
+                "ollama <think> in content",
+                frames(&[
+                    r#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"qwen3:0.6b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":"<think>"},"finish_reason":null}]}"#,
+                    r#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"qwen3:0.6b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":"\nTwo and two: 4.\n"},"finish_reason":null}]}"#,
+                    r#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"qwen3:0.6b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":"</think>\n\nIt is 4."},"finish_reason":null}]}"#,
+                    r#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"qwen3:0.6b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"stop"}]}"#,
+                    "data: [DONE]",
+                ]),
+                "Two and two: 4.\n",
+                "It is 4.",
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_reasoning_form_splits_the_same_at_every_byte() {
+        for (name, body, reasoning, answer) in reasoning_forms() {
+            let bytes = body.as_bytes();
+            for split in 0..=bytes.len() {
+                let mut stream = ChatStream::new();
+                let (mut seen_reasoning, mut seen_answer) = (String::new(), String::new());
+                for piece in [&bytes[..split], &bytes[split..]] {
+                    let added = stream.push(piece);
+                    seen_reasoning.push_str(&added.reasoning);
+                    seen_answer.push_str(&added.answer);
+                }
+                let outcome = stream.outcome();
+                assert!(
+                    matches!(outcome, StreamOutcome::Complete { .. }),
+                    "{name} at {split}"
+                );
+                assert_eq!(seen_reasoning, reasoning, "{name} at {split}");
+                assert_eq!(seen_answer, answer, "{name} at {split}");
+                assert_eq!(stream.text(), answer, "{name} at {split}");
+                assert_eq!(
+                    stream.reasoning().reasoning(),
+                    reasoning,
+                    "{name} at {split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encrypted_reasoning_is_kept_and_reasoning_tokens_read() {
+        let forms = reasoning_forms();
+        let (_, body, _, _) = &forms[4];
+        let mut stream = ChatStream::new();
+        stream.push(body.as_bytes());
+        assert_eq!(stream.reasoning().encrypted().len(), 1);
+        assert!(!stream.text().contains("gAAAA"));
+        assert!(!stream.reasoning().reasoning().contains("gAAAA"));
+        let (_, body, _, _) = &forms[0];
+        let mut stream = ChatStream::new();
+        stream.push(body.as_bytes());
+        assert_eq!(stream.usage().unwrap().reasoning_tokens(), Some(12));
+    }
+
+    #[test]
+    fn thinking_is_timed_with_the_injected_clock() {
+        let forms = reasoning_forms();
+        let (_, body, _, _) = &forms[0];
+        // One reading per frame with choices: 10 s, 11 s, 12 s, …
+        let mut stream = ChatStream::timed(Box::new(crate::clock::SteppingClock::new(10.0, 1.0)));
+        for frame in body.split_inclusive("\n\n") {
+            stream.push(frame.as_bytes());
+        }
+        stream.outcome();
+        // The first reasoning arrived at 11 s (the first frame's is empty),
+        // the first answer token at 13 s.
+        assert_eq!(stream.reasoning().thought_millis(), Some(2000));
+    }
+
+    #[test]
+    fn a_whole_reply_not_streamed_is_read_with_its_reasoning() {
+        for (message, reasoning) in [
+            (
+                r#"{"role":"assistant","content":"It is 4.","reasoning_content":"Two and two: 4."}"#,
+                "Two and two: 4.",
+            ),
+            (
+                r#"{"role":"assistant","content":"It is 4.","reasoning":"Two and two: 4.","reasoning_details":[{"type":"reasoning.text","text":"Two and two: 4."}]}"#,
+                "Two and two: 4.",
+            ),
+            (
+                r#"{"role":"assistant","content":"<think>\nTwo and two: 4.\n</think>\n\nIt is 4."}"#,
+                "Two and two: 4.\n",
+            ),
+            (r#"{"role":"assistant","content":"It is 4."}"#, ""),
+        ] {
+            let body = format!(
+                r#"{{"id":"c","object":"chat.completion","created":1,"model":"deepseek-reasoner","choices":[{{"index":0,"message":{message},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29,"completion_tokens_details":{{"reasoning_tokens":12}}}}}}"#
+            );
+            let bytes = body.as_bytes();
+            for split in [0, 1, bytes.len() / 2, bytes.len()] {
+                let mut stream = ChatStream::new();
+                stream.push(&bytes[..split]);
+                stream.push(&bytes[split..]);
+                let outcome = stream.outcome();
+                assert!(
+                    matches!(outcome, StreamOutcome::Complete { .. }),
+                    "{message}"
+                );
+                assert_eq!(stream.text(), "It is 4.", "{message}");
+                assert_eq!(stream.reasoning().reasoning(), reasoning, "{message}");
+                assert_eq!(stream.model(), Some("deepseek-reasoner"));
+                assert_eq!(stream.usage().unwrap().reasoning_tokens(), Some(12));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unclosed_think_tag_keeps_what_arrived_as_reasoning() {
+        let body = format!("{}{}", chunk("<think>Still wei"), chunk("ghing it </thi"));
+        let mut stream = ChatStream::new();
+        stream.push(body.as_bytes());
+        assert_eq!(stream.outcome(), StreamOutcome::Interrupted);
+        assert_eq!(stream.text(), "");
+        assert_eq!(stream.reasoning().reasoning(), "Still weighing it </thi");
     }
 
     #[test]

@@ -67,7 +67,10 @@ pub async fn models(State(state): Shared) -> Result<Response, ProxyError> {
         }
         None => Ok(Json(json!({
             "object": "list",
-            "data": [{"id": config::ECHO_MODEL, "object": "model", "created": 0, "owned_by": "confab"}]
+            "data": [
+                {"id": config::ECHO_MODEL, "object": "model", "created": 0, "owned_by": "confab"},
+                {"id": config::ECHO_THINK_MODEL, "object": "model", "created": 0, "owned_by": "confab"}
+            ]
         }))
         .into_response()),
     }
@@ -75,7 +78,7 @@ pub async fn models(State(state): Shared) -> Result<Response, ProxyError> {
 
 fn offline_completion(config: &Config, request: &Value) -> Result<Response, ProxyError> {
     let model = request.get("model").and_then(Value::as_str).unwrap_or("");
-    if model != config::ECHO_MODEL {
+    if model != config::ECHO_MODEL && model != config::ECHO_THINK_MODEL {
         return Err(ProxyError::UnknownModel(model.to_owned()));
     }
     let echo = echo::EchoRequest::from_json(request);

@@ -60,6 +60,9 @@ fn queries_are_logged_counted_and_traced() {
     assert_eq!(call.attr(attr::OPERATION), Some(&AttrValue::from("chat")));
     assert_eq!(call.attr(attr::INPUT_TOKENS), Some(&AttrValue::Int(7)));
     assert_eq!(call.attr(attr::OUTPUT_TOKENS), Some(&AttrValue::Int(5)));
+    // A reasoning model's thinking tokens, on the call and on its query.
+    assert_eq!(call.attr(attr::REASONING_TOKENS), Some(&AttrValue::Int(3)));
+    assert_eq!(span.attr(attr::REASONING_TOKENS), Some(&AttrValue::Int(3)));
     assert_eq!(
         call.attr(attr::RESPONSE_MODEL),
         Some(&AttrValue::from("confab-echo"))

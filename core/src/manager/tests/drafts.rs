@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::outcome::ReplyFailure;
+use crate::session::Reasoning;
 
 /// A conversation with a reply left half-written by a tab that died:
 /// returns the session id, the reply's event id and its draft key.
@@ -9,10 +10,22 @@ fn cut_off_reply(m: &mut Manager, clock: &ManualClock, text: &str) -> (String, S
     let query = m.begin_query("alice", "tell me a story").unwrap();
     let call = m.begin_call("alice", &query.session.id, None).unwrap();
     let event_id = new_id();
-    m.save_draft("alice", &call, &event_id, "", None).unwrap();
+    m.save_draft("alice", &call, &event_id, "", None, None)
+        .unwrap();
     clock.advance(0.25);
     let key = m
-        .save_draft("alice", &call, &event_id, text, Some("confab-echo"))
+        .save_draft(
+            "alice",
+            &call,
+            &event_id,
+            text,
+            Some("confab-echo"),
+            Some(Reasoning {
+                text: "A story, then.".into(),
+                millis: Some(1200),
+                ..Reasoning::default()
+            }),
+        )
         .unwrap();
     (query.session.id, event_id, key)
 }
@@ -57,6 +70,9 @@ fn a_reply_left_streaming_by_a_dead_tab_is_saved_as_interrupted_at_once() {
     assert_eq!(reply.author, "confab-echo");
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert_eq!(reply.text_content(), "Once upon a time");
+    // The reasoning that had arrived is kept too, apart from the answer.
+    assert_eq!(reply.reasoning_text(), "A story, then.");
+    assert_eq!(reply.reasoning.as_ref().unwrap().millis, Some(1200));
     assert_eq!(reply.error_code.as_deref(), Some("interrupted"));
     assert_eq!(
         reply.failure,
@@ -182,7 +198,7 @@ fn a_new_reply_never_overwrites_an_earlier_draft() {
     let retry = m.begin_call("alice", &session_id, None).unwrap();
     let second_id = new_id();
     let second_key = m
-        .save_draft("alice", &retry, &second_id, "second", None)
+        .save_draft("alice", &retry, &second_id, "second", None, None)
         .unwrap();
     assert_ne!(first_key, second_key);
     assert_eq!(draft_keys(&kv).len(), 2);
@@ -259,7 +275,7 @@ fn a_finished_reply_leaves_no_draft() {
     let query = m.begin_query("alice", "hi").unwrap();
     let call = m.begin_call("alice", &query.session.id, None).unwrap();
     let event_id = new_id();
-    m.save_draft("alice", &call, &event_id, "hel", None)
+    m.save_draft("alice", &call, &event_id, "hel", None, None)
         .unwrap();
     m.finish_call(
         "alice",

@@ -22,7 +22,7 @@ fn enter_equals_its_steps_one_by_one() {
         clock.advance(2.0 * HOUR);
         let query = m.begin_query("alice", "cut off").unwrap();
         let call = m.begin_call("alice", &query.session.id, None).unwrap();
-        m.save_draft("alice", &call, "reply-1", "half a", None)
+        m.save_draft("alice", &call, "reply-1", "half a", None, None)
             .unwrap();
         let mut m = manager(
             &kv,

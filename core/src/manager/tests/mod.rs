@@ -90,6 +90,7 @@ pub(crate) fn exchange(
                 usage: Some(TokenUsage {
                     input: 7,
                     output: 5,
+                    reasoning: Some(3),
                 }),
                 finish_reason: Some("stop".into()),
                 ..CallResult::default()
