@@ -192,22 +192,29 @@ fn the_hostile_corpus_renders_inert_and_shows_the_raw_html() {
     }
 }
 
+/// Streams `text` one character more at a time, handing `check` every
+/// update; what is shown must always equal a whole rendering of the text so far.
+fn stream_at_every_point(text: &str, mut check: impl FnMut(&StreamUpdate)) {
+    let mut stream = MarkdownStream::new();
+    let mut shown = String::new();
+    for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let update = stream.push(&text[..end]);
+        if update.reset {
+            shown.clear();
+        }
+        shown.push_str(&update.stable);
+        check(&update);
+        assert_eq!(format!("{shown}{}", update.tail), render_html(&text[..end]));
+    }
+}
+
 #[test]
 fn the_hostile_corpus_stays_inert_at_every_point_of_its_stream() {
     for reply in corpus() {
-        let text = &reply.text;
-        let mut stream = MarkdownStream::new();
-        let mut shown = String::new();
-        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let update = stream.push(&text[..end]);
-            if update.reset {
-                shown.clear();
-            }
-            shown.push_str(&update.stable);
+        stream_at_every_point(&reply.text, |update| {
             assert_inert(&update.stable, &reply.name);
             assert_inert(&update.tail, &reply.name);
-            assert_eq!(format!("{shown}{}", update.tail), render_html(&text[..end]));
-        }
+        });
     }
 }
 
@@ -284,15 +291,6 @@ fn backslash_delimiters_are_not_taken_from_code_or_escapes() {
 #[test]
 fn math_streams_into_the_same_html_as_a_whole_rendering() {
     let text = "Intro \\(e^{i\\pi}\\) and $a_1$.\n\n\\[\nx = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}\n\\]\n\nPrices: $5 and $10.\n";
-    let mut stream = MarkdownStream::new();
-    let mut shown = String::new();
-    for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-        let update = stream.push(&text[..end]);
-        if update.reset {
-            shown.clear();
-        }
-        shown.push_str(&update.stable);
-        assert_eq!(format!("{shown}{}", update.tail), render_html(&text[..end]));
-    }
+    stream_at_every_point(text, |_| {});
     assert_eq!(formulas(&render_html(text)).len(), 3);
 }
