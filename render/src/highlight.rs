@@ -576,9 +576,8 @@ fn generic(code: &[u8], syntax: &Syntax, out: &mut Tokens) {
             let end = i + rest.iter().take_while(|b| is_word_byte(**b)).count();
             let word = &code[i..end];
             let next = skip_blanks(code, end);
-            let toml_key = first_on_line
-                && syntax.keys == Keys::BeforeEquals
-                && code.get(next) == Some(&b'=');
+            let toml_key =
+                first_on_line && syntax.keys == Keys::BeforeEquals && code.get(next) == Some(&b'=');
             let kind = if toml_key || key_follows(code, end, syntax) {
                 Some(TokenKind::Property)
             } else if has_word(syntax.keywords, word, syntax.case_insensitive) {
