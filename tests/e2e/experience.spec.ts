@@ -2,28 +2,8 @@
 // keyboard shortcuts, auto-scroll, themes, the narrow layout, and an axe-core
 // accessibility check of the main views: real Chromium against the release
 // build served by confab-proxy with its offline model.
-import path from 'node:path';
-import { test, expect, type ChatPage } from './fixtures';
+import { test, expect, expectAccessible, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
-
-const axePath = path.resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
-
-/** Runs axe-core on the page as it is; fails on serious or critical violations. */
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<any> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v: any) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
-    }));
-  });
-  const severe = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
-  expect(severe, `axe-core: serious or critical violations in the ${view} view`).toEqual([]);
-}
 
 /** Sends a message and waits for its reply to complete. */
 async function exchange(chat: ChatPage, text: string): Promise<void> {
