@@ -39,13 +39,15 @@ impl Job<'_> {
     }
 }
 
-/// Why a job got no answer (the page keeps the plain text).
+/// Why a job got no answer (the page keeps the plain text). No detail is
+/// kept: the browser logs the worker's own error, and formatting it here
+/// would cost the first load.
 #[derive(Debug, Error)]
 pub enum RenderWorkerError {
-    #[error("the render worker could not be started: {0}")]
-    Start(String),
-    #[error("the render worker stopped: {0}")]
-    Stopped(String),
+    #[error("the render worker could not be started")]
+    Start,
+    #[error("the render worker stopped")]
+    Stopped,
 }
 
 type Callback = Box<dyn FnOnce(JsValue)>;
@@ -63,7 +65,7 @@ struct Client {
     next_id: u32,
     cache: Vec<(String, JsValue)>,
     /// Set once the worker failed: later jobs are not sent.
-    failed: Option<String>,
+    failed: bool,
 }
 
 thread_local! {
@@ -77,7 +79,11 @@ pub fn request(
     done: impl FnOnce(JsValue) + 'static,
 ) -> Result<(), RenderWorkerError> {
     let (kind, text, detail) = job.parts();
-    let key = format!("{kind}{detail}\u{0}{text}");
+    let mut key = String::with_capacity(text.len() + detail.len() + 2);
+    key.push(if kind == 0 { 'c' } else { 'm' });
+    key.push_str(detail);
+    key.push('\0');
+    key.push_str(text);
     let cached = CLIENT.with_borrow(|client| {
         client
             .cache
@@ -90,8 +96,8 @@ pub fn request(
         return Ok(());
     }
     CLIENT.with_borrow_mut(|client| {
-        if let Some(reason) = &client.failed {
-            return Err(RenderWorkerError::Stopped(reason.clone()));
+        if client.failed {
+            return Err(RenderWorkerError::Stopped);
         }
         let worker = match &client.worker {
             Some(worker) => worker.clone(),
@@ -108,7 +114,7 @@ pub fn request(
         if client.ready {
             worker
                 .post_message(&message)
-                .map_err(|e| RenderWorkerError::Stopped(format!("{e:?}")))?;
+                .map_err(|_| RenderWorkerError::Stopped)?;
         } else {
             client.queue.push(message);
         }
@@ -117,8 +123,7 @@ pub fn request(
 }
 
 fn start() -> Result<web_sys::Worker, RenderWorkerError> {
-    let worker =
-        web_sys::Worker::new(WORKER_URL).map_err(|e| RenderWorkerError::Start(format!("{e:?}")))?;
+    let worker = web_sys::Worker::new(WORKER_URL).map_err(|_| RenderWorkerError::Start)?;
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
             answered(event.data());
@@ -127,7 +132,7 @@ fn start() -> Result<web_sys::Worker, RenderWorkerError> {
     on_message.forget();
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_event: web_sys::Event| {
         CLIENT.with_borrow_mut(|client| {
-            client.failed = Some("error event".to_owned());
+            client.failed = true;
             // Their blocks stay plain: nothing will answer them.
             client.waiting.clear();
             client.queue.clear();
