@@ -75,9 +75,30 @@ function markdownTokens(count) {
   return tokens.slice(0, count);
 }
 
-/** Long tasks, recorded from the start of every page of the app. */
+/** Long tasks, recorded from the start of every page of the app; and the
+ * main-thread time of each answer from the render worker (highlighted
+ * tokens and MathML put into the page), by wrapping the handler the app
+ * sets on its Worker. */
 function longTaskProbe() {
   window.__longTasks = [];
+  window.__workerAnswers = [];
+  const onmessage = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+  Object.defineProperty(Worker.prototype, 'onmessage', {
+    get() {
+      return onmessage.get.call(this);
+    },
+    set(handler) {
+      const timed = (event) => {
+        const start = performance.now();
+        try {
+          return handler(event);
+        } finally {
+          window.__workerAnswers.push(performance.now() - start);
+        }
+      };
+      onmessage.set.call(this, handler && timed);
+    },
+  });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
@@ -104,7 +125,7 @@ async function longReply(browser, origin, tokens) {
     await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]', { timeout: 180_000 });
     // The last blocks are highlighted after the reply ends: their tasks count too.
     await page.waitForFunction(enhanced, null, { timeout: 60_000 });
-    const { ended, tasks } = await page.evaluate(() => ({ ended: performance.now(), tasks: window.__longTasks }));
+    const { ended, tasks, answers } = await page.evaluate(() => ({ ended: performance.now(), tasks: window.__longTasks, answers: window.__workerAnswers }));
     // Start times relative to pressing Enter, to tell mid-stream work from the reply's end.
     const during = tasks.filter((t) => t.start >= started && t.start <= ended).map((t) => ({ ...t, at: t.start - started }));
     const streamed = await last.locator('.text').innerHTML();
@@ -117,6 +138,11 @@ async function longReply(browser, origin, tokens) {
       formulas: e.querySelectorAll('span.math').length,
       typeset: e.querySelectorAll('span.math > math').length,
     }));
+    Object.assign(enhancedCounts, {
+      answers: answers.length,
+      answersMs: answers.reduce((a, b) => a + b, 0),
+      longestAnswerMs: Math.max(0, ...answers),
+    });
     await page.reload();
     await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]');
     await page.waitForFunction(enhanced, null, { timeout: 60_000 });
@@ -285,7 +311,7 @@ async function main() {
         ['streamed reply', `${fmt(tokens.length)} markdown tokens at ${TOKENS_PER_SECOND}/s: ${fmt(reply.chars)} chars of text, ${fmt(reply.nodes)} elements, sent to complete in ${ms(reply.streamMs)}`],
         ['  long tasks (> 50 ms) while streaming', `${over50.length} (goal: 0); ${reply.during.length} tasks over the API's 50 ms floor in all, the longest ${ms(longest)}` +
           over50.map((t) => `; ${ms(t.duration)} at ${(t.at / 1000).toFixed(1)} s of ${(reply.streamMs / 1000).toFixed(1)} s`).join('')],
-        ['  highlighted and typeset (render worker)', `${fmt(reply.enhanced.highlighted)} of ${fmt(reply.enhanced.blocks)} code blocks (${fmt(reply.enhanced.tokens)} token spans), ${fmt(reply.enhanced.typeset)} of ${fmt(reply.enhanced.formulas)} formulas as MathML; long tasks above include it`],
+        ['  highlighted and typeset (render worker)', `${fmt(reply.enhanced.highlighted)} of ${fmt(reply.enhanced.blocks)} code blocks (${fmt(reply.enhanced.tokens)} token spans), ${fmt(reply.enhanced.typeset)} of ${fmt(reply.enhanced.formulas)} formulas as MathML; ${fmt(reply.enhanced.answers)} answers put in the page in ${reply.enhanced.answersMs.toFixed(1)} ms of main-thread time in all, the longest ${reply.enhanced.longestAnswerMs.toFixed(1)} ms (included in the long tasks above)`],
         ['  final DOM = the same text rendered at once', reply.same ? 'yes (equal innerHTML after a reload)' : 'NO: the streamed and the reloaded DOM differ'],
         ['', ''],
         [`open a conversation of ${fmt(OPEN_MESSAGES)} messages`, `${ms(median(openMs))} median to the paint of its newest message (goal: under 100 ms)  [${openMs.map((t) => t.toFixed(0)).join(', ')}]`],
