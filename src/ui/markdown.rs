@@ -62,9 +62,17 @@ impl Progress {
         } else if !update.stable.is_empty() {
             // Appending keeps the nodes already shown (and a selection
             // in them) untouched.
+            let before = stable.child_element_count();
             let _ = stable.insert_adjacent_html("beforeend", &update.stable);
             self.shown_stable.push_str(&update.stable);
-            enhance(stable);
+            // Only the new blocks can need the worker: the query stays as
+            // small as they are, however long the reply.
+            let mut added = stable.last_element_child();
+            for _ in before..stable.child_element_count() {
+                let Some(block) = added else { break };
+                enhance(&block);
+                added = block.previous_element_sibling();
+            }
         }
         tail.set_inner_html(&update.tail);
         self.shown_tail = update.tail;
@@ -156,7 +164,7 @@ const MATHML: &str = "http://www.w3.org/1998/Math/MathML";
 /// `root` that were not asked for yet (each is marked `data-hl` or
 /// `data-math`: `pending`, then `done` or `error`). A page whose replies
 /// have neither never starts the worker.
-fn enhance(root: &web_sys::HtmlDivElement) {
+fn enhance(root: &web_sys::Element) {
     let Ok(found) = root.query_selector_all(
         "pre > code[class^=\"language-\"]:not([data-hl]), span.math:not([data-math])",
     ) else {
