@@ -7,11 +7,11 @@ export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy -p confab-core -p confab-proxy --all-targets --locked -- -D warnings
-cargo clippy -p confab --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p confab-core -p confab-proxy -p confab-render --all-targets --locked -- -D warnings
+cargo clippy -p confab -p confab-render --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
-step "host tests: session core, SSE parser, wire formats, proxy"
-cargo test -p confab-core -p confab-proxy --locked
+step "host tests: session core, SSE parser, wire formats, proxy, code tokenizer and TeX converter"
+cargo test -p confab-core -p confab-proxy -p confab-render --locked
 
 step "browser tests: localStorage session service in headless Chromium"
 cargo test -p confab --target wasm32-unknown-unknown --locked

@@ -6,6 +6,7 @@ pub mod files;
 pub mod http;
 pub mod local_storage;
 pub mod locks;
+pub mod render_worker;
 pub mod storage_manager;
 
 pub use clock::BrowserClock;

@@ -10,16 +10,28 @@
 //! markup written by the model. The hostile corpus in
 //! `core/testdata/hostile-replies.json` checks this on the host and in
 //! Chromium (tests/e2e/markdown.spec.ts).
+//!
+//! Code blocks with a language and formulas are then enhanced once they are
+//! in the stable part (or the reply has ended), never per token: the render
+//! worker (platform/render_worker.rs) answers with plain values, and
+//! [`enhance`] builds the elements itself: token text as text nodes in
+//! `<span>`s with a class from `TokenKind::class`, MathML elements by
+//! `createElementNS` with names from `math::Element`. A formula that does
+//! not convert, and every formula until the worker answers, shows its TeX.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use confab_core::markdown::{MarkdownStream, render_html};
 use confab_core::session::MessageStatus;
+use confab_render::highlight::TokenKind;
+use confab_render::math;
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::platform::render_worker::{self, Job};
 
 /// Where the rendering is while a reply streams.
 #[derive(Default)]
@@ -46,11 +58,21 @@ impl Progress {
         if update.reset || (self.shown_stable.is_empty() && !update.stable.is_empty()) {
             stable.set_inner_html(&update.stable);
             self.shown_stable = update.stable;
+            enhance(stable);
         } else if !update.stable.is_empty() {
             // Appending keeps the nodes already shown (and a selection
             // in them) untouched.
+            let before = stable.child_element_count();
             let _ = stable.insert_adjacent_html("beforeend", &update.stable);
             self.shown_stable.push_str(&update.stable);
+            // Only the new blocks can need the worker: the query stays as
+            // small as they are, however long the reply.
+            let mut added = stable.last_element_child();
+            for _ in before..stable.child_element_count() {
+                let Some(block) = added else { break };
+                enhance(&block);
+                added = block.previous_element_sibling();
+            }
         }
         tail.set_inner_html(&update.tail);
         self.shown_tail = update.tail;
@@ -86,6 +108,7 @@ impl Progress {
             stable.set_inner_html(&whole);
             tail.set_inner_html("");
         }
+        enhance(stable);
         *self = Self::default();
     }
 }
@@ -132,6 +155,185 @@ pub fn MarkdownText(
             <div class="md-tail" node_ref=tail_ref></div>
         </div>
     }
+}
+
+/// The MathML namespace, for `createElementNS`.
+const MATHML: &str = "http://www.w3.org/1998/Math/MathML";
+
+/// Asks the worker to highlight the code blocks and convert the formulas in
+/// `root` that were not asked for yet (each is marked `data-hl` or
+/// `data-math`: `pending`, then `done` or `error`). A page whose replies
+/// have neither never starts the worker.
+fn enhance(root: &web_sys::Element) {
+    let Ok(found) = root.query_selector_all(
+        "pre > code[class^=\"language-\"]:not([data-hl]), span.math:not([data-math])",
+    ) else {
+        return;
+    };
+    for index in 0..found.length() {
+        let Some(element) = found
+            .item(index)
+            .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        if element.tag_name().eq_ignore_ascii_case("code") {
+            highlight(element);
+        } else {
+            typeset(element);
+        }
+    }
+}
+
+fn highlight(code: web_sys::Element) {
+    let class = code.class_name();
+    let language = class
+        .strip_prefix("language-")
+        .unwrap_or_default()
+        .to_owned();
+    let text = code.text_content().unwrap_or_default();
+    let _ = code.set_attribute("data-hl", "pending");
+    let job = Job::Highlight {
+        code: &text,
+        language: &language,
+    };
+    let sent = text.clone();
+    if render_worker::request(job, move |tokens| show_tokens(&code, &sent, tokens)).is_err() {
+        // No worker: the block stays plain and readable.
+    }
+}
+
+/// Puts the tokens into `code`, if it still holds the `text` they are for
+/// (a reset or the final rendering may have replaced it meanwhile). Ranges
+/// are checked before anything changes: a bad one leaves the block plain.
+fn show_tokens(code: &web_sys::Element, text: &str, tokens: JsValue) {
+    if !code.is_connected() || code.text_content().as_deref() != Some(text) {
+        return;
+    }
+    let Ok(tokens) = tokens.dyn_into::<js_sys::Uint32Array>() else {
+        let _ = code.set_attribute("data-hl", "error");
+        return;
+    };
+    let flat = tokens.to_vec();
+    let mut pieces: Vec<(&str, Option<TokenKind>)> = Vec::with_capacity(flat.len() / 3 * 2 + 1);
+    let mut at = 0;
+    for token in flat.chunks_exact(3) {
+        let (start, end) = (token[0] as usize, token[1] as usize);
+        let (Some(before), Some(inside), Some(kind)) = (
+            text.get(at..start),
+            text.get(start..end),
+            TokenKind::from_index(token[2]),
+        ) else {
+            let _ = code.set_attribute("data-hl", "error");
+            return;
+        };
+        pieces.push((before, None));
+        pieces.push((inside, Some(kind)));
+        at = end;
+    }
+    pieces.push((&text[at..], None));
+    let document = document();
+    code.set_text_content(None);
+    for (piece, kind) in pieces {
+        if piece.is_empty() {
+            continue;
+        }
+        let node: web_sys::Node = match kind {
+            None => document.create_text_node(piece).into(),
+            Some(kind) => {
+                let Ok(span) = document.create_element("span") else {
+                    continue;
+                };
+                span.set_class_name(kind.class());
+                span.set_text_content(Some(piece));
+                span.into()
+            }
+        };
+        let _ = code.append_child(&node);
+    }
+    let _ = code.set_attribute("data-hl", "done");
+}
+
+fn typeset(holder: web_sys::Element) {
+    let tex = holder.text_content().unwrap_or_default();
+    let display = holder.get_attribute("data-display").as_deref() == Some("block");
+    let _ = holder.set_attribute("data-math", "pending");
+    let sent = tex.clone();
+    let job = Job::Math { tex: &tex, display };
+    if render_worker::request(job, move |tree| show_math(&holder, &sent, display, tree)).is_err() {
+        // No worker: the TeX stays readable.
+    }
+}
+
+/// Replaces the TeX in `holder` by a `<math>` element built from `tree`,
+/// with the TeX kept as its annotation (what assistive tools and copying
+/// can read). A formula that did not convert keeps showing its source.
+fn show_math(holder: &web_sys::Element, tex: &str, display: bool, tree: JsValue) {
+    if !holder.is_connected() || holder.text_content().as_deref() != Some(tex) {
+        return;
+    }
+    let document = document();
+    let built = (|| {
+        let root = math_node(&document, &tree, 0)?;
+        let math = document.create_element_ns(Some(MATHML), "math").ok()?;
+        if display {
+            math.set_attribute("display", "block").ok()?;
+        }
+        let semantics = document.create_element_ns(Some(MATHML), "semantics").ok()?;
+        semantics.append_child(&root).ok()?;
+        let annotation = document
+            .create_element_ns(Some(MATHML), "annotation")
+            .ok()?;
+        annotation
+            .set_attribute("encoding", "application/x-tex")
+            .ok()?;
+        annotation.set_text_content(Some(tex));
+        semantics.append_child(&annotation).ok()?;
+        math.append_child(&semantics).ok()?;
+        Some(math)
+    })();
+    match built {
+        Some(math) => {
+            holder.set_text_content(None);
+            let _ = holder.append_child(&math);
+            let _ = holder.set_attribute("data-math", "done");
+        }
+        None => {
+            let _ = holder.set_attribute("data-math", "error");
+        }
+    }
+}
+
+/// Deeper than this is not a tree the worker makes (its depth bound is 48
+/// groups): refuse it rather than recurse.
+const MATH_NODE_DEPTH: usize = 256;
+
+/// One node of the worker's tree: a string is text, an array is
+/// `[element, [attribute, value, ...], child...]` with indices into the
+/// fixed tables of confab_render::math.
+fn math_node(document: &web_sys::Document, value: &JsValue, depth: usize) -> Option<web_sys::Node> {
+    if depth > MATH_NODE_DEPTH {
+        return None;
+    }
+    if let Some(text) = value.as_string() {
+        return Some(document.create_text_node(&text).into());
+    }
+    let parts = value.dyn_ref::<js_sys::Array>()?;
+    let element = math::Element::from_index(parts.get(0).as_f64()? as u32)?;
+    let node = document
+        .create_element_ns(Some(MATHML), element.name())
+        .ok()?;
+    let attributes = parts.get(1).dyn_into::<js_sys::Array>().ok()?.to_vec();
+    for pair in attributes.chunks_exact(2) {
+        let attribute = math::Attribute::from_index(pair[0].as_f64()? as u32)?;
+        let value = math::VALUES.get(pair[1].as_f64()? as usize)?;
+        node.set_attribute(attribute.name(), value).ok()?;
+    }
+    for child in parts.iter().skip(2) {
+        node.append_child(&math_node(document, &child, depth + 1)?)
+            .ok()?;
+    }
+    Some(node.into())
 }
 
 /// One listener on the list of messages for every rendered reply: a Copy

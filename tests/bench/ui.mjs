@@ -35,9 +35,21 @@ const TICK_MS = 20;
 
 // --- the long reply ----------------------------------------------------------
 
+/** One line of code per language, as tokens. */
+const CODE_SAMPLES = [
+  { language: 'rust', line: (i, n) => ['    let ', `value_${i} `, '= ', `${i * n};`, ' // note'] },
+  { language: 'python', line: (i, n) => ['def ', `f_${i}(x):`, ' return ', `"s" * ${n}`, '  # why'] },
+  { language: 'typescript', line: (i, n) => ['const ', `v${i}: number `, '= ', `${i + n};`] },
+  { language: 'json', line: (i, n) => [`{"key_${i}": `, `${n}, `, '"ok": true}'] },
+  { language: 'bash', line: (i, n) => ['echo ', `"$HOME/${i}" `, `| grep ${n}`, ' # run'] },
+  { language: 'sql', line: (i, n) => ['SELECT ', `c${i} FROM t `, `WHERE n = ${n};`] },
+  { language: 'go', line: (i, n) => ['func ', `f${i}() int `, `{ return ${n} }`] },
+];
+
 /** A markdown reply of `count` tokens (a word and its space, or a line
  * break), mixing what models write: headings, paragraphs, lists, tables,
- * code blocks with a language, inline code, emphasis and links. */
+ * code blocks in several languages, formulas, inline code, emphasis and
+ * links. */
 function markdownTokens(count) {
   const words = ['render', 'stream', 'token', '**bold**', 'reply', '`code`', 'storage', '*soft*', 'session', 'browser'];
   const tokens = [];
@@ -52,19 +64,49 @@ function markdownTokens(count) {
     }
     for (let i = 0; i < 5; i++) tokens.push('- ', `item ${i} `, 'of ', 'the ', 'list', '\n');
     tokens.push('\n', '| a ', '| b |', '\n', '|---|---|', '\n', `| ${section} `, '| x |', '\n\n');
-    tokens.push('```rust', '\n');
-    for (let i = 0; i < 8; i++) tokens.push('    let ', `value_${i} `, '= ', `${i * section};`, '\n');
+    // Code blocks in several languages (each highlighted by the render
+    // worker once it is final), and formulas (MathML from the same worker).
+    const code = CODE_SAMPLES[section % CODE_SAMPLES.length];
+    tokens.push('```' + code.language, '\n');
+    for (let i = 0; i < 8; i++) tokens.push(...code.line(i, section), '\n');
     tokens.push('```', '\n\n');
+    tokens.push('So ', `$x_{${section}}^2 + \\frac{1}{${section}}$ `, 'holds, and', '\n\n', `$$\\sum_{i=1}^{${section}} i = \\frac{n(n+1)}{2}$$`, '\n\n');
   }
   return tokens.slice(0, count);
 }
 
-/** Long tasks, recorded from the start of every page of the app. */
+/** Long tasks, recorded from the start of every page of the app; and the
+ * main-thread time of each answer from the render worker (highlighted
+ * tokens and MathML put into the page), by wrapping the handler the app
+ * sets on its Worker. */
 function longTaskProbe() {
   window.__longTasks = [];
+  window.__workerAnswers = [];
+  const onmessage = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+  Object.defineProperty(Worker.prototype, 'onmessage', {
+    get() {
+      return onmessage.get.call(this);
+    },
+    set(handler) {
+      const timed = (event) => {
+        const start = performance.now();
+        try {
+          return handler(event);
+        } finally {
+          window.__workerAnswers.push(performance.now() - start);
+        }
+      };
+      onmessage.set.call(this, handler && timed);
+    },
+  });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+}
+
+/** In the page: every code block and formula the worker was asked about has its answer. */
+function enhanced() {
+  return !document.querySelector('[data-hl="pending"], [data-math="pending"]');
 }
 
 async function longReply(browser, origin, tokens) {
@@ -81,20 +123,35 @@ async function longReply(browser, origin, tokens) {
     await box.press('Enter');
     await last.locator('.text').waitFor();
     await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]', { timeout: 180_000 });
-    const { ended, tasks } = await page.evaluate(() => ({ ended: performance.now(), tasks: window.__longTasks }));
+    // The last blocks are highlighted after the reply ends: their tasks count too.
+    await page.waitForFunction(enhanced, null, { timeout: 60_000 });
+    const { ended, tasks, answers } = await page.evaluate(() => ({ ended: performance.now(), tasks: window.__longTasks, answers: window.__workerAnswers }));
     // Start times relative to pressing Enter, to tell mid-stream work from the reply's end.
     const during = tasks.filter((t) => t.start >= started && t.start <= ended).map((t) => ({ ...t, at: t.start - started }));
     const streamed = await last.locator('.text').innerHTML();
     const chars = await last.locator('.text').evaluate((e) => e.textContent.length);
     const nodes = await last.locator('.text').evaluate((e) => e.querySelectorAll('*').length);
+    const enhancedCounts = await last.locator('.text').evaluate((e) => ({
+      blocks: e.querySelectorAll('pre code').length,
+      highlighted: e.querySelectorAll('pre code[data-hl="done"]').length,
+      tokens: e.querySelectorAll('pre code span').length,
+      formulas: e.querySelectorAll('span.math').length,
+      typeset: e.querySelectorAll('span.math > math').length,
+    }));
+    Object.assign(enhancedCounts, {
+      answers: answers.length,
+      answersMs: answers.reduce((a, b) => a + b, 0),
+      longestAnswerMs: Math.max(0, ...answers),
+    });
     await page.reload();
     await page.waitForSelector('.message[data-role="assistant"][data-status="complete"]');
+    await page.waitForFunction(enhanced, null, { timeout: 60_000 });
     const atOnce = await page.locator('.message[data-role="assistant"]').last().locator('.text').innerHTML();
     if (streamed !== atOnce && process.env.BENCH_UI_DUMP) {
       fs.writeFileSync(`${process.env.BENCH_UI_DUMP}.streamed.html`, streamed);
       fs.writeFileSync(`${process.env.BENCH_UI_DUMP}.at-once.html`, atOnce);
     }
-    return { during, streamMs: ended - started, same: streamed === atOnce, chars, nodes, html: streamed.length };
+    return { during, streamMs: ended - started, same: streamed === atOnce, chars, nodes, html: streamed.length, enhanced: enhancedCounts };
   } finally {
     await context.close();
   }
@@ -254,6 +311,7 @@ async function main() {
         ['streamed reply', `${fmt(tokens.length)} markdown tokens at ${TOKENS_PER_SECOND}/s: ${fmt(reply.chars)} chars of text, ${fmt(reply.nodes)} elements, sent to complete in ${ms(reply.streamMs)}`],
         ['  long tasks (> 50 ms) while streaming', `${over50.length} (goal: 0); ${reply.during.length} tasks over the API's 50 ms floor in all, the longest ${ms(longest)}` +
           over50.map((t) => `; ${ms(t.duration)} at ${(t.at / 1000).toFixed(1)} s of ${(reply.streamMs / 1000).toFixed(1)} s`).join('')],
+        ['  highlighted and typeset (render worker)', `${fmt(reply.enhanced.highlighted)} of ${fmt(reply.enhanced.blocks)} code blocks (${fmt(reply.enhanced.tokens)} token spans), ${fmt(reply.enhanced.typeset)} of ${fmt(reply.enhanced.formulas)} formulas as MathML; ${fmt(reply.enhanced.answers)} answers put in the page in ${reply.enhanced.answersMs.toFixed(1)} ms of main-thread time in all, the longest ${reply.enhanced.longestAnswerMs.toFixed(1)} ms (included in the long tasks above)`],
         ['  final DOM = the same text rendered at once', reply.same ? 'yes (equal innerHTML after a reload)' : 'NO: the streamed and the reloaded DOM differ'],
         ['', ''],
         [`open a conversation of ${fmt(OPEN_MESSAGES)} messages`, `${ms(median(openMs))} median to the paint of its newest message (goal: under 100 ms)  [${openMs.map((t) => t.toFixed(0)).join(', ')}]`],

@@ -2,7 +2,6 @@
 // keyboard shortcuts, auto-scroll, themes, the narrow layout, and an axe-core
 // accessibility check of the main views: real Chromium against the release
 // build served by confab-proxy with its offline model.
-import path from 'node:path';
 import { test, expect, expectAccessible, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
 

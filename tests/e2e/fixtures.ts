@@ -12,6 +12,25 @@ const root = path.resolve(__dirname, '../..');
 const proxyBin = path.join(root, 'target/release/confab-proxy');
 const dist = path.join(root, 'dist');
 
+const axePath = path.join(root, 'node_modules/axe-core/axe.min.js');
+
+/** Runs axe-core on the page as it is; fails on serious or critical violations. */
+export async function expectAccessible(page: Page, view: string): Promise<void> {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<any> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  const severe = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe, `axe-core: serious or critical violations in the ${view} view`).toEqual([]);
+}
+
 export class Proxy {
   private child: ChildProcess | null = null;
   url = '';
@@ -590,25 +609,6 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
-
-const axePath = path.resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
-
-/** Runs axe-core on the page as it is; fails on serious or critical violations. */
-export async function expectAccessible(page: Page, view: string): Promise<void> {
-  await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<any> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v: any) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5),
-    }));
-  });
-  const severe = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
-  expect(severe, `axe-core: serious or critical violations in the ${view} view`).toEqual([]);
-}
 
 /** Clicks `button`, saves the download it starts to `to`, and returns its text. */
 export async function downloadText(page: Page, button: string, to: string): Promise<string> {

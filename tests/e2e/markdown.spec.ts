@@ -6,7 +6,7 @@
 // foreign element or unsafe link in the page, at any point of its stream.
 import { expect, ChatPage } from './fixtures';
 import { scriptedTest } from './scripted-upstream';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -62,13 +62,20 @@ function watchForActiveContent() {
   // Confab's own icons (src/ui/icons.rs) are inline SVG in the message
   // chrome; an <svg> inside a rendered reply (.markdown) is still caught.
   const ownIcon = (el: Element) => !el.closest('.markdown') && el.closest('svg.icon[aria-hidden="true"]') !== null;
+  // A formula's MathML is built by the shell (createElementNS, names from
+  // confab_render::math): a <math> directly in the writer's placeholder,
+  // holding only these elements.
+  const mathml = new Set(['SEMANTICS', 'ANNOTATION', 'MI', 'MN', 'MO', 'MROW', 'MSUP', 'MSUB', 'MSUBSUP', 'MFRAC', 'MSQRT', 'MROOT', 'MOVER', 'MUNDER', 'MUNDEROVER', 'MTEXT', 'MTABLE', 'MTR', 'MTD', 'MSPACE', 'MSTYLE']);
+  const ownMath = (el: Element) => el.tagName.toUpperCase() === 'MATH' && el.parentElement?.matches('span.math[data-math="done"], span.math[data-math="pending"]') === true;
   const check = (el: Element) => {
     if (!el.closest('.messages')) return;
     const tag = el.tagName.toUpperCase();
     // An image the user clicked to load is the one allowed <img>.
-    if (forbidden.has(tag) && !(tag === 'IMG' && el.classList.contains('loaded-image')) && !ownIcon(el)) {
+    if (forbidden.has(tag) && !(tag === 'IMG' && el.classList.contains('loaded-image')) && !ownIcon(el) && !ownMath(el)) {
       w.__violations.push(`<${tag.toLowerCase()}>`);
     }
+    const inMath = el.parentElement?.closest('math');
+    if (inMath && !mathml.has(tag)) w.__violations.push(`<${tag.toLowerCase()}> in math`);
     for (const attr of Array.from(el.attributes)) {
       const name = attr.name.toLowerCase();
       if (name.startsWith('on') || name === 'style' || name === 'srcdoc' || name === 'formaction') {
@@ -99,6 +106,11 @@ function watchForActiveContent() {
       return null;
     };
   }
+}
+
+/** Waits until the worker has answered for every code block and formula in `md`. */
+async function enhanced(md: Locator): Promise<void> {
+  await expect(md.locator('[data-hl="pending"], [data-math="pending"]')).toHaveCount(0);
 }
 
 async function violations(page: Page): Promise<string[]> {
@@ -146,6 +158,7 @@ test('a reply renders as markdown while it streams: table, task list, strikethro
   await expect(reply).toHaveAttribute('data-status', 'streaming');
   expect(await stableTable.evaluate((t) => (t as unknown as { __mark?: number }).__mark)).toBe(1);
   await chat.lastReplyDone();
+  await expect(md.locator('pre code[data-hl="done"] .tok-keyword').first()).toBeVisible();
   // As streamed, before any click changes it.
   const streamed = await md.innerHTML();
 
@@ -192,6 +205,7 @@ test('a reply renders as markdown while it streams: table, task list, strikethro
   // The streamed result equals the stored reply rendered at once.
   await page.reload();
   await expect(chat.replies.last()).toHaveAttribute('data-status', 'complete');
+  await expect(chat.replies.last().locator('pre code[data-hl="done"]')).toHaveCount(1);
   expect(await chat.replies.last().locator('.text.markdown').innerHTML()).toBe(streamed);
   // What the user typed stays plain text.
   await expect(chat.userMessages).toHaveText(['Show me everything']);
@@ -225,7 +239,21 @@ test(`a corpus of ${corpus.length} hostile replies, streamed in pieces, runs not
       el.querySelectorAll('*').forEach((node) => {
         for (const attr of Array.from(node.attributes)) if (attr.name.toLowerCase().startsWith('on')) bad.push(attr.name);
       });
-      el.querySelectorAll('script, iframe, object, embed, svg, style, img, math, form, link, meta, base').forEach((node) => bad.push(node.tagName));
+      el.querySelectorAll('script, iframe, object, embed, svg, style, img, form, link, meta, base').forEach((node) => bad.push(node.tagName));
+      // MathML only as the shell builds it: in a formula's placeholder, with
+      // presentation attributes from a fixed list.
+      el.querySelectorAll('math').forEach((node) => {
+        if (!node.parentElement?.matches('span.math[data-math="done"]')) bad.push('math outside its placeholder');
+        node.querySelectorAll('*').forEach((inner) => {
+          for (const attr of Array.from(inner.attributes)) {
+            if (!['mathvariant', 'displaystyle', 'stretchy', 'linethickness', 'accent', 'width', 'largeop', 'movablelimits', 'encoding'].includes(attr.name)) bad.push(`${inner.tagName}[${attr.name}]`);
+          }
+        });
+      });
+      // Highlighted code: spans with a token class, holding text only.
+      el.querySelectorAll('pre code span').forEach((node) => {
+        if (!/^tok-[a-z]+$/.test(node.className) || node.children.length > 0 || node.attributes.length !== 1) bad.push(`code span ${node.outerHTML}`);
+      });
       el.querySelectorAll('a').forEach((a) => {
         if (!/^(https?:|mailto:)/i.test(a.getAttribute('href') ?? '')) bad.push(`a[href=${a.getAttribute('href')}]`);
       });
@@ -299,9 +327,15 @@ test('a 20,000-token reply streamed at 500 tokens/s is rendered in frames well u
   );
   expect(frames.length).toBeGreaterThan(100);
   expect(sorted[sorted.length - 1]).toBeLessThan(50);
+  await enhanced(reply.locator('.text.markdown'));
   const streamed = await reply.locator('.text.markdown').innerHTML();
   expect(await reply.locator('.text.markdown figure.code').count()).toBeGreaterThan(100);
+  expect(await reply.locator('.text.markdown pre code[data-hl="done"]').count()).toBeGreaterThan(100);
   await page.reload();
   await expect(chat.replies.last()).toHaveAttribute('data-status', 'complete');
+  await expect(chat.replies.last().locator('.text.markdown pre code[data-hl="done"]')).toHaveCount(
+    await reply.locator('.text.markdown figure.code').count(),
+  );
+  await enhanced(chat.replies.last().locator('.text.markdown'));
   expect(await chat.replies.last().locator('.text.markdown').innerHTML()).toBe(streamed);
 });

@@ -18,7 +18,11 @@
 //!   Kept links open in a new tab with `rel="noopener noreferrer"`;
 //! - images are never written as `<img>`: an `http(s)` image becomes a
 //!   placeholder with the address in `data-src` and a "Load image" button,
-//!   and the shell loads it only when the user clicks.
+//!   and the shell loads it only when the user clicks;
+//! - a formula (`$…$`, `\(…\)` inline; `$$…$$`, `\[…\]` display) becomes
+//!   `<span class="math" data-display="inline|block">` holding its TeX as
+//!   escaped text: readable as it is, and what the shell replaces with
+//!   MathML elements it builds itself (src/ui/markdown.rs).
 //!
 //! [`render_html`] (writer.rs) renders a whole reply; [`MarkdownStream`]
 //! (stream.rs) renders one while it grows, with the same writer. Both parse
@@ -30,13 +34,115 @@ mod writer;
 pub use stream::{MarkdownStream, StreamUpdate};
 pub use writer::{render_html, safe_href};
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
 
-use pulldown_cmark::{BrokenLink, CowStr, Options, Parser};
+use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser};
 
+/// pulldown-cmark's math follows the usual price rule: `$` opens only
+/// when no space follows it, closes only when no space precedes it and no
+/// digit follows it, so "$5 and $10" stays text (core/src/markdown/tests.rs).
 fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH
+    Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_MATH
+}
+
+/// The text to parse: `\(…\)` and `\[…\]` rewritten to `$$…$$`.
+///
+/// pulldown-cmark knows only dollar delimiters, and reads `\(` as an
+/// escaped `(`. The rewrite keeps every offset (two bytes for two), so
+/// ranges of the parse are ranges of the original text, which
+/// [`as_written`] reads to make a `\(…\)` inline again. Only pairs are
+/// rewritten, never inside code (fences, backtick spans), and a `\(` after
+/// an escaping backslash (`\\(`) is left alone.
+fn math_delimiters(text: &str) -> Cow<'_, str> {
+    if !text.contains("\\(") && !text.contains("\\[") {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut in_fence = false;
+    let mut open: Option<(usize, u8)> = None;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| line_start + i);
+        let line = &bytes[line_start..line_end];
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        let trimmed = &line[indent..];
+        if indent < 4 && (trimmed.starts_with(b"```") || trimmed.starts_with(b"~~~")) {
+            in_fence = !in_fence;
+            open = None;
+        } else if trimmed.is_empty() {
+            // A blank line ends the paragraph: no formula spans it.
+            open = None;
+        } else if !in_fence {
+            let mut i = line_start;
+            while i + 1 < line_end {
+                match bytes[i] {
+                    b'`' => {
+                        let ticks = bytes[i..line_end]
+                            .iter()
+                            .take_while(|&&b| b == b'`')
+                            .count();
+                        let run = &bytes[i..i + ticks];
+                        let close = bytes[i + ticks..line_end]
+                            .windows(ticks)
+                            .position(|w| w == run);
+                        i += ticks + close.map_or(0, |c| c + ticks);
+                        continue;
+                    }
+                    b'\\' => {
+                        let next = bytes[i + 1];
+                        match (open, next) {
+                            (None, b'(' | b'[') => open = Some((i, next)),
+                            (Some((at, b'(')), b')') | (Some((at, b'[')), b']') => {
+                                out[at..at + 2].copy_from_slice(b"$$");
+                                out[i..i + 2].copy_from_slice(b"$$");
+                                open = None;
+                            }
+                            _ => {}
+                        }
+                        // The escaped character is not a delimiter itself.
+                        i += 2;
+                        continue;
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        line_start = line_end + 1;
+    }
+    // Only ASCII bytes were replaced by ASCII bytes.
+    Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| text.to_owned()))
+}
+
+/// An event as the reply wrote it: a `\(…\)` formula, parsed as `$$…$$`
+/// after [`math_delimiters`], is inline; and a `$…$` with a digit right
+/// after it is text (`$x$5`): the one part of the price rule pulldown-cmark
+/// does not apply itself.
+fn as_written<'a>(event: Event<'a>, original: &str, range: &Range<usize>) -> Event<'a> {
+    match event {
+        Event::DisplayMath(tex) if original[range.start..].starts_with("\\(") => {
+            Event::InlineMath(tex)
+        }
+        Event::InlineMath(_)
+            if original
+                .as_bytes()
+                .get(range.end)
+                .is_some_and(u8::is_ascii_digit) =>
+        {
+            Event::Text(CowStr::from(original[range.clone()].to_owned()))
+        }
+        event => event,
+    }
 }
 
 /// The one parser both renderings use. pulldown-cmark's parser is generic

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use pulldown_cmark::{Event, LinkType, Tag};
 
 use super::writer::Writer;
-use super::{normalize_label, parser};
+use super::{as_written, math_delimiters, normalize_label, parser};
 
 /// What changed since the previous [`MarkdownStream::push`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -93,7 +93,8 @@ impl MarkdownStream {
         let complete = rest.rfind('\n').map_or(0, |i| i + 1);
 
         let broken = RefCell::new(Vec::<(usize, String)>::new());
-        let mut parser = parser(rest, &self.definitions, &broken);
+        let prepared = math_delimiters(rest);
+        let mut parser = parser(&prepared, &self.definitions, &broken);
 
         // A definition for a reference already shown as plain text changes
         // a final block: render everything again, once.
@@ -141,7 +142,7 @@ impl MarkdownStream {
                 _ => {}
             }
             let closes_block = depth == 0;
-            writer.event(event);
+            writer.event(as_written(event, rest, &range));
             if closes_block {
                 blocks.push(Block {
                     source_start: block_start,

@@ -51,8 +51,18 @@ const TAGS: &[&str] = &[
     "input",
 ];
 const ATTRIBUTES: &[&str] = &[
-    "class", "href", "title", "target", "rel", "type", "start", "disabled", "checked", "data-src",
+    "class",
+    "href",
+    "title",
+    "target",
+    "rel",
+    "type",
+    "start",
+    "disabled",
+    "checked",
+    "data-src",
     "data-alt",
+    "data-display",
 ];
 
 /// Decodes the entities the writer produces (to read attribute values).
@@ -137,6 +147,7 @@ fn assert_inert(html: &str, what: &str) {
                     "image blocked",
                     "load-image",
                     "alt",
+                    "math",
                 ];
                 assert!(
                     ours.contains(&value.as_str())
@@ -181,21 +192,105 @@ fn the_hostile_corpus_renders_inert_and_shows_the_raw_html() {
     }
 }
 
+/// Streams `text` one character more at a time, handing `check` every
+/// update; what is shown must always equal a whole rendering of the text so far.
+fn stream_at_every_point(text: &str, mut check: impl FnMut(&StreamUpdate)) {
+    let mut stream = MarkdownStream::new();
+    let mut shown = String::new();
+    for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let update = stream.push(&text[..end]);
+        if update.reset {
+            shown.clear();
+        }
+        shown.push_str(&update.stable);
+        check(&update);
+        assert_eq!(format!("{shown}{}", update.tail), render_html(&text[..end]));
+    }
+}
+
 #[test]
 fn the_hostile_corpus_stays_inert_at_every_point_of_its_stream() {
     for reply in corpus() {
-        let text = &reply.text;
-        let mut stream = MarkdownStream::new();
-        let mut shown = String::new();
-        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let update = stream.push(&text[..end]);
-            if update.reset {
-                shown.clear();
-            }
-            shown.push_str(&update.stable);
+        stream_at_every_point(&reply.text, |update| {
             assert_inert(&update.stable, &reply.name);
             assert_inert(&update.tail, &reply.name);
-            assert_eq!(format!("{shown}{}", update.tail), render_html(&text[..end]));
-        }
+        });
     }
+}
+
+/// The formulas of `html`: (display, TeX as the page shows it).
+fn formulas(html: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<span class=\"math\" data-display=\"") {
+        rest = &rest[at + 33..];
+        let (display, after) = rest.split_once("\">").expect("display");
+        let (tex, after) = after.split_once("</span>").expect("end");
+        found.push((display.to_owned(), unescape(tex)));
+        rest = after;
+    }
+    found
+}
+
+fn formula(display: &str, tex: &str) -> (String, String) {
+    (display.to_owned(), tex.to_owned())
+}
+
+#[test]
+fn math_in_all_four_delimiters() {
+    let html = render_html(
+        "Inline $x^2$ and \\(\\frac{a}{b}\\), display:\n\n$$\\sum_i i$$\n\n\\[\n\\int_0^1 x\\,dx\n\\]\n",
+    );
+    assert_eq!(
+        formulas(&html),
+        [
+            formula("inline", "x^2"),
+            formula("inline", "\\frac{a}{b}"),
+            formula("block", "\\sum_i i"),
+            formula("block", "\n\\int_0^1 x\\,dx\n"),
+        ]
+    );
+    assert_inert(&html, "math");
+}
+
+#[test]
+fn prices_stay_text() {
+    for text in [
+        "It costs $5 and $10.",
+        "Between $5 and $10 a month",
+        "$ 5 and 10 $",
+        "pay $5, get $5",
+        "from $1,000 to $2,000",
+    ] {
+        let html = render_html(text);
+        assert!(formulas(&html).is_empty(), "{text}: {html}");
+        assert!(
+            visible_text(&html).contains(text.trim_end_matches('.')),
+            "{text}: {html}"
+        );
+    }
+    // No digit may follow the closing dollar; a space may not precede it.
+    assert!(formulas(&render_html("$x$5")).is_empty());
+    assert!(formulas(&render_html("$x $")).is_empty());
+    assert_eq!(formulas(&render_html("($x$)")), [formula("inline", "x")]);
+}
+
+#[test]
+fn backslash_delimiters_are_not_taken_from_code_or_escapes() {
+    let text = "`\\(a\\)` and \\\\(b\\)\n\n```tex\n\\(c\\) \\[d\\]\n```\n";
+    let html = render_html(text);
+    assert!(formulas(&html).is_empty(), "{html}");
+    assert!(html.contains("<code>\\(a\\)</code>"), "{html}");
+    assert!(html.contains("\\(c\\) \\[d\\]"), "{html}");
+    // An unpaired \\( is an escaped parenthesis, as before.
+    assert_eq!(visible_text(&render_html("a \\( b")), "a ( b\n");
+    // A blank line ends the paragraph: no formula across it.
+    assert!(formulas(&render_html("\\[ a\n\nb \\]")).is_empty());
+}
+
+#[test]
+fn math_streams_into_the_same_html_as_a_whole_rendering() {
+    let text = "Intro \\(e^{i\\pi}\\) and $a_1$.\n\n\\[\nx = \\frac{-b \\pm \\sqrt{b^2-4ac}}{2a}\n\\]\n\nPrices: $5 and $10.\n";
+    stream_at_every_point(text, |_| {});
+    assert_eq!(formulas(&render_html(text)).len(), 3);
 }

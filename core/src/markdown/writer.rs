@@ -7,15 +7,16 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, LinkType, Tag, TagEnd};
 
-use super::parser;
+use super::{as_written, math_delimiters, parser};
 
 /// The whole `text` as safe HTML.
 pub fn render_html(text: &str) -> String {
     let definitions = HashMap::new();
     let broken = RefCell::new(Vec::new());
     let mut writer = Writer::with_capacity(text.len());
-    for (event, _) in parser(text, &definitions, &broken) {
-        writer.event(event);
+    let prepared = math_delimiters(text);
+    for (event, range) in parser(&prepared, &definitions, &broken) {
+        writer.event(as_written(event, text, &range));
     }
     writer.out
 }
@@ -163,8 +164,8 @@ impl Writer {
             }
             // Raw HTML from the model is shown, never interpreted.
             Event::Html(html) | Event::InlineHtml(html) => self.text(&html),
-            // Not enabled by `options()`; shown as written if they ever come.
-            Event::InlineMath(math) | Event::DisplayMath(math) => self.text(&math),
+            Event::InlineMath(tex) => self.math(&tex, "inline"),
+            Event::DisplayMath(tex) => self.math(&tex, "block"),
             Event::FootnoteReference(label) => {
                 self.text("[^");
                 self.text(&label);
@@ -346,6 +347,20 @@ impl Writer {
             | TagEnd::DefinitionListDefinition
             | TagEnd::MetadataBlock(_) => {}
         }
+    }
+
+    /// A formula's placeholder: its TeX as text, readable until (or unless)
+    /// the shell replaces it with MathML.
+    fn math(&mut self, tex: &str, display: &str) {
+        if self.image_depth > 0 {
+            self.image_alt.push_str(tex);
+            return;
+        }
+        self.raw("<span class=\"math\" data-display=\"");
+        self.raw(display);
+        self.raw("\">");
+        escape_into(&mut self.out, tex);
+        self.raw("</span>");
     }
 
     /// An image the user can choose to load, or only its alt text.
