@@ -1,0 +1,24 @@
+//! Google ADK's `api_server` as a conversation's backend: its routes, the
+//! `/run_sse` stream (partial text, final events, errors), and what to send
+//! to rebuild a server session that a restart lost (the server keeps
+//! sessions in memory; the local copy is the durable one).
+//!
+//! By topic:
+//!
+//! - server.rs: the routes, the bodies sent (a run, a restore), the
+//!   sessions and error bodies the server answers with;
+//! - stream.rs: [`AgentStream`], one `/run_sse` answer read as it arrives
+//!   (partial text, final events, thought parts as reasoning, an error);
+//! - run.rs: how a run ended ([`RunOutcome`]), from its stream
+//!   ([`finished_run`]) or from a request that failed ([`failed_request`]).
+
+mod run;
+mod server;
+mod stream;
+
+pub use run::{RunOutcome, failed_request, finished_run, is_cross_origin};
+pub use server::{
+    ServerSession, error_detail, is_origin_refused, is_session_not_found, list_apps_url,
+    missing_events, restore_request, run_request, run_sse_url, session_url, sessions_url,
+};
+pub use stream::{AgentChange, AgentStream};
