@@ -148,7 +148,7 @@ impl AgentError {
 }
 
 /// Why a stored reply is not whole. Stored as one small object, its `kind`
-/// and the values its message needs ([`StoredFailure`]).
+/// and the values its message needs (`StoredFailure`).
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum ReplyFailure {
     #[error("{0}")]

@@ -2,7 +2,7 @@
 //! of a few fixed [`TokenKind`]s. Text between tokens stays plain.
 //!
 //! One table-driven scanner serves the C-like, scripting and data languages
-//! (a [`Syntax`] per language: comment markers, quotes, word lists, a few
+//! (a `Syntax` per language: comment markers, quotes, word lists, a few
 //! switches); diff, Markdown and HTML are line- or tag-shaped and have small
 //! scanners of their own. It is a highlighter, not a parser: it never fails,
 //! it only colours less when the code is unusual. Word lists are
