@@ -2,6 +2,7 @@
 //! that turns a streamed reply into text and an outcome.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::reasoning::{ReasoningSplitter, SplitDelta, TextFields};
 use super::sse::SseDecoder;
@@ -55,32 +56,71 @@ struct Chunk {
     error: Option<ApiError>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct Choice {
     /// A streamed chunk's new text.
-    #[serde(default)]
     delta: TextFields,
     /// A non-streamed reply's whole message.
-    #[serde(default)]
     message: Option<TextFields>,
-    #[serde(default)]
     finish_reason: Option<String>,
 }
 
+/// Read by hand through `Value`, as its [`TextFields`] are, rather than
+/// derived (a derived reader of the three fields is about 2 KB of wasm). A
+/// field of another type than expected counts as absent.
+impl<'de> Deserialize<'de> for Choice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("a choice is not an object"));
+        };
+        Ok(Self {
+            delta: fields
+                .remove("delta")
+                .map(TextFields::from_value)
+                .unwrap_or_default(),
+            message: fields
+                .remove("message")
+                .filter(|message| !message.is_null())
+                .map(TextFields::from_value),
+            finish_reason: match fields.remove("finish_reason") {
+                Some(Value::String(reason)) => Some(reason),
+                _ => None,
+            },
+        })
+    }
+}
+
 /// Token counts, when the endpoint reports them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
-    #[serde(default)]
     pub prompt_tokens: u64,
-    #[serde(default)]
     pub completion_tokens: u64,
-    #[serde(default)]
     pub total_tokens: u64,
-    /// OpenAI's breakdown; reasoning models report their thinking here.
-    /// Read through `Value` (its reader is in the wasm anyway): one number
-    /// is wanted of an object whose other fields vary by server.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<serde_json::Value>,
+    /// OpenAI's breakdown; reasoning models report their thinking here:
+    /// one number is wanted of an object whose other fields vary by server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_tokens_details: Option<Value>,
+}
+
+/// Read by hand through `Value` (whose reader is in the wasm anyway), like
+/// [`TextFields`], rather than derived: a derived reader of these four
+/// fields is about 1.9 KB of wasm. A count of another type than a
+/// non-negative integer counts as 0.
+impl<'de> Deserialize<'de> for Usage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("usage is not an object"));
+        };
+        let count = |name: &str| fields.get(name).and_then(Value::as_u64).unwrap_or(0);
+        Ok(Self {
+            prompt_tokens: count("prompt_tokens"),
+            completion_tokens: count("completion_tokens"),
+            total_tokens: count("total_tokens"),
+            completion_tokens_details: fields
+                .remove("completion_tokens_details")
+                .filter(|details| !details.is_null()),
+        })
+    }
 }
 
 impl Usage {
