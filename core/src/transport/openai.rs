@@ -43,17 +43,48 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// One `data:` frame of a streamed reply.
-#[derive(Debug, Deserialize)]
+/// One `data:` frame of a streamed reply (or a whole reply, not streamed).
+#[derive(Debug)]
 struct Chunk {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     choices: Vec<Choice>,
-    #[serde(default)]
     usage: Option<Usage>,
-    #[serde(default)]
     error: Option<ApiError>,
+}
+
+/// Read by hand through `Value` (whose reader is in the wasm anyway), as
+/// its choices and usage are, rather than derived: a frame's derived
+/// readers (the chunk's, its list of choices', its optional usage's and
+/// error's) were about 8 KB of wasm. A frame that is not a JSON object, or
+/// whose `error` is not an error object, is malformed; any other field of
+/// another type than expected counts as absent.
+impl<'de> Deserialize<'de> for Chunk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("a frame is not a JSON object"));
+        };
+        let error = match fields.remove("error") {
+            None | Some(Value::Null) => None,
+            Some(error) => Some(ApiError::deserialize(error).map_err(serde::de::Error::custom)?),
+        };
+        Ok(Self {
+            model: match fields.remove("model") {
+                Some(Value::String(model)) => Some(model),
+                _ => None,
+            },
+            choices: match fields.remove("choices") {
+                Some(Value::Array(choices)) => {
+                    choices.into_iter().map(Choice::from_value).collect()
+                }
+                _ => Vec::new(),
+            },
+            usage: match fields.remove("usage") {
+                Some(Value::Object(usage)) => Some(Usage::from_fields(usage)),
+                _ => None,
+            },
+            error,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -65,15 +96,17 @@ struct Choice {
     finish_reason: Option<String>,
 }
 
-/// Read by hand through `Value`, as its [`TextFields`] are, rather than
-/// derived (a derived reader of the three fields is about 2 KB of wasm). A
-/// field of another type than expected counts as absent.
-impl<'de> Deserialize<'de> for Choice {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
-            return Err(serde::de::Error::custom("a choice is not an object"));
+impl Choice {
+    /// One of a chunk's choices; anything but an object has no text.
+    fn from_value(choice: Value) -> Self {
+        let Value::Object(mut fields) = choice else {
+            return Self {
+                delta: TextFields::default(),
+                message: None,
+                finish_reason: None,
+            };
         };
-        Ok(Self {
+        Self {
             delta: fields
                 .remove("delta")
                 .map(TextFields::from_value)
@@ -86,7 +119,7 @@ impl<'de> Deserialize<'de> for Choice {
                 Some(Value::String(reason)) => Some(reason),
                 _ => None,
             },
-        })
+        }
     }
 }
 
@@ -102,28 +135,21 @@ pub struct Usage {
     pub completion_tokens_details: Option<Value>,
 }
 
-/// Read by hand through `Value` (whose reader is in the wasm anyway), like
-/// [`TextFields`], rather than derived: a derived reader of these four
-/// fields is about 1.9 KB of wasm. A count of another type than a
-/// non-negative integer counts as 0.
-impl<'de> Deserialize<'de> for Usage {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
-            return Err(serde::de::Error::custom("usage is not an object"));
-        };
+impl Usage {
+    /// A chunk's `usage` object (read with the chunk, through `Value`). A
+    /// count of another type than a non-negative integer counts as 0.
+    fn from_fields(mut fields: serde_json::Map<String, Value>) -> Self {
         let count = |name: &str| fields.get(name).and_then(Value::as_u64).unwrap_or(0);
-        Ok(Self {
+        Self {
             prompt_tokens: count("prompt_tokens"),
             completion_tokens: count("completion_tokens"),
             total_tokens: count("total_tokens"),
             completion_tokens_details: fields
                 .remove("completion_tokens_details")
                 .filter(|details| !details.is_null()),
-        })
+        }
     }
-}
 
-impl Usage {
     /// The tokens spent thinking, when the endpoint says.
     pub fn reasoning_tokens(&self) -> Option<u64> {
         self.completion_tokens_details
@@ -502,11 +528,35 @@ mod tests {
 
     #[test]
     fn malformed_json_fails_the_reply() {
-        let (_, outcome) = run("data: {not json}\n\n");
-        assert!(matches!(
-            outcome,
-            StreamOutcome::Failed(ReplyError::Malformed { .. })
-        ));
+        for frame in [
+            "data: {not json}\n\n",
+            "data: [1, 2]\n\n",
+            "data: {\"error\": 42}\n\n",
+        ] {
+            let (_, outcome) = run(frame);
+            assert!(
+                matches!(outcome, StreamOutcome::Failed(ReplyError::Malformed { .. })),
+                "{frame}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_of_an_unexpected_type_count_as_absent() {
+        let odd = "data: {\"model\":7,\"choices\":[{\"delta\":{\"content\":\"hi\"},\"finish_reason\":1}],\"usage\":{\"prompt_tokens\":null,\"completion_tokens\":2,\"total_tokens\":\"2\",\"completion_tokens_details\":null}}\n\n";
+        let mut stream = ChatStream::new();
+        stream.push(format!("{odd}{}{FINISH}{DONE}", chunk(" there")).as_bytes());
+        assert_eq!(stream.text(), "hi there");
+        assert_eq!(
+            stream.usage(),
+            Some(&Usage {
+                completion_tokens: 2,
+                ..Usage::default()
+            })
+        );
+        // The model's name comes from the first frame that has a string.
+        assert_eq!(stream.model(), Some("m1"));
+        assert!(matches!(stream.outcome(), StreamOutcome::Complete { .. }));
     }
 
     #[test]
