@@ -53,7 +53,7 @@ struct Chunk {
 }
 
 /// Read by hand through `Value` (whose reader is in the wasm anyway), as
-/// its choices and usage are, rather than derived: a frame's derived
+/// its choices, usage and error are, rather than derived: a frame's derived
 /// readers (the chunk's, its list of choices', its optional usage's and
 /// error's) were about 8 KB of wasm. A frame that is not a JSON object, or
 /// whose `error` is not an error object, is malformed; any other field of
@@ -65,7 +65,10 @@ impl<'de> Deserialize<'de> for Chunk {
         };
         let error = match fields.remove("error") {
             None | Some(Value::Null) => None,
-            Some(error) => Some(ApiError::deserialize(error).map_err(serde::de::Error::custom)?),
+            Some(error) => Some(
+                ApiError::from_value(error)
+                    .ok_or_else(|| serde::de::Error::custom("the error is not an error object"))?,
+            ),
         };
         Ok(Self {
             model: match fields.remove("model") {
@@ -160,18 +163,41 @@ impl Usage {
 }
 
 /// The `error` object of an error body or an error frame.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiError {
-    #[serde(default)]
     pub message: String,
-    #[serde(default, rename = "type")]
+    /// Its `type`.
     pub kind: Option<String>,
     /// A string or a number, depending on the server.
-    #[serde(default)]
-    pub code: Option<serde_json::Value>,
+    pub code: Option<Value>,
 }
 
 impl ApiError {
+    /// Read by hand from a `Value` (as the frame and the error body around
+    /// it are) rather than derived, whose reader was 2.5 KB of wasm; as
+    /// strict as that was: `None` unless an object whose `message` (if
+    /// any) is a string and whose `type` is a string or null.
+    fn from_value(value: Value) -> Option<Self> {
+        let Value::Object(mut fields) = value else {
+            return None;
+        };
+        let message = match fields.remove("message") {
+            None => String::new(),
+            Some(Value::String(message)) => message,
+            Some(_) => return None,
+        };
+        let kind = match fields.remove("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(kind)) => Some(kind),
+            Some(_) => return None,
+        };
+        Some(Self {
+            message,
+            kind,
+            code: fields.remove("code").filter(|code| !code.is_null()),
+        })
+    }
+
     fn code_text(&self) -> Option<String> {
         match self.code.as_ref()? {
             serde_json::Value::String(s) => Some(s.clone()),
@@ -199,9 +225,9 @@ impl<'de> Deserialize<'de> for ErrorValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(text) => Ok(Self::Text(text)),
-            other => ApiError::deserialize(other)
+            other => ApiError::from_value(other)
                 .map(Self::Object)
-                .map_err(serde::de::Error::custom),
+                .ok_or_else(|| serde::de::Error::custom("the error is not an error object")),
         }
     }
 }
@@ -532,6 +558,7 @@ mod tests {
             "data: {not json}\n\n",
             "data: [1, 2]\n\n",
             "data: {\"error\": 42}\n\n",
+            "data: {\"error\": {\"message\": 5}}\n\n",
         ] {
             let (_, outcome) = run(frame);
             assert!(
