@@ -2,6 +2,7 @@
 //! that turns a streamed reply into text and an outcome.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::reasoning::{ReasoningSplitter, SplitDelta, TextFields};
 use super::sse::SseDecoder;
@@ -42,48 +43,116 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// One `data:` frame of a streamed reply.
-#[derive(Debug, Deserialize)]
+/// One `data:` frame of a streamed reply (or a whole reply, not streamed).
+#[derive(Debug)]
 struct Chunk {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     choices: Vec<Choice>,
-    #[serde(default)]
     usage: Option<Usage>,
-    #[serde(default)]
     error: Option<ApiError>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Read by hand through `Value` (whose reader is in the wasm anyway), as
+/// its choices, usage and error are, rather than derived: a frame's derived
+/// readers (the chunk's, its list of choices', its optional usage's and
+/// error's) were about 8 KB of wasm. A frame that is not a JSON object, or
+/// whose `error` is not an error object, is malformed; any other field of
+/// another type than expected counts as absent.
+impl<'de> Deserialize<'de> for Chunk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(serde::de::Error::custom("a frame is not a JSON object"));
+        };
+        let error = match fields.remove("error") {
+            None | Some(Value::Null) => None,
+            Some(error) => Some(
+                ApiError::from_value(error)
+                    .ok_or_else(|| serde::de::Error::custom("the error is not an error object"))?,
+            ),
+        };
+        Ok(Self {
+            model: match fields.remove("model") {
+                Some(Value::String(model)) => Some(model),
+                _ => None,
+            },
+            choices: match fields.remove("choices") {
+                Some(Value::Array(choices)) => {
+                    choices.into_iter().map(Choice::from_value).collect()
+                }
+                _ => Vec::new(),
+            },
+            usage: match fields.remove("usage") {
+                Some(Value::Object(usage)) => Some(Usage::from_fields(usage)),
+                _ => None,
+            },
+            error,
+        })
+    }
+}
+
+#[derive(Debug)]
 struct Choice {
     /// A streamed chunk's new text.
-    #[serde(default)]
     delta: TextFields,
     /// A non-streamed reply's whole message.
-    #[serde(default)]
     message: Option<TextFields>,
-    #[serde(default)]
     finish_reason: Option<String>,
 }
 
+impl Choice {
+    /// One of a chunk's choices; anything but an object has no text.
+    fn from_value(choice: Value) -> Self {
+        let Value::Object(mut fields) = choice else {
+            return Self {
+                delta: TextFields::default(),
+                message: None,
+                finish_reason: None,
+            };
+        };
+        Self {
+            delta: fields
+                .remove("delta")
+                .map(TextFields::from_value)
+                .unwrap_or_default(),
+            message: fields
+                .remove("message")
+                .filter(|message| !message.is_null())
+                .map(TextFields::from_value),
+            finish_reason: match fields.remove("finish_reason") {
+                Some(Value::String(reason)) => Some(reason),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// Token counts, when the endpoint reports them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
-    #[serde(default)]
     pub prompt_tokens: u64,
-    #[serde(default)]
     pub completion_tokens: u64,
-    #[serde(default)]
     pub total_tokens: u64,
-    /// OpenAI's breakdown; reasoning models report their thinking here.
-    /// Read through `Value` (its reader is in the wasm anyway): one number
-    /// is wanted of an object whose other fields vary by server.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<serde_json::Value>,
+    /// OpenAI's breakdown; reasoning models report their thinking here:
+    /// one number is wanted of an object whose other fields vary by server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_tokens_details: Option<Value>,
 }
 
 impl Usage {
+    /// A chunk's `usage` object (read with the chunk, through `Value`). A
+    /// count of another type than a non-negative integer counts as 0.
+    fn from_fields(mut fields: serde_json::Map<String, Value>) -> Self {
+        let count = |name: &str| fields.get(name).and_then(Value::as_u64).unwrap_or(0);
+        Self {
+            prompt_tokens: count("prompt_tokens"),
+            completion_tokens: count("completion_tokens"),
+            total_tokens: count("total_tokens"),
+            completion_tokens_details: fields
+                .remove("completion_tokens_details")
+                .filter(|details| !details.is_null()),
+        }
+    }
+
     /// The tokens spent thinking, when the endpoint says.
     pub fn reasoning_tokens(&self) -> Option<u64> {
         self.completion_tokens_details
@@ -94,18 +163,41 @@ impl Usage {
 }
 
 /// The `error` object of an error body or an error frame.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiError {
-    #[serde(default)]
     pub message: String,
-    #[serde(default, rename = "type")]
+    /// Its `type`.
     pub kind: Option<String>,
     /// A string or a number, depending on the server.
-    #[serde(default)]
-    pub code: Option<serde_json::Value>,
+    pub code: Option<Value>,
 }
 
 impl ApiError {
+    /// Read by hand from a `Value` (as the frame and the error body around
+    /// it are) rather than derived, whose reader was 2.5 KB of wasm; as
+    /// strict as that was: `None` unless an object whose `message` (if
+    /// any) is a string and whose `type` is a string or null.
+    fn from_value(value: Value) -> Option<Self> {
+        let Value::Object(mut fields) = value else {
+            return None;
+        };
+        let message = match fields.remove("message") {
+            None => String::new(),
+            Some(Value::String(message)) => message,
+            Some(_) => return None,
+        };
+        let kind = match fields.remove("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(kind)) => Some(kind),
+            Some(_) => return None,
+        };
+        Some(Self {
+            message,
+            kind,
+            code: fields.remove("code").filter(|code| !code.is_null()),
+        })
+    }
+
     fn code_text(&self) -> Option<String> {
         match self.code.as_ref()? {
             serde_json::Value::String(s) => Some(s.clone()),
@@ -133,9 +225,9 @@ impl<'de> Deserialize<'de> for ErrorValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(text) => Ok(Self::Text(text)),
-            other => ApiError::deserialize(other)
+            other => ApiError::from_value(other)
                 .map(Self::Object)
-                .map_err(serde::de::Error::custom),
+                .ok_or_else(|| serde::de::Error::custom("the error is not an error object")),
         }
     }
 }
@@ -462,11 +554,36 @@ mod tests {
 
     #[test]
     fn malformed_json_fails_the_reply() {
-        let (_, outcome) = run("data: {not json}\n\n");
-        assert!(matches!(
-            outcome,
-            StreamOutcome::Failed(ReplyError::Malformed { .. })
-        ));
+        for frame in [
+            "data: {not json}\n\n",
+            "data: [1, 2]\n\n",
+            "data: {\"error\": 42}\n\n",
+            "data: {\"error\": {\"message\": 5}}\n\n",
+        ] {
+            let (_, outcome) = run(frame);
+            assert!(
+                matches!(outcome, StreamOutcome::Failed(ReplyError::Malformed { .. })),
+                "{frame}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_of_an_unexpected_type_count_as_absent() {
+        let odd = "data: {\"model\":7,\"choices\":[{\"delta\":{\"content\":\"hi\"},\"finish_reason\":1}],\"usage\":{\"prompt_tokens\":null,\"completion_tokens\":2,\"total_tokens\":\"2\",\"completion_tokens_details\":null}}\n\n";
+        let mut stream = ChatStream::new();
+        stream.push(format!("{odd}{}{FINISH}{DONE}", chunk(" there")).as_bytes());
+        assert_eq!(stream.text(), "hi there");
+        assert_eq!(
+            stream.usage(),
+            Some(&Usage {
+                completion_tokens: 2,
+                ..Usage::default()
+            })
+        );
+        // The model's name comes from the first frame that has a string.
+        assert_eq!(stream.model(), Some("m1"));
+        assert!(matches!(stream.outcome(), StreamOutcome::Complete { .. }));
     }
 
     #[test]

@@ -31,14 +31,22 @@ pub struct TextFields {
 /// gzipped. A field of another type than expected counts as absent.
 impl<'de> Deserialize<'de> for TextFields {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
-            return Ok(Self::default());
+        Value::deserialize(deserializer).map(Self::from_value)
+    }
+}
+
+impl TextFields {
+    /// The fields of a delta or message already read as a `Value` (a
+    /// chunk's choice is); anything but an object has none.
+    pub fn from_value(value: Value) -> Self {
+        let Value::Object(mut fields) = value else {
+            return Self::default();
         };
         let mut text = |name: &str| match fields.remove(name) {
             Some(Value::String(text)) => Some(text),
             _ => None,
         };
-        Ok(Self {
+        Self {
             content: text("content"),
             reasoning_content: text("reasoning_content"),
             reasoning: text("reasoning"),
@@ -47,7 +55,7 @@ impl<'de> Deserialize<'de> for TextFields {
                 Some(Value::Array(items)) => Some(items),
                 _ => None,
             },
-        })
+        }
     }
 }
 
