@@ -181,6 +181,9 @@ pub fn settle_reply(
         };
         (status, Some(error))
     };
+    if stalled_after.is_some() || result.is_err() {
+        stream.release_held();
+    }
     if let Some(seconds) = stalled_after {
         return cut_short(ReplyError::Stalled { seconds }, stream.text());
     }
@@ -631,5 +634,37 @@ mod tests {
             settle(Err(FetchFailure::Aborted), "", Some(60), true).0,
             MessageStatus::Error
         );
+    }
+
+    /// A frame whose content is `text`.
+    fn content(text: &str) -> String {
+        format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{text:?}}}}}]}}\n\n")
+    }
+
+    #[test]
+    fn a_reply_cut_short_keeps_what_the_reasoning_splitter_held_back() {
+        // Stopped while the start could still be an opening tag: it was answer.
+        let mut stream = streamed(&content("<thi"));
+        assert_eq!(stream.text(), "");
+        let settled = settle_reply(Err(FetchFailure::Aborted), &mut stream, "/api", None, true);
+        assert_eq!(settled, (MessageStatus::Stopped, None));
+        assert_eq!(stream.text(), "<thi");
+        // Stalled inside the reasoning, a closing tag half received: it stays reasoning.
+        let mut stream = streamed(&content("<think>Two and two</thi"));
+        assert_eq!(stream.reasoning().reasoning(), "Two and two");
+        settle_reply(Ok(()), &mut stream, "/api", Some(60), true);
+        assert_eq!(stream.reasoning().reasoning(), "Two and two</thi");
+        assert_eq!(stream.text(), "");
+        // Broken mid-answer: nothing was held, nothing changes.
+        let mut stream = streamed(&content("<think>x</think>Four"));
+        settle_reply(
+            Err(FetchFailure::Broken("reset".into())),
+            &mut stream,
+            "/api",
+            None,
+            true,
+        );
+        assert_eq!(stream.text(), "Four");
+        assert_eq!(stream.reasoning().reasoning(), "x");
     }
 }

@@ -418,6 +418,13 @@ impl ChatStream {
         self.usage.as_ref()
     }
 
+    /// The reply was cut short (stopped, stalled, broken): what the
+    /// splitter still held back, the start of a tag half received, is
+    /// given out, so the saved reply keeps every character that arrived.
+    pub fn release_held(&mut self) {
+        self.split.finish(self.clock.now());
+    }
+
     /// The outcome once the body has ended (or the reader gave up).
     pub fn outcome(&mut self) -> StreamOutcome {
         self.sse.finish();
