@@ -42,18 +42,6 @@ pub struct PlannedRequest {
     pub estimated_tokens: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum ContextError {
-    #[error(
-        "Your message is about {needed} tokens, more than fits in the {window}-token context window of {model} (a quarter of it is kept for the reply). Shorten it, or raise the context window in Settings if the model allows more."
-    )]
-    TooLarge {
-        needed: usize,
-        window: u32,
-        model: String,
-    },
-}
-
 /// The request that asks for the reply to the last user message (or that
 /// continues a cut-off reply): the system prompt, then as many of the newest
 /// turns as fit in the model's context window, never fewer than the newest.
@@ -65,7 +53,7 @@ pub fn plan_request(
     options: &ConversationOptions,
     events: &[Event],
     ask: Ask<'_>,
-) -> Result<PlannedRequest, ContextError> {
+) -> Result<PlannedRequest, ReplyError> {
     let upto = match ask {
         Ask::Reply => events.iter().rposition(Event::is_from_user),
         Ask::Continue { event_id } => events.iter().position(|e| e.id == event_id),
@@ -111,7 +99,7 @@ pub fn plan_request(
         let next = used + cost(message);
         if next > budget {
             if i == 0 {
-                return Err(ContextError::TooLarge {
+                return Err(ReplyError::TooLarge {
                     needed: next,
                     window,
                     model: if model.is_empty() {
@@ -144,21 +132,6 @@ pub fn plan_request(
         first_sent: (first > 0).then(|| turns[first].0.id.clone()),
         estimated_tokens: used,
     })
-}
-
-impl From<ContextError> for ReplyError {
-    fn from(error: ContextError) -> Self {
-        let ContextError::TooLarge {
-            needed,
-            window,
-            model,
-        } = error;
-        Self::TooLarge {
-            needed,
-            window,
-            model,
-        }
-    }
 }
 
 /// What a finished model stream becomes: its status and, if it is not
@@ -454,7 +427,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             error,
-            ContextError::TooLarge {
+            ReplyError::TooLarge {
                 needed: 254,
                 window: 256,
                 model: "the default model".into()

@@ -4,7 +4,7 @@
 
 use confab_core::chat::{Ask, plan_request, settle_reply};
 use confab_core::manager::{CallResult, CallStart};
-use confab_core::outcome::{ReplyError, ReplyFailure};
+use confab_core::outcome::ReplyFailure;
 use confab_core::session::{MessageStatus, Reasoning, new_id};
 use confab_core::telemetry::TokenUsage;
 use confab_core::transport::{Backoff, ChatStream};
@@ -147,7 +147,7 @@ impl ChatStore {
                     event_id: view.id.clone(),
                     text: String::new(),
                     status: MessageStatus::Error,
-                    error: Some(ReplyFailure::Model(ReplyError::from(error))),
+                    error: Some(ReplyFailure::Model(error)),
                     response_model: None,
                     first_token_at: None,
                     usage: None,
