@@ -206,8 +206,7 @@ fn Message(message: MessageView) -> impl IntoView {
     let parts = rich_parts.iter().map(rich_part).collect_view();
     let continue_id = id.clone();
     let feedback_id = id.clone();
-    let copied = RwSignal::new(None::<bool>);
-    let copy = super::reasoning::copy_on_click(text.clone(), copied);
+    let copied_text = text.clone();
     view! {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
@@ -236,13 +235,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 }
             }}
             <Show when={let actions = actions.clone(); move || actions().copy}>
-                <button type="button" class="copy-message" on:click=copy.clone()>
-                    {move || match copied.get() {
-                        None => "Copy",
-                        Some(true) => "Copied",
-                        Some(false) => "Copy failed",
-                    }}
-                </button>
+                <super::copy::CopyButton text=copied_text.clone() class="copy-message" label="Copy" />
             </Show>
             {stopped}
             {move || note.get().map(|n| view! { <p class="meta elsewhere" role="status">{n}</p> })}

@@ -29,7 +29,6 @@ use confab_render::math;
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::platform::render_worker::{self, Job};
 
@@ -198,9 +197,8 @@ fn highlight(code: web_sys::Element) {
         language: &language,
     };
     let sent = text.clone();
-    if render_worker::request(job, move |tokens| show_tokens(&code, &sent, tokens)).is_err() {
-        // No worker: the block stays plain and readable.
-    }
+    // Without a worker the block stays plain and readable.
+    let _ = render_worker::request(job, move |tokens| show_tokens(&code, &sent, tokens));
 }
 
 /// Puts the tokens into `code`, if it still holds the `text` they are for
@@ -260,9 +258,8 @@ fn typeset(holder: web_sys::Element) {
     let _ = holder.set_attribute("data-math", "pending");
     let sent = tex.clone();
     let job = Job::Math { tex: &tex, display };
-    if render_worker::request(job, move |tree| show_math(&holder, &sent, display, tree)).is_err() {
-        // No worker: the TeX stays readable.
-    }
+    // Without a worker the TeX stays readable.
+    let _ = render_worker::request(job, move |tree| show_math(&holder, &sent, display, tree));
 }
 
 /// Replaces the TeX in `holder` by a `<math>` element built from `tree`,
@@ -354,13 +351,6 @@ pub fn on_click(event: web_sys::MouseEvent) {
     }
 }
 
-/// Puts `text` on the clipboard; whether it worked (the browser may refuse:
-/// no permission, or the page not focused).
-pub async fn copy_text(text: &str) -> bool {
-    let promise = window().navigator().clipboard().write_text(text);
-    JsFuture::from(promise).await.is_ok()
-}
-
 fn copy_code(button: web_sys::Element) {
     let Some(code) = button
         .closest("figure.code")
@@ -371,14 +361,9 @@ fn copy_code(button: web_sys::Element) {
         return;
     };
     let code = code.text_content().unwrap_or_default();
-    let promise = window().navigator().clipboard().write_text(&code);
     leptos::task::spawn_local(async move {
-        // The clipboard can refuse (no permission, page not focused).
-        let label = match JsFuture::from(promise).await {
-            Ok(_) => "Copied",
-            Err(_) => "Copy failed",
-        };
-        button.set_text_content(Some(label));
+        let copied = super::copy::copy_text(&code).await;
+        button.set_text_content(Some(if copied { "Copied" } else { "Copy failed" }));
     });
 }
 

@@ -3,6 +3,7 @@
 
 mod composer;
 mod conversation;
+mod copy;
 mod data;
 mod details;
 mod end_dialog;

@@ -7,20 +7,6 @@ use confab_core::session::MessageStatus;
 use confab_core::transport::thought_label;
 use leptos::prelude::*;
 
-/// A click handler that puts `text` on the clipboard and says in `copied`
-/// whether the browser let it.
-pub fn copy_on_click(
-    text: ArcRwSignal<String>,
-    copied: RwSignal<Option<bool>>,
-) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
-    move |_| {
-        let text = text.get_untracked();
-        leptos::task::spawn_local(async move {
-            copied.set(Some(super::markdown::copy_text(&text).await));
-        });
-    }
-}
-
 #[component]
 pub fn Reasoning(
     reasoning: ArcRwSignal<String>,
@@ -37,8 +23,6 @@ pub fn Reasoning(
         let reasoning = reasoning.clone();
         move || reasoning.with(|r| !r.trim().is_empty())
     };
-    let copied = RwSignal::new(None::<bool>);
-    let copy = copy_on_click(reasoning.clone(), copied);
     view! {
         <Show when=shown>
             <details
@@ -69,13 +53,7 @@ pub fn Reasoning(
                     }
                 </summary>
                 <super::markdown::MarkdownText text=reasoning.clone() status=status.clone() />
-                <button type="button" class="copy-reasoning" on:click=copy.clone()>
-                    {move || match copied.get() {
-                        None => "Copy thinking",
-                        Some(true) => "Copied",
-                        Some(false) => "Copy failed",
-                    }}
-                </button>
+                <super::copy::CopyButton text=reasoning.clone() class="copy-reasoning" label="Copy thinking" />
             </details>
         </Show>
     }
