@@ -1,5 +1,6 @@
 //! ADK-style sessions: the data model, the service contract, and backends.
 
+mod attachment;
 pub mod index;
 mod kv;
 mod memory;
@@ -11,6 +12,7 @@ mod title;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 
+pub use attachment::{ATTACHMENT_PART, AttachmentRef, TablePreview};
 pub use kv::KvSessionService;
 pub use memory::InMemorySessionService;
 pub use model::{
