@@ -4,7 +4,7 @@
 //! The modules in layers, each using only those below it (ARCHITECTURE.md,
 //! "One direction"; `tests/layers.rs` checks it):
 //!
-//! - leaves: [`order`], [`clock`], [`units`], [`telemetry`] (traces, spans,
+//! - leaves: [`order`], [`clock`], [`units`], [`bytes`] (SHA-256, base64), [`telemetry`] (traces, spans,
 //!   OTLP), [`transport`] (the SSE decoder, the OpenAI-compatible wire
 //!   format), [`markdown`] (model replies as safe HTML, also while they
 //!   stream);
@@ -22,6 +22,7 @@
 
 pub mod actions;
 pub mod agent;
+pub mod bytes;
 pub mod chat;
 pub mod clock;
 pub mod manager;
