@@ -1,6 +1,7 @@
 //! Adapters over browser APIs. Nothing else in the web shell touches
 //! localStorage, fetch or the clock directly.
 
+pub mod blobs;
 pub mod clock;
 pub mod files;
 pub mod http;
