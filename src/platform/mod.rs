@@ -5,6 +5,7 @@ pub mod blobs;
 pub mod clock;
 pub mod files;
 pub mod http;
+pub mod images;
 pub mod local_storage;
 pub mod locks;
 pub mod render_worker;
