@@ -42,8 +42,11 @@ pub struct MessageView {
     pub saved: ArcRwSignal<bool>,
     /// Seconds until a rate-limited request is tried again.
     pub retry_in: ArcRwSignal<Option<u32>>,
-    /// Parts other than text (an agent's tool calls, code, images).
+    /// Parts other than text and attachments (an agent's tool calls,
+    /// code, images).
     pub rich_parts: Vec<confab_core::session::Part>,
+    /// Files attached to it (the user's, or what a reply brought).
+    pub attachments: Vec<confab_core::session::AttachmentRef>,
     /// Where a reply is being written, when not here ("Being written in
     /// another tab…").
     pub note: ArcRwSignal<Option<String>>,
@@ -69,6 +72,7 @@ impl MessageView {
             saved: ArcRwSignal::new(false),
             retry_in: ArcRwSignal::new(None),
             rich_parts: Vec::new(),
+            attachments: Vec::new(),
             note: ArcRwSignal::new(None),
         }
     }
@@ -96,9 +100,10 @@ impl MessageView {
                 .content
                 .iter()
                 .flat_map(|c| &c.parts)
-                .filter(|p| p.text.is_none() && !p.other.is_empty())
+                .filter(|p| p.text.is_none() && !p.other.is_empty() && p.attachment_ref().is_none())
                 .cloned()
                 .collect(),
+            attachments: event.attachments(),
             ..view
         }
     }

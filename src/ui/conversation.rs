@@ -130,6 +130,7 @@ fn Message(message: MessageView) -> impl IntoView {
         saved,
         retry_in,
         rich_parts,
+        attachments,
         note,
     } = message;
     let status_attr = {
@@ -212,6 +213,7 @@ fn Message(message: MessageView) -> impl IntoView {
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
             <header class="author">{label}</header>
             {parts}
+            <super::attachments::MessageAttachments attachments />
             {match role {
                 // What the user typed is shown as typed.
                 Role::User => {

@@ -1,6 +1,7 @@
 //! Components: they render the store and dispatch its actions; none of them
 //! touches storage or the network.
 
+mod attachments;
 mod composer;
 mod conversation;
 mod copy;
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
     let store = provide_store();
     let ui = keyboard::UiState::provide();
     scroll::Follow::provide();
+    attachments::Lightbox::provide();
     keyboard::install(ui, store);
     // The theme as the root's `data-theme`: style/main.css picks colours
     // from it ("system" follows prefers-color-scheme).
@@ -60,6 +62,7 @@ pub fn App() -> impl IntoView {
             </main>
             <keyboard::UndoToast />
             <keyboard::ShortcutsDialog />
+            <attachments::LightboxDialog />
         </div>
     }
 }

@@ -1,0 +1,273 @@
+//! Attachments as chips: on a sent message (bytes read from IndexedDB for a
+//! thumbnail or a download) and in the composer before sending (with a
+//! remove button). An image opens larger in the one lightbox; a CSV/TSV
+//! shows the preview its reference carries (no parsing on display).
+
+use confab_core::session::{AttachmentRef, TablePreview};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::platform::{blobs, files};
+
+/// The image the lightbox shows: `(object URL, name)`.
+#[derive(Clone, Copy)]
+pub struct Lightbox(RwSignal<Option<(String, String)>>);
+
+impl Lightbox {
+    pub fn provide() {
+        provide_context(Self(RwSignal::new(None)));
+    }
+}
+
+/// `image`, `pdf` or `text`: what the page marks (`data-kind`).
+pub fn kind_of(mime: &str) -> &'static str {
+    if mime.starts_with("image/") {
+        "image"
+    } else if mime == "application/pdf" {
+        "pdf"
+    } else {
+        "text"
+    }
+}
+
+/// A short type label: `PNG`, `CSV`, `PDF`.
+fn type_label(reference: &AttachmentRef) -> String {
+    let subtype = reference
+        .mime_type
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("x-")
+        .trim_start_matches("vnd.");
+    match subtype {
+        "plain" => "TEXT".to_owned(),
+        "jpeg" => "JPEG".to_owned(),
+        "" => "FILE".to_owned(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+/// Saves the stored bytes of `reference` as a file with its name.
+fn download_stored(reference: &AttachmentRef) {
+    let (sha, name) = (reference.sha256.clone(), reference.name.clone());
+    spawn_local(async move {
+        if let Ok(Some(blob)) = blobs::get(&sha).await {
+            let _ = files::download_blob(&name, &blob);
+        }
+    });
+}
+
+/// The attachments of a sent message.
+#[component]
+pub fn MessageAttachments(attachments: Vec<AttachmentRef>) -> impl IntoView {
+    (!attachments.is_empty()).then(|| {
+        view! {
+            <div class="attachments">
+                {attachments
+                    .into_iter()
+                    .map(|reference| view! { <StoredAttachment reference /> })
+                    .collect_view()}
+            </div>
+        }
+    })
+}
+
+/// A sent attachment: its bytes looked up in IndexedDB; missing or
+/// unreadable, it says so (the conversation opens and goes on all the same).
+#[component]
+fn StoredAttachment(reference: AttachmentRef) -> impl IntoView {
+    let state = RwSignal::new("loading");
+    let thumb = RwSignal::new(None::<String>);
+    let (sha, image) = (reference.sha256.clone(), reference.is_image());
+    spawn_local(async move {
+        match blobs::get(&sha).await {
+            Ok(Some(blob)) => {
+                if image {
+                    let url = web_sys::Url::create_object_url_with_blob(&blob).ok();
+                    // The chip may be gone already (another conversation opened).
+                    if thumb.try_set(url.clone()).is_some()
+                        && let Some(url) = url
+                    {
+                        let _ = web_sys::Url::revoke_object_url(&url);
+                    }
+                }
+                let _ = state.try_set("ready");
+            }
+            _ => {
+                let _ = state.try_set("unavailable");
+            }
+        }
+    });
+    on_cleanup(move || {
+        if let Some(Some(url)) = thumb.try_get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+    });
+    let downloaded = reference.clone();
+    view! {
+        <AttachmentChip
+            reference
+            thumb=thumb.into()
+            state=state.into()
+            on_download=Callback::new(move |()| download_stored(&downloaded))
+        />
+    }
+}
+
+/// One chip: thumbnail (images), name, type, size, Download, and Remove
+/// when `on_remove` is given (before sending).
+#[component]
+pub fn AttachmentChip(
+    reference: AttachmentRef,
+    thumb: Signal<Option<String>>,
+    state: Signal<&'static str>,
+    on_download: Callback<()>,
+    #[prop(optional)] on_remove: Option<Callback<()>>,
+) -> impl IntoView {
+    let lightbox = use_context::<Lightbox>();
+    let name = reference.name.clone();
+    let details = format!(
+        "{} · {}",
+        type_label(&reference),
+        confab_core::units::bytes(reference.size as f64)
+    );
+    let thumbnail = {
+        let name = name.clone();
+        move || {
+            let url = thumb.get()?;
+            let (open_url, open_name) = (url.clone(), name.clone());
+            Some(view! {
+                <button
+                    type="button"
+                    class="attachment-thumb"
+                    aria-label=format!("Open {name} larger")
+                    on:click=move |_| {
+                        if let Some(Lightbox(shown)) = lightbox {
+                            shown.set(Some((open_url.clone(), open_name.clone())));
+                        }
+                    }
+                >
+                    <img src=url alt="" />
+                </button>
+            })
+        }
+    };
+    let download_label = format!("Download {name}");
+    let table = reference
+        .table
+        .clone()
+        .map(|table| view! { <TablePreviewView table /> });
+    let remove = on_remove.map(|remove| {
+        view! {
+            <button
+                type="button"
+                class="attachment-remove"
+                aria-label=format!("Remove {name}")
+                on:click=move |_| remove.run(())
+            >
+                "×"
+            </button>
+        }
+    });
+    view! {
+        <div
+            class="attachment"
+            data-role="attachment"
+            data-name=reference.name.clone()
+            data-kind=kind_of(&reference.mime_type)
+            data-state=move || state.get()
+        >
+            <div class="attachment-row">
+                {thumbnail}
+                <span class="attachment-label">
+                    <span class="attachment-name">{reference.name.clone()}</span>
+                    <span class="meta">{details}</span>
+                    <Show when=move || state.get() == "unavailable">
+                        <span class="attachment-missing" role="note">"attachment unavailable"</span>
+                    </Show>
+                </span>
+                <Show when=move || state.get() == "ready">
+                    <button
+                        type="button"
+                        class="attachment-download"
+                        data-role="download"
+                        aria-label=download_label.clone()
+                        on:click=move |_| on_download.run(())
+                    >
+                        "Download"
+                    </button>
+                </Show>
+                {remove}
+            </div>
+            {table}
+        </div>
+    }
+}
+
+/// A table's first rows, and its size.
+#[component]
+fn TablePreviewView(table: TablePreview) -> impl IntoView {
+    let caption = format!("{} rows × {} columns", table.rows, table.columns);
+    view! {
+        <div class="attachment-table-wrap">
+            <table data-role="attachment-table">
+                <caption>{caption}</caption>
+                <thead>
+                    <tr>{table.header.into_iter().map(|cell| view! { <th>{cell}</th> }).collect_view()}</tr>
+                </thead>
+                <tbody>
+                    {table
+                        .head
+                        .into_iter()
+                        .map(|row| {
+                            view! {
+                                <tr>{row.into_iter().map(|cell| view! { <td>{cell}</td> }).collect_view()}</tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The image a chip opened, larger, in a modal `<dialog>` (Esc closes it,
+/// as does a click anywhere on it).
+#[component]
+pub fn LightboxDialog() -> impl IntoView {
+    let Lightbox(shown) = expect_context::<Lightbox>();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        let open = shown.with(Option::is_some);
+        if let Some(dialog) = dialog.get() {
+            if open && !dialog.open() {
+                let _ = dialog.show_modal();
+            } else if !open && dialog.open() {
+                dialog.close();
+            }
+        }
+    });
+    view! {
+        <dialog
+            class="lightbox"
+            data-role="lightbox"
+            node_ref=dialog
+            aria-label="Image"
+            on:close=move |_| shown.set(None)
+            on:click=move |_| shown.set(None)
+        >
+            {move || {
+                shown
+                    .get()
+                    .map(|(url, name)| {
+                        view! {
+                            <figure>
+                                <img src=url alt=name.clone() />
+                                <figcaption>{name}</figcaption>
+                            </figure>
+                        }
+                    })
+            }}
+        </dialog>
+    }
+}
