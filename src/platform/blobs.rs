@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 
+use confab_core::attachments::{BlobError, BlobMeta};
 use idb::{
     Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode, TransactionResult,
 };
@@ -21,36 +22,11 @@ const VERSION: u32 = 1;
 const BLOBS: &str = "blobs";
 const META: &str = "meta";
 
-/// Why the attachment store could not do what was asked.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum BlobError {
-    #[error(
-        "attachments cannot be stored: this browser offers no IndexedDB ({0}); some private windows switch it off, a normal window keeps attachments"
-    )]
-    Unavailable(String),
-    #[error(
-        "no room for attachments: storing {bytes} more bytes exceeds this browser's storage quota; nothing was stored. Export or delete conversations to free space"
-    )]
-    QuotaExceeded { bytes: u64 },
-    #[error("the attachment store failed: {0}; try again, or reload the page")]
-    Failed(String),
-}
-
 /// One blob to store: its key, type and bytes.
 pub struct BlobPut {
     pub sha256: String,
     pub mime_type: String,
     pub blob: web_sys::Blob,
-}
-
-/// What `meta` holds of one stored blob (its bytes not read).
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredMeta {
-    pub sha256: String,
-    pub mime_type: String,
-    pub size: u64,
-    /// Milliseconds since the epoch.
-    pub stored_at: f64,
 }
 
 thread_local! {
@@ -59,7 +35,15 @@ thread_local! {
 }
 
 fn failed(error: impl std::fmt::Display) -> BlobError {
-    BlobError::Failed(error.to_string())
+    BlobError::Failed {
+        detail: error.to_string(),
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> BlobError {
+    BlobError::Unavailable {
+        detail: error.to_string(),
+    }
 }
 
 /// `name: message` of a DOMException.
@@ -78,10 +62,8 @@ async fn database() -> Result<Database, BlobError> {
     if let Some(open) = OPEN.with(|o| o.borrow().clone()) {
         return Ok(open.into());
     }
-    let factory = Factory::new().map_err(|e| BlobError::Unavailable(e.to_string()))?;
-    let mut request = factory
-        .open(DATABASE, Some(VERSION))
-        .map_err(|e| BlobError::Unavailable(e.to_string()))?;
+    let factory = Factory::new().map_err(unavailable)?;
+    let mut request = factory.open(DATABASE, Some(VERSION)).map_err(unavailable)?;
     request.on_upgrade_needed(|event| {
         let Ok(database) = event.database() else {
             return;
@@ -93,9 +75,7 @@ async fn database() -> Result<Database, BlobError> {
             }
         }
     });
-    let database = request
-        .await
-        .map_err(|e| BlobError::Unavailable(e.to_string()))?;
+    let database = request.await.map_err(unavailable)?;
     let raw: web_sys::IdbDatabase = database.into();
     // Another tab deleting the database (or a newer version) closes ours;
     // the next call opens it again.
@@ -134,7 +114,7 @@ pub async fn put_all(puts: &[BlobPut]) -> Result<(), BlobError> {
         .map_err(failed)?;
     let blobs = transaction.object_store(BLOBS).map_err(failed)?;
     let meta = transaction.object_store(META).map_err(failed)?;
-    let now = js_sys::Date::now();
+    let now = js_sys::Date::now() / 1000.0;
     for put in puts {
         // Requests are queued, not awaited one by one: the transaction
         // commits (or aborts) as one.
@@ -145,19 +125,28 @@ pub async fn put_all(puts: &[BlobPut]) -> Result<(), BlobError> {
             .map_err(failed)?;
     }
     let result = transaction.commit().map_err(failed)?.await;
-    let bytes = puts.iter().map(|p| p.blob.size() as u64).sum();
-    match result {
-        Ok(TransactionResult::Committed) => Ok(()),
-        Ok(TransactionResult::Aborted) => Err(match blobs.transaction().error() {
-            Some(error) if is_quota(&error) => BlobError::QuotaExceeded { bytes },
-            Some(error) => BlobError::Failed(describe(&error)),
-            None => BlobError::Failed("the write was aborted".into()),
-        }),
-        Err(idb::Error::DomException(error)) if is_quota(&error) => {
-            Err(BlobError::QuotaExceeded { bytes })
+    let quota = match result {
+        Ok(TransactionResult::Committed) => return Ok(()),
+        Ok(TransactionResult::Aborted) => match blobs.transaction().error() {
+            Some(error) if is_quota(&error) => true,
+            Some(error) => return Err(failed(describe(&error))),
+            None => return Err(failed("the write was aborted")),
+        },
+        Err(idb::Error::DomException(error)) => {
+            if !is_quota(&error) {
+                return Err(failed(describe(&error)));
+            }
+            true
         }
-        Err(error) => Err(failed(error)),
-    }
+        Err(error) => return Err(failed(error)),
+    };
+    debug_assert!(quota);
+    // What attachments use already, for the banner.
+    let used = usage().await.map_or(0, |(_, bytes)| bytes);
+    Err(BlobError::Quota {
+        needed: puts.iter().map(|p| p.blob.size() as u64).sum(),
+        used,
+    })
 }
 
 /// The stored blob under `sha256`, if there is one.
@@ -187,7 +176,7 @@ pub async fn get_bytes(sha256: &str) -> Result<Option<Vec<u8>>, BlobError> {
 pub async fn read_blob(blob: &web_sys::Blob) -> Result<Vec<u8>, BlobError> {
     let buffer = JsFuture::from(blob.array_buffer())
         .await
-        .map_err(|e| BlobError::Failed(format!("the bytes could not be read: {e:?}")))?;
+        .map_err(|e| failed(format!("the bytes could not be read: {e:?}")))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
@@ -197,7 +186,7 @@ pub fn blob_of(bytes: &[u8], mime: &str) -> Result<web_sys::Blob, BlobError> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|e| BlobError::Failed(format!("{e:?}")))
+        .map_err(|e| failed(format!("{e:?}")))
 }
 
 /// Deletes the blobs (and their meta) under `hashes`, in one transaction.
@@ -217,13 +206,13 @@ pub async fn delete(hashes: &[String]) -> Result<(), BlobError> {
     }
     match transaction.commit().map_err(failed)?.await {
         Ok(TransactionResult::Committed) => Ok(()),
-        Ok(TransactionResult::Aborted) => Err(BlobError::Failed("the delete was aborted".into())),
+        Ok(TransactionResult::Aborted) => Err(failed("the delete was aborted")),
         Err(error) => Err(failed(error)),
     }
 }
 
 /// What `meta` says of every stored blob, without reading any bytes.
-pub async fn list_meta() -> Result<Vec<StoredMeta>, BlobError> {
+pub async fn list_meta() -> Result<Vec<BlobMeta>, BlobError> {
     let database = database().await?;
     let transaction = database
         .transaction(&[META], TransactionMode::ReadOnly)
@@ -239,7 +228,7 @@ pub async fn list_meta() -> Result<Vec<StoredMeta>, BlobError> {
         .iter()
         .zip(values.iter())
         .filter_map(|(key, value)| {
-            Some(StoredMeta {
+            Some(BlobMeta {
                 sha256: key.as_string()?,
                 mime_type: field(value, "mimeType")
                     .and_then(|v| v.as_string())
@@ -257,6 +246,5 @@ pub async fn list_meta() -> Result<Vec<StoredMeta>, BlobError> {
 
 /// `(count, bytes)` of the stored blobs.
 pub async fn usage() -> Result<(usize, u64), BlobError> {
-    let meta = list_meta().await?;
-    Ok((meta.len(), meta.iter().map(|m| m.size).sum()))
+    Ok(confab_core::attachments::blobs::usage(&list_meta().await?))
 }

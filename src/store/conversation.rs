@@ -180,7 +180,19 @@ impl ChatStore {
     /// Sends `text` as the user's next message. Returns whether it was
     /// accepted (saved); if not, the caller keeps the text in the box.
     pub fn send(&self, text: &str) -> bool {
-        if text.trim().is_empty() || self.writing.reply.with_untracked(Option::is_some) {
+        self.send_with(text, &[])
+    }
+
+    /// Sends `text` with `attachments` (their bytes already stored): with
+    /// attachments, the text may be empty.
+    pub(super) fn send_with(
+        &self,
+        text: &str,
+        attachments: &[confab_core::session::AttachmentRef],
+    ) -> bool {
+        if (text.trim().is_empty() && attachments.is_empty())
+            || self.writing.reply.with_untracked(Option::is_some)
+        {
             return false;
         }
         let user = self.user_id();
@@ -199,7 +211,7 @@ impl ChatStore {
                 }
                 None => m.clear_session(&user)?,
             }
-            m.begin_query(&user, text)
+            m.begin_query_with(&user, text, attachments)
         }) {
             Ok(query) => query,
             Err(error) => {

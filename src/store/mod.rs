@@ -10,6 +10,7 @@
 //! message list, so the rest of the page does not re-render per token.
 
 mod agent;
+mod attach;
 mod conversation;
 mod drafts;
 mod export;
@@ -31,6 +32,7 @@ use confab_core::sync::Recording;
 use leptos::prelude::*;
 
 use crate::platform::{BrowserClock, LocalStorageKv};
+pub use attach::Pending;
 pub use conversation::OnScreen;
 pub use organize::{Found, PendingDelete, UNDO_WINDOW};
 pub use view::{ActiveReply, MessageView, Role};
@@ -126,6 +128,9 @@ impl ChatStore {
             return store;
         }
         store.enter_profile(listed_keys.as_deref(), true);
+        // Bytes the upgrade moved out of conversations, into IndexedDB.
+        store.drain_pending_blobs();
+        store.refresh_attachment_usage();
         store.watch_other_tabs();
         store.flush_drafts_on_hide();
         store.commit_deletes_on_hide();

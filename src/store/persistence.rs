@@ -24,6 +24,11 @@ fn now() -> f64 {
 pub struct StorageState {
     /// Storage refused a write: the banner with what uses the space.
     pub full: RwSignal<bool>,
+    /// Why a message's attachments could not be stored (a full quota),
+    /// said in the same banner.
+    pub attachments_full: RwSignal<Option<String>>,
+    /// `(count, bytes)` of the stored attachments, once counted.
+    pub attachments: RwSignal<Option<(usize, u64)>>,
     /// Why the stored conversations cannot be opened at all (a newer
     /// version's store, a failed upgrade); nothing is written then.
     pub blocked: RwSignal<Option<String>>,
@@ -39,6 +44,8 @@ impl StorageState {
     pub(super) fn new(blocked: Option<String>) -> Self {
         Self {
             full: RwSignal::new(false),
+            attachments_full: RwSignal::new(None),
+            attachments: RwSignal::new(None),
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             unsaved: StoredValue::new_local(Vec::new()),
@@ -332,6 +339,8 @@ impl ChatStore {
         match self.with_manager(|m| m.delete_conversation(&user, session_id)) {
             Ok(()) => {
                 self.refresh_sidebar();
+                // Its attachments go too, unless another conversation uses them.
+                self.collect_blob_garbage();
                 if self.on_screen.id.get_untracked().as_deref() == Some(session_id) {
                     self.new_chat();
                 }

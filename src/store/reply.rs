@@ -17,11 +17,21 @@ use super::{ActiveReply, ChatStore, MessageView, Role};
 use crate::platform::BrowserClock;
 use crate::platform::http::{FetchFailure, post_streaming, sleep};
 
-/// The reply this tab is writing, and how to stop it.
+/// The reply this tab is writing, and how to stop it; the message being
+/// written's attachments (see attach.rs).
 #[derive(Clone, Copy)]
 pub struct Writing {
     pub reply: RwSignal<Option<ActiveReply>>,
     pub(super) abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+    /// Attached to the next message, not yet stored: their references
+    /// and an object URL of each image (its thumbnail).
+    pub pending: RwSignal<Vec<super::attach::Pending>>,
+    /// The bytes of each pending attachment, by SHA-256.
+    pub(super) pending_blobs: StoredValue<Vec<(String, web_sys::Blob)>, LocalStorage>,
+    /// Files still being read or downscaled.
+    pub attaching: RwSignal<usize>,
+    /// Why a file was not attached.
+    pub attach_notice: RwSignal<Option<String>>,
 }
 
 impl Writing {
@@ -29,6 +39,10 @@ impl Writing {
         Self {
             reply: RwSignal::new(None),
             abort: StoredValue::new_local(None),
+            pending: RwSignal::new(Vec::new()),
+            pending_blobs: StoredValue::new_local(Vec::new()),
+            attaching: RwSignal::new(0),
+            attach_notice: RwSignal::new(None),
         }
     }
 }

@@ -6,8 +6,75 @@
 use confab_core::session::{AttachmentRef, TablePreview};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::platform::{blobs, files};
+
+/// The files of a `FileList` (a picker's, a paste's or a drop's).
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// Whether a drag carries files (not text or a link dragged in the page).
+fn carries_files(ev: &web_sys::DragEvent) -> bool {
+    ev.data_transfer().is_some_and(|data| {
+        data.types()
+            .iter()
+            .any(|t| t.as_string().as_deref() == Some("Files"))
+    })
+}
+
+/// Dropping files on the conversation: where they may land is marked
+/// while they are dragged over it (`dragging`).
+#[derive(Clone, Copy)]
+pub struct DropTarget {
+    pub dragging: RwSignal<bool>,
+    store: crate::store::ChatStore,
+}
+
+impl DropTarget {
+    pub fn new(store: crate::store::ChatStore) -> Self {
+        Self {
+            dragging: RwSignal::new(false),
+            store,
+        }
+    }
+
+    pub fn on_dragover(self, ev: web_sys::DragEvent) {
+        if carries_files(&ev) {
+            // Allows the drop.
+            ev.prevent_default();
+            self.dragging.set(true);
+        }
+    }
+
+    pub fn on_dragleave(self, ev: web_sys::DragEvent) {
+        // Leaving for a child element is no leaving.
+        let inside = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+            .zip(
+                ev.current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
+            )
+            .is_some_and(|(to, area)| area.contains(Some(&to)));
+        if !inside {
+            self.dragging.set(false);
+        }
+    }
+
+    pub fn on_drop(self, ev: web_sys::DragEvent) {
+        self.dragging.set(false);
+        let files = files_of(ev.data_transfer().and_then(|data| data.files()));
+        if !files.is_empty() {
+            ev.prevent_default();
+            self.store.attach_files(files);
+        }
+    }
+}
 
 /// The image the lightbox shows: `(object URL, name)`.
 #[derive(Clone, Copy)]

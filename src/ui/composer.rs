@@ -1,19 +1,38 @@
 use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::html;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use super::attachments::{AttachmentChip, files_of};
 use crate::store::use_store;
 
 /// The message box. Enter sends, Shift+Enter starts a new line. The text is
-/// cleared only once the message has been saved.
+/// cleared only once the message has been saved. Files come in through
+/// Attach, a paste (a screenshot) or a drop on the conversation, and wait
+/// as chips until the message is sent; with files, the text may be empty.
 #[component]
 pub fn Composer() -> impl IntoView {
     let store = use_store();
     let draft = RwSignal::new(String::new());
+    let picker = NodeRef::<html::Input>::new();
     let send = move || {
         let text = draft.get_untracked();
-        if store.send(&text) {
-            draft.set(String::new());
+        if store.writing.pending.with_untracked(Vec::is_empty) {
+            if store.send(&text) {
+                draft.set(String::new());
+            }
+            return;
         }
+        // Files still being read go with the message once they are ready.
+        if store.writing.attaching.get_untracked() > 0 {
+            return;
+        }
+        spawn_local(async move {
+            // What was typed meanwhile stays.
+            if store.send_attached(&text).await && draft.get_untracked() == text {
+                draft.set(String::new());
+            }
+        });
     };
     let on_keydown = move |ev: KeyboardEvent| {
         // Not while an input method is composing (e.g. Japanese, Chinese).
@@ -26,8 +45,93 @@ pub fn Composer() -> impl IntoView {
         ev.prevent_default();
         send();
     };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let files = ev
+            .clipboard_data()
+            .map(|data| files_of(data.files()))
+            .unwrap_or_default();
+        // Text pastes as text; only files are taken here.
+        if !files.is_empty() {
+            ev.prevent_default();
+            store.attach_files(files);
+        }
+    };
+    let on_pick = move |_| {
+        if let Some(input) = picker.get_untracked() {
+            store.attach_files(files_of(input.files()));
+            // The same file can be picked again after removing it.
+            input.set_value("");
+        }
+    };
+    let chips = move || {
+        store
+            .writing
+            .pending
+            .get()
+            .into_iter()
+            .map(|pending| {
+                let sha = pending.reference.sha256.clone();
+                let download = {
+                    let (sha, name) = (sha.clone(), pending.reference.name.clone());
+                    Callback::new(move |()| {
+                        if let Some(blob) = store.pending_blob(&sha) {
+                            let _ = crate::platform::files::download_blob(&name, &blob);
+                        }
+                    })
+                };
+                view! {
+                    <AttachmentChip
+                        reference=pending.reference
+                        thumb=Signal::derive(move || pending.thumb.clone())
+                        state=Signal::derive(|| "ready")
+                        on_download=download
+                        on_remove=Callback::new(move |()| store.remove_pending(&sha))
+                    />
+                }
+            })
+            .collect_view()
+    };
     view! {
         <form class="composer" on:submit=on_submit>
+            <Show when=move || store.writing.pending.with(|p| !p.is_empty()) || store.writing.attaching.get() != 0>
+                <div class="attachments pending-attachments" aria-label="Attached files">
+                    {chips}
+                    <Show when=move || store.writing.attaching.get() != 0>
+                        <span class="meta" role="status">"Preparing files…"</span>
+                    </Show>
+                </div>
+            </Show>
+            {move || {
+                store
+                    .writing
+                    .attach_notice
+                    .get()
+                    .map(|why| {
+                        view! {
+                            <p class="attach-notice" role="alert" data-notice="attach">
+                                {why}
+                                <button type="button" aria-label="Dismiss" on:click=move |_| store.writing.attach_notice.set(None)>
+                                    "×"
+                                </button>
+                            </p>
+                        }
+                    })
+            }}
+            <button
+                type="button"
+                class="attach-button"
+                data-role="attach"
+                aria-label="Attach files"
+                title="Attach files"
+                on:click=move |_| {
+                    if let Some(input) = picker.get_untracked() {
+                        input.click();
+                    }
+                }
+            >
+                {super::icons::paperclip()}
+            </button>
+            <input node_ref=picker type="file" multiple class="attach-input" name="attach-files" on:change=on_pick />
             <textarea
                 aria-label="Message"
                 placeholder=move || {
@@ -41,6 +145,7 @@ pub fn Composer() -> impl IntoView {
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
                 on:keydown=on_keydown
+                on:paste=on_paste
             ></textarea>
             <Show
                 when=move || store.is_streaming()

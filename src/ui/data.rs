@@ -80,8 +80,14 @@ pub fn StorageFull() -> impl IntoView {
                 })
                 .collect_view();
             let unsaved = store.unsaved_count();
+            let attachments = move || {
+                store.storage.attachments_full.get().map(|why| {
+                    view! { <p data-fact="attachments-full">{why}</p> }
+                })
+            };
             view! {
                 <div class="notice storage-full" role="alert">
+                    {attachments}
                     <p>
                         <strong>"Browser storage is full."</strong>
                         {format!(
@@ -97,6 +103,7 @@ pub fn StorageFull() -> impl IntoView {
                         </button>
                         <button type="button" on:click=move |_| {
                             if store.retry_unsaved() == 0 {
+                                store.storage.attachments_full.set(None);
                                 store.storage.full.set(false);
                             }
                         }>
@@ -118,9 +125,11 @@ pub fn DataTools() -> impl IntoView {
     let import_result = RwSignal::new(None::<Result<String, String>>);
     let picker = NodeRef::<html::Input>::new();
     store.estimate(estimate);
+    store.refresh_attachment_usage();
     let refresh = move || {
         usage.set(store.usage().unwrap_or_default());
         store.estimate(estimate);
+        store.refresh_attachment_usage();
     };
     let on_pick = move |_| {
         let Some(input) = picker.get_untracked() else {
@@ -162,6 +171,15 @@ pub fn DataTools() -> impl IntoView {
                         ),
                         None => format!("Conversations use {} in localStorage.", units::bytes(used)),
                     }
+                }}
+            </p>
+            <p class="meta" data-fact="attachments">
+                {move || match store.storage.attachments.get() {
+                    Some((count, bytes)) => format!(
+                        "Attachments: {count} file(s), {} in IndexedDB (not in localStorage).",
+                        units::bytes(bytes as f64)
+                    ),
+                    None => "Attachments: not counted yet.".to_owned(),
                 }}
             </p>
             <ul class="usage">

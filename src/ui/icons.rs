@@ -24,3 +24,12 @@ pub fn thumb(down: bool) -> impl IntoView {
         </svg>
     }
 }
+
+/// A paper clip, for attaching files.
+pub fn paperclip() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M10.5 3.5v7a2.5 2.5 0 0 1-5 0V3a1.5 1.5 0 0 1 3 0v7a.5.5 0 0 1-1 0V4H6.5v6a1.5 1.5 0 0 0 3 0V3a2.5 2.5 0 0 0-5 0v7.5a3.5 3.5 0 0 0 7 0v-7z" />
+        </svg>
+    }
+}

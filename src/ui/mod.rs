@@ -37,6 +37,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let details_open = RwSignal::new(false);
+    let drop = attachments::DropTarget::new(store);
     view! {
         <div
             class="app"
@@ -48,7 +49,12 @@ pub fn App() -> impl IntoView {
                 aria-hidden="true"
                 on:click=move |_| ui.close_drawer(true)
             ></div>
-            <main class="chat">
+            <main
+                class=move || if drop.dragging.get() { "chat drop-target" } else { "chat" }
+                on:dragover=move |ev| drop.on_dragover(ev)
+                on:dragleave=move |ev| drop.on_dragleave(ev)
+                on:drop=move |ev| drop.on_drop(ev)
+            >
                 <Header details_open />
                 <data::Blocked />
                 <data::StorageFull />
