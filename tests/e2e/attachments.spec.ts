@@ -1,0 +1,249 @@
+// Attachments in real Chromium against real IndexedDB: taken by the file
+// chooser, a paste and a drop; images downscaled; bytes kept out of
+// localStorage; a missing blob; a full quota; a second tab.
+import { test, expect, type ChatPage } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const CSV = 'city,temp\nParis,"12,5"\nLyon,14\nNice,18\n';
+
+/** A PNG of random pixels made in the page (noise does not compress). */
+async function noisyPng(page: Page, width: number, height: number): Promise<number[]> {
+  return page.evaluate(
+    async ([w, h]) => {
+      const canvas = new OffscreenCanvas(w, h);
+      const context = canvas.getContext('2d')!;
+      const image = context.createImageData(w, h);
+      const data = new Uint32Array(image.data.buffer);
+      let seed = 12345;
+      for (let i = 0; i < data.length; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        data[i] = seed | 0xff000000;
+      }
+      context.putImageData(image, 0, 0);
+      const blob = await canvas.convertToBlob({ type: 'image/png' });
+      return Array.from(new Uint8Array(await blob.arrayBuffer()));
+    },
+    [width, height],
+  );
+}
+
+/** Attaches files through the (hidden) file input behind Attach. */
+async function choose(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[]) {
+  await page.locator('input[name="attach-files"]').setInputFiles(files);
+}
+
+function chip(page: Page, name: string) {
+  return page.locator(`[data-role="attachment"][data-name="${name}"]`);
+}
+
+/** What IndexedDB's `meta` store holds: `[sha256, size, mimeType][]`. */
+async function storedMeta(page: Page): Promise<[string, number, string][]> {
+  return page.evaluate(
+    () =>
+      new Promise<[string, number, string][]>((resolve, reject) => {
+        const open = indexedDB.open('confab-blobs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const store = db.transaction('meta').objectStore('meta');
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => {
+            resolve(keys.result.map((k, i) => [String(k), values.result[i].size, values.result[i].mimeType]));
+            db.close();
+          };
+        };
+      }),
+  );
+}
+
+/** Every character in localStorage (keys and values). */
+async function localStorageChars(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    let total = 0;
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i)!;
+      total += key.length + (localStorage.getItem(key) ?? '').length;
+    }
+    return total;
+  });
+}
+
+async function sendAndWait(chat: ChatPage, text: string) {
+  const replies = await chat.replies.count();
+  await chat.box.fill(text);
+  await chat.box.press('Enter');
+  await expect(chat.replies).toHaveCount(replies + 1);
+  await chat.lastReplyDone();
+}
+
+test('a CSV attached by the chooser shows its preview, is sent and stored once in IndexedDB', async ({ page, chat }) => {
+  await expect(page.locator('[data-role="attach"]')).toHaveAccessibleName('Attach files');
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  const pending = chip(page, 'weather.csv');
+  await expect(pending).toHaveAttribute('data-state', 'ready');
+  await expect(pending).toHaveAttribute('data-kind', 'text');
+  await expect(pending.locator('[data-role="attachment-table"] caption')).toHaveText('3 rows × 2 columns');
+  await expect(pending.locator('td').first()).toHaveText('Paris');
+
+  await sendAndWait(chat, 'What is the mean temperature?');
+  const sent = page.locator('[data-role="user"]').last().locator('[data-role="attachment"]');
+  await expect(sent).toHaveAttribute('data-name', 'weather.csv');
+  await expect(sent).toHaveAttribute('data-state', 'ready');
+  // The composer is empty again.
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(0);
+
+  // Attached again in another message: still one blob.
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await sendAndWait(chat, 'And the max?');
+  expect(await storedMeta(page)).toHaveLength(1);
+
+  // Download gives back the original bytes.
+  const download = page.waitForEvent('download');
+  await sent.getByRole('button', { name: 'Download weather.csv' }).click();
+  const file = await (await download).path();
+  expect((await import('node:fs')).readFileSync(file!, 'utf8')).toBe(CSV);
+});
+
+test('a file of another kind is refused by name and nothing changes', async ({ page, chat }) => {
+  await chat.box.fill('typed text');
+  await choose(page, [{ name: 'setup.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') }]);
+  await expect(page.locator('[data-notice="attach"]')).toContainText('Cannot attach setup.exe');
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(0);
+  await expect(chat.box).toHaveValue('typed text');
+});
+
+test('a pasted screenshot and a dropped file become chips; an image opens in the lightbox', async ({ page, chat }) => {
+  const png = await noisyPng(page, 64, 48);
+  await page.evaluate((bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'screenshot.png', { type: 'image/png' }));
+    const textarea = document.querySelector('textarea')!;
+    textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, png);
+  const pasted = chip(page, 'screenshot.png');
+  await expect(pasted).toHaveAttribute('data-kind', 'image');
+  await expect(pasted.locator('img')).toBeVisible();
+
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['# Notes\n'], 'notes.md', { type: 'text/markdown' }));
+    const target = document.querySelector('main.chat')!;
+    target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await expect(chip(page, 'notes.md')).toHaveAttribute('data-state', 'ready');
+
+  // Removing one leaves the other.
+  await page.getByRole('button', { name: 'Remove notes.md' }).click();
+  await expect(chip(page, 'notes.md')).toHaveCount(0);
+
+  // Sent with no text at all.
+  await chat.box.press('Enter');
+  await chat.lastReplyDone();
+  const sent = page.locator('[data-role="user"]').last().locator('[data-role="attachment"]');
+  await expect(sent).toHaveAttribute('data-state', 'ready');
+  await sent.getByRole('button', { name: 'Open screenshot.png larger' }).click();
+  const lightbox = page.locator('[data-role="lightbox"]');
+  await expect(lightbox).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(lightbox).toBeHidden();
+});
+
+test('a 10 MB image is downscaled to at most 2048 px and under 1.5 MB before it is stored', async ({ page, chat }) => {
+  const png = Buffer.from(await noisyPng(page, 3000, 1100));
+  expect(png.length).toBeGreaterThan(9_000_000);
+  const started = Date.now();
+  await choose(page, [{ name: 'photo.png', mimeType: 'image/png', buffer: png }]);
+  const pending = page.locator('.composer [data-role="attachment"]');
+  await expect(pending).toHaveAttribute('data-state', 'ready', { timeout: 20_000 });
+  console.log(`downscaled in ${Date.now() - started} ms`);
+  await sendAndWait(chat, 'What is in this photo?');
+  const [[, size, mime]] = await storedMeta(page);
+  expect(size).toBeLessThan(1.5 * 1024 * 1024);
+  expect(mime).not.toBe('image/png');
+  const side = await page.evaluate(async () => {
+    const img = document.querySelector('[data-role="user"] [data-role="attachment"] img') as HTMLImageElement;
+    await img.decode();
+    return Math.max(img.naturalWidth, img.naturalHeight);
+  });
+  expect(side).toBeLessThanOrEqual(2048);
+});
+
+test('localStorage grows by under 2 KB for a 1 MB image', async ({ page, chat }) => {
+  await sendAndWait(chat, 'Hello there');
+  const png = Buffer.from(await noisyPng(page, 600, 560));
+  expect(png.length).toBeGreaterThan(1_000_000);
+  // The same message without and with the image, each in a new chat.
+  await page.getByRole('button', { name: 'New chat' }).first().click();
+  let before = await localStorageChars(page);
+  await sendAndWait(chat, 'Describe this');
+  const withoutImage = (await localStorageChars(page)) - before;
+  await page.getByRole('button', { name: 'New chat' }).first().click();
+  before = await localStorageChars(page);
+  await choose(page, [{ name: 'one-mb.png', mimeType: 'image/png', buffer: png }]);
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveAttribute('data-state', 'ready');
+  await sendAndWait(chat, 'Describe this');
+  const withImage = (await localStorageChars(page)) - before;
+  console.log(`localStorage: +${withoutImage} chars without the image, +${withImage} with it`);
+  expect(withImage - withoutImage).toBeLessThan(2048);
+});
+
+test('a missing blob shows "attachment unavailable" and the conversation goes on', async ({ page, chat }) => {
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await sendAndWait(chat, 'Look at this');
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const open = indexedDB.open('confab-blobs');
+        open.onsuccess = () => {
+          const tx = open.result.transaction(['blobs', 'meta'], 'readwrite');
+          tx.objectStore('blobs').clear();
+          tx.objectStore('meta').clear();
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+        };
+      }),
+  );
+  await page.reload();
+  const sent = chip(page, 'weather.csv');
+  await expect(sent).toHaveAttribute('data-state', 'unavailable');
+  await expect(sent).toContainText('attachment unavailable');
+  // The preview came with the reference.
+  await expect(sent.locator('[data-role="attachment-table"]')).toBeVisible();
+  await sendAndWait(chat, 'Still there?');
+});
+
+test('a full quota keeps the message unsent, with its text and chips, and opens the banner', async ({ page, chat, server }) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 200_000 });
+  const png = Buffer.from(await noisyPng(page, 600, 560));
+  await choose(page, [{ name: 'big.png', mimeType: 'image/png', buffer: png }]);
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveAttribute('data-state', 'ready');
+  await chat.box.fill('Will this fit?');
+  await chat.box.press('Enter');
+  const banner = page.locator('.storage-full');
+  await expect(banner).toBeVisible();
+  await expect(banner.locator('[data-fact="attachments-full"]')).toContainText('attachments already use');
+  await expect(banner.getByRole('button', { name: 'Export all (backup)' })).toBeVisible();
+  await expect(chat.userMessages).toHaveCount(0);
+  await expect(chat.box).toHaveValue('Will this fit?');
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(1);
+  expect(await storedMeta(page)).toHaveLength(0);
+});
+
+test('a second tab sees the new attachment and its thumbnail', async ({ page, chat, server }) => {
+  const other = await page.context().newPage();
+  await other.goto(server.url);
+  const png = await noisyPng(page, 80, 60);
+  await choose(page, [{ name: 'chart.png', mimeType: 'image/png', buffer: Buffer.from(png) }]);
+  await sendAndWait(chat, 'A chart');
+  const entry = other.getByRole('navigation', { name: 'Conversations' }).locator('.session').first();
+  await expect(entry).toContainText('A chart');
+  await entry.click();
+  const seen = chip(other, 'chart.png');
+  await expect(seen).toHaveAttribute('data-state', 'ready');
+  await expect(seen.locator('img')).toBeVisible();
+});
