@@ -127,6 +127,7 @@ impl ChatStore {
                 });
             }
             view.thought_millis.set(millis);
+            let events = store.offload_replies(events).await;
             let result = CallResult {
                 agent_events: events,
                 event_id: view.id.clone(),

@@ -216,6 +216,33 @@ impl ChatStore {
         blobs::put_all(&puts).await
     }
 
+    /// `events` with the files inside them (`inlineData`: an agent's
+    /// charts) moved to IndexedDB, each part keeping a reference. If they
+    /// cannot be stored, the events are kept as they came (nothing lost).
+    pub(super) async fn offload_replies(
+        &self,
+        events: Vec<confab_core::session::Event>,
+    ) -> Vec<confab_core::session::Event> {
+        let mut offloaded = events.clone();
+        let new: Vec<NewBlob> = offloaded
+            .iter_mut()
+            .flat_map(|event| attachments::offload_inline(event, "reply"))
+            .collect();
+        if new.is_empty() {
+            return events;
+        }
+        match self.store_new_blobs(&new).await {
+            Ok(()) => {
+                self.refresh_attachment_usage();
+                offloaded
+            }
+            Err(error) => {
+                self.note_blob_error(&error);
+                events
+            }
+        }
+    }
+
     /// Counts the stored attachments again (Settings → Data, the banner).
     pub fn refresh_attachment_usage(&self) {
         let store = *self;
