@@ -261,23 +261,35 @@ impl ChatStore {
         self.export_json(None);
     }
 
-    /// Downloads conversations (`None`: all) as Confab JSON.
+    /// Downloads conversations (`None`: all) as Confab JSON, with the
+    /// bytes of their attachments (read from IndexedDB first).
     pub fn export_json(&self, only: Option<Vec<String>>) {
         let user = self.user_id();
         let at = now();
-        match self.with_manager(|m| m.export(&user, only.as_deref(), at)) {
-            Ok(file) => {
-                let name = match &only {
-                    Some(ids) if ids.len() == 1 => format!("confab-conversation-{}.json", ids[0]),
-                    _ => "confab-backup.json".to_owned(),
-                };
-                let text = transfer::to_pretty_json(&file).unwrap_or_default();
-                if let Err(error) = files::download(&name, "application/json", &text) {
-                    self.report(Notice::DownloadFailed(error));
+        let mut file = match self.with_manager(|m| m.export(&user, only.as_deref(), at)) {
+            Ok(file) => file,
+            Err(error) => return self.report(error),
+        };
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            let mut read = std::collections::BTreeMap::new();
+            for attachment in transfer::referenced_attachments(&file) {
+                if let Ok(Some(bytes)) = crate::platform::blobs::get_bytes(&attachment.sha256).await
+                {
+                    read.insert(attachment.sha256, bytes);
                 }
             }
-            Err(error) => self.report(error),
-        }
+            // Missing ones are left out (their references stay).
+            transfer::add_attachments(&mut file, &|sha| read.get(sha).cloned());
+            let name = match &only {
+                Some(ids) if ids.len() == 1 => format!("confab-conversation-{}.json", ids[0]),
+                _ => "confab-backup.json".to_owned(),
+            };
+            let text = transfer::to_pretty_json(&file).unwrap_or_default();
+            if let Err(error) = files::download(&name, "application/json", &text) {
+                store.report(Notice::DownloadFailed(error));
+            }
+        });
     }
 
     /// Downloads the open conversation as Markdown.
@@ -312,10 +324,17 @@ impl ChatStore {
         }
     }
 
-    /// Imports a Confab or ChatGPT export into the active profile. Returns
-    /// what it did, or why nothing was imported.
-    pub fn import_text(&self, text: &str) -> Result<String, String> {
+    /// Imports a Confab or ChatGPT export into the active profile: its
+    /// attachments' bytes are stored first (checked against their hashes;
+    /// stored by hash, so importing twice adds none), then the
+    /// conversations. Returns what it did, or why nothing was imported.
+    pub async fn import_text(&self, text: &str) -> Result<String, String> {
         let file = transfer::parse(text, now()).map_err(|e| e.to_string())?;
+        let blobs = transfer::attachment_blobs(&file).map_err(|e| e.to_string())?;
+        if let Err(error) = self.store_new_blobs(&blobs).await {
+            self.note_blob_error(&error);
+            return Err(error.to_string());
+        }
         let user = self.user_id();
         let outcome = self
             .manager
@@ -323,6 +342,7 @@ impl ChatStore {
             .ok_or_else(|| "the page is closing".to_owned())?;
         let report = outcome.map_err(|e| e.to_string())?;
         self.refresh_sidebar();
+        self.refresh_attachment_usage();
         Ok(report.to_string())
     }
 

@@ -137,7 +137,7 @@ pub fn DataTools() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             let outcome = match files::read_picked(&input).await {
-                Ok(Some(text)) => Some(store.import_text(&text)),
+                Ok(Some(text)) => Some(store.import_text(&text).await),
                 Ok(None) => None,
                 Err(error) => Some(Err(error)),
             };
