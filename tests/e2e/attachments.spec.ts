@@ -247,3 +247,35 @@ test('a second tab sees the new attachment and its thumbnail', async ({ page, ch
   await expect(seen).toHaveAttribute('data-state', 'ready');
   await expect(seen.locator('img')).toBeVisible();
 });
+
+test('a backup carries the attachments; importing it into a fresh browser restores them, twice adds nothing', async ({ page, chat, server, browser }, testInfo) => {
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await sendAndWait(chat, 'Keep this table');
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await expect(settings.locator('[data-fact="attachments"]')).toContainText('Attachments: 1 file(s)');
+  const download = page.waitForEvent('download');
+  await settings.getByRole('button', { name: 'Back up everything' }).click();
+  const file = testInfo.outputPath('backup.json');
+  await (await download).saveAs(file);
+  const backup = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+  const blobs = Object.values(backup.attachments ?? {}) as { data: string }[];
+  expect(blobs).toHaveLength(1);
+  expect(Buffer.from(blobs[0].data, 'base64').toString('utf8')).toBe(CSV);
+
+  // Another browser profile: nothing stored yet.
+  const context = await browser.newContext();
+  const fresh = await context.newPage();
+  await fresh.goto(server.url);
+  await fresh.getByRole('button', { name: 'Settings' }).click();
+  const picker = fresh.getByRole('dialog', { name: 'Settings' }).locator('input[type="file"]');
+  await picker.setInputFiles(file);
+  await expect(fresh.locator('.import-result')).toContainText('Imported 1 new conversation(s)');
+  await picker.setInputFiles(file);
+  await expect(fresh.locator('.import-result')).toContainText('Imported 0 new conversation(s)');
+  expect(await storedMeta(fresh)).toHaveLength(1);
+  await fresh.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Cancel' }).click();
+  await fresh.getByRole('navigation', { name: 'Conversations' }).locator('.session').filter({ hasText: 'Keep this table' }).click();
+  await expect(chip(fresh, 'weather.csv')).toHaveAttribute('data-state', 'ready');
+  await context.close();
+});
