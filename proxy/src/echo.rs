@@ -559,10 +559,14 @@ mod tests {
 
     #[test]
     fn sizes_come_from_the_data_url_length() {
-        // Padding of 0, 1 and 2 characters, and the URL-safe alphabet.
+        // Padding of 0, 1 and 2 characters.
         for bytes in [0, 1, 2, 3, 4, 5, 1000, 1001, 1002] {
             let url = data("image/png", bytes);
-            assert_eq!(data_url(&url), Some(("image/png".into(), bytes as u64)), "{url}");
+            assert_eq!(
+                data_url(&url),
+                Some(("image/png".into(), bytes as u64)),
+                "{url}"
+            );
         }
         // Real encodings: "hello", "hi", "abc", and URL-safe bytes.
         for (payload, bytes) in [("aGVsbG8=", 5), ("aGk=", 2), ("YWJj", 3), ("-_8=", 2)] {
