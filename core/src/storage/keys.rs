@@ -61,6 +61,16 @@ pub fn sessions_of(app_name: &str, user_id: &str) -> String {
     format!("{PREFIX}session:{}:{}:", escape(app_name), escape(user_id))
 }
 
+/// The prefix of blobs waiting to move into the browser's blob store
+/// (IndexedDB): the schema-4 migration takes inline bytes out of session
+/// bodies and leaves each here, under its SHA-256, until it is stored there.
+pub const BLOB_PENDING: &str = "confab:blob-pending:";
+
+/// The key of one pending blob.
+pub fn blob_pending(sha256: &str) -> String {
+    format!("{BLOB_PENDING}{sha256}")
+}
+
 /// User settings (endpoint, model, system prompt).
 pub const SETTINGS: &str = "confab:settings";
 
