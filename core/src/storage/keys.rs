@@ -7,7 +7,7 @@
 pub const PREFIX: &str = "confab:";
 
 /// The version of the stored layout that this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `{"schema": N}`: the layout version of everything under [`PREFIX`].
 /// Written last by a migration, so a half-done one is never taken as done.
