@@ -351,7 +351,10 @@ fn an_agents_attachment_parts_are_saved_and_listed() {
     )
     .unwrap();
     let session = stored(&m, "ada", &query.session.id);
-    assert_eq!(session.events[1].attachments(), [chart.clone()]);
+    assert_eq!(
+        session.events[1].attachments(),
+        std::slice::from_ref(&chart)
+    );
     let listed = m.service().list_sessions("confab", "ada").unwrap();
     assert_eq!(listed[0].attachments, [chart.sha256]);
 }
