@@ -3,11 +3,12 @@
 //! CRLF, LF or CR), a UTF-8 byte-order mark, and the separator detected
 //! among `,`, `;` (spreadsheets in locales with a decimal comma) and tab.
 //!
-//! Written here rather than taken from the `csv` crate: that one reads
-//! through `std::io` with its own buffers and options (~40 KB of wasm for a
-//! preview); this is one small state machine over bytes. It is lenient where
-//! RFC 4180 is strict (a quote inside an unquoted field is kept as text), as
-//! files from the wild need.
+//! Written here rather than taken from a crate (ARCHITECTURE.md says why:
+//! `csv` reads through `std::io` and brings serde support and buffers a
+//! preview does not need; `csv-core` would fit, but its caller-supplied
+//! output buffers take as much code as this state machine over bytes). It
+//! is lenient where RFC 4180 is strict (a quote inside an unquoted field is
+//! kept as text), as files from the wild need.
 
 use crate::session::TablePreview;
 
