@@ -47,6 +47,12 @@ pub struct SessionSummary {
     pub last_update_time: f64,
     #[serde(default)]
     pub event_count: usize,
+    /// The distinct SHA-256s (sorted) of the attachments its events refer
+    /// to: what keeps their blobs from garbage collection, read from the
+    /// index without opening any body. Absent when there are none, so a
+    /// summary without attachments is stored as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// Session-state key holding the title a conversation had in the app it
@@ -69,6 +75,14 @@ impl SessionSummary {
             title: imported.or_else(|| super::title::title_of(&session.events)),
             last_update_time: session.last_update_time,
             event_count: session.events.len(),
+            attachments: session
+                .events
+                .iter()
+                .flat_map(Event::attachments)
+                .map(|a| a.sha256)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         }
     }
 }
