@@ -399,6 +399,9 @@ pub fn settle_reply(
 }
 
 #[cfg(test)]
+mod attachment_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
