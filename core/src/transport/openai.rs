@@ -393,6 +393,8 @@ fn refusal(status: u16, body: &str) -> Option<ReplyError> {
         "invalid image",
         "image format",
         "media type",
+        "mime type",
+        "base64",
         "too large",
         "exceeds",
         "could not process",

@@ -512,6 +512,10 @@ fn a_model_refusing_images_or_files_is_told_apart_from_other_errors() {
             r#"{"error":{"message":"Invalid image data: the image is too large.","type":"invalid_request_error"}}"#,
         ),
         (
+            400,
+            r#"{"error":{"message":"Invalid value for 'image_url.url': expected a base64-encoded data URL with an image MIME type.","type":"invalid_request_error"}}"#,
+        ),
+        (
             429,
             r#"{"error":{"message":"image_url is only supported by certain models.","type":"rate"}}"#,
         ),
