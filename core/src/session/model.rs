@@ -297,12 +297,35 @@ impl Part {
 pub struct EventActions {
     #[serde(default, skip_serializing_if = "State::is_empty")]
     pub state_delta: State,
+    /// The artifacts the agent saved in this step: name → version (ADK's
+    /// `artifactDelta`), to list on the reply and fetch from the server.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "artifact_versions"
+    )]
+    pub artifact_delta: BTreeMap<String, u64>,
 }
 
 impl EventActions {
     pub fn is_empty(&self) -> bool {
-        self.state_delta.is_empty()
+        self.state_delta.is_empty() && self.artifact_delta.is_empty()
     }
+}
+
+/// An `artifactDelta`; anything but an object, or an entry whose version is
+/// not a whole number, is left out: one odd entry must not make the event
+/// (and its session) unreadable.
+fn artifact_versions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, u64>, D::Error> {
+    let Value::Object(versions) = Value::deserialize(deserializer)? else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(versions
+        .into_iter()
+        .filter_map(|(name, version)| Some((name, version.as_u64()?)))
+        .collect())
 }
 
 /// Where a message stands. Rendered as `data-status` on every message.
