@@ -1,12 +1,22 @@
 //! From a session to a model request: the system prompt and the newest
 //! turns that fit the model's context window, or a Continue; a
 //! conversation's own options over the settings.
+//!
+//! A message with attachments is planned in two steps: the plan needs no
+//! bytes (an attachment's size gives its cost), and lists the blobs it
+//! needs; the shell loads them (from IndexedDB, asynchronously) and
+//! [`PlannedRequest::resolve`] puts them in.
+
+mod parts;
+
+pub use parts::{ATTACHMENT_BYTES_LIMIT, IMAGE_TOKENS, PDF_BYTES_PER_TOKEN};
 
 use crate::manager::ConversationOptions;
-use crate::session::{Event, MessageStatus};
+use crate::session::{AttachmentRef, Event, MessageStatus};
 use crate::settings::Settings;
 use crate::transport::openai::{ChatMessage, ChatRequest, StreamOptions};
 use crate::transport::{ChatStream, FetchFailure, ReplyError, StreamOutcome};
+use parts::Slot;
 
 /// What is asked of the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,12 +44,129 @@ pub fn estimate_tokens(text: &str) -> usize {
 /// The request, and what the context budget left out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedRequest {
+    /// Whole when `needs` is empty; else its attachments are placeholders
+    /// until [`PlannedRequest::resolve`] fills them.
     pub request: ChatRequest,
     /// Earlier turns not sent because they did not fit.
     pub left_out: usize,
     /// The first event sent (older ones were left out), when some were.
     pub first_sent: Option<String>,
     pub estimated_tokens: usize,
+    /// The blobs to load before `resolve`, each once.
+    pub needs: Vec<AttachmentRef>,
+    /// Attachments of earlier turns sent by name only: no room for them,
+    /// or (after `resolve`) their bytes were gone.
+    pub left_out_attachments: usize,
+    slots: Vec<Slot>,
+}
+
+impl PlannedRequest {
+    /// The request with the attachments' bytes in it. `bytes` gives a
+    /// blob's bytes by its SHA-256, `None` if it is gone: an attachment of
+    /// the message being sent must be there (else
+    /// [`ReplyError::AttachmentUnavailable`]); one of an earlier turn is
+    /// left out, by name, and counted.
+    pub fn resolve<'b>(
+        mut self,
+        bytes: &dyn Fn(&str) -> Option<&'b [u8]>,
+    ) -> Result<Self, ReplyError> {
+        let slots = std::mem::take(&mut self.slots);
+        for slot in slots.iter().rev() {
+            let found = bytes(&slot.attachment.sha256);
+            if found.is_none() {
+                if slot.newest {
+                    return Err(ReplyError::AttachmentUnavailable {
+                        name: slot.attachment.name.clone(),
+                    });
+                }
+                self.left_out_attachments += 1;
+            }
+            parts::fill(&mut self.request.messages, slot, found);
+        }
+        self.needs.clear();
+        Ok(self)
+    }
+}
+
+/// A turn that may be sent: its event, its message's text, and (a user's)
+/// attachments.
+struct Turn<'a> {
+    event: &'a Event,
+    text: String,
+    attachments: Vec<AttachmentRef>,
+}
+
+impl Turn<'_> {
+    fn role(&self) -> &'static str {
+        if self.event.is_from_user() {
+            "user"
+        } else {
+            "assistant"
+        }
+    }
+}
+
+/// The model a plan is for, as its messages name it.
+fn model_name(model: &str) -> String {
+    if model.is_empty() {
+        "the default model".into()
+    } else {
+        model.to_owned()
+    }
+}
+
+/// The tokens a request may take of the model's window: a quarter is kept
+/// for the reply.
+fn budget_of(window: u32) -> usize {
+    (window as usize).saturating_sub(window as usize / 4)
+}
+
+/// The system prompt in force, trimmed (empty: none).
+fn system_prompt<'a>(settings: &'a Settings, options: &'a ConversationOptions) -> &'a str {
+    options
+        .system_prompt
+        .as_deref()
+        .unwrap_or(&settings.system_prompt)
+        .trim()
+}
+
+/// Whether `attachment` can be sent at all to the model in force, alone in
+/// a message after the system prompt: the composer asks before it takes a
+/// file, so a file too large is refused while the typed text stays.
+pub fn attachment_fits(
+    settings: &Settings,
+    options: &ConversationOptions,
+    attachment: &AttachmentRef,
+) -> Result<(), ReplyError> {
+    let model = options.model_or(&settings.model);
+    let window = settings.context_window_for(model);
+    let system = system_prompt(settings, options);
+    let used = if system.is_empty() {
+        0
+    } else {
+        estimate_tokens(system)
+    };
+    let (tokens, bytes) = parts::cost(attachment);
+    if used + MESSAGE_OVERHEAD_TOKENS + tokens > budget_of(window) {
+        return Err(too_large(attachment, tokens, window, model));
+    }
+    if bytes > ATTACHMENT_BYTES_LIMIT {
+        return Err(ReplyError::AttachmentsTooHeavy {
+            size: bytes,
+            limit: ATTACHMENT_BYTES_LIMIT,
+        });
+    }
+    Ok(())
+}
+
+fn too_large(attachment: &AttachmentRef, tokens: usize, window: u32, model: &str) -> ReplyError {
+    ReplyError::AttachmentTooLarge {
+        name: attachment.name.clone(),
+        size: attachment.size,
+        tokens,
+        window,
+        model: model_name(model),
+    }
 }
 
 /// The request that asks for the reply to the last user message (or that
@@ -48,6 +175,12 @@ pub struct PlannedRequest {
 ///
 /// Events after the last user message (a failed or interrupted attempt that
 /// is being retried) are left out, and so are replies that failed outright.
+///
+/// A user's attachments go with its message as content parts (a model's
+/// own replies are text: chat completions take no images from the
+/// assistant). The newest message goes whole or not at all; an earlier one
+/// whose attachments do not fit goes with their names only, if its text
+/// fits.
 pub fn plan_request(
     settings: &Settings,
     options: &ConversationOptions,
@@ -59,29 +192,25 @@ pub fn plan_request(
         Ask::Continue { event_id } => events.iter().position(|e| e.id == event_id),
     }
     .map_or(0, |i| i + 1);
-    let turns: Vec<(&Event, ChatMessage)> = events[..upto]
+    let turns: Vec<Turn> = events[..upto]
         .iter()
         .filter(|e| e.status != MessageStatus::Error)
-        .filter_map(|e| {
-            let text = e.text_content();
-            let role = if e.is_from_user() {
-                "user"
+        .map(|event| Turn {
+            event,
+            text: event.text_content(),
+            attachments: if event.is_from_user() {
+                event.attachments()
             } else {
-                "assistant"
-            };
-            (!text.is_empty()).then(|| (e, ChatMessage::new(role, &text)))
+                Vec::new()
+            },
         })
+        .filter(|turn| !turn.text.is_empty() || !turn.attachments.is_empty())
         .collect();
 
     let model = options.model_or(&settings.model);
     let window = settings.context_window_for(model);
-    // A quarter of the window is kept for the reply.
-    let budget = (window as usize).saturating_sub(window as usize / 4);
-    let system = options
-        .system_prompt
-        .as_deref()
-        .unwrap_or(&settings.system_prompt)
-        .trim();
+    let budget = budget_of(window);
+    let system = system_prompt(settings, options);
     let mut fixed = Vec::new();
     if !system.is_empty() {
         fixed.push(ChatMessage::new("system", system));
@@ -90,34 +219,82 @@ pub fn plan_request(
     if matches!(ask, Ask::Continue { .. }) {
         tail.push(ChatMessage::new("user", CONTINUE_INSTRUCTION));
     }
-    let cost = |m: &ChatMessage| estimate_tokens(&m.content);
+    let cost = |m: &ChatMessage| estimate_tokens(&m.content.text());
     let mut used: usize = fixed.iter().chain(&tail).map(cost).sum();
+    let mut wire_bytes: u64 = 0;
 
     // Newest first, until the budget is spent; the newest always goes.
-    let mut kept = 0;
-    for (i, (_, message)) in turns.iter().rev().enumerate() {
-        let next = used + cost(message);
-        if next > budget {
-            if i == 0 {
-                return Err(ReplyError::TooLarge {
-                    needed: next,
+    // Each kept turn: whether its attachments go whole.
+    let mut whole: Vec<bool> = Vec::new();
+    for (i, turn) in turns.iter().rev().enumerate() {
+        let text = estimate_tokens(&turn.text);
+        let costs: Vec<(usize, u64)> = turn.attachments.iter().map(parts::cost).collect();
+        let tokens: usize = costs.iter().map(|c| c.0).sum();
+        let bytes: u64 = costs.iter().map(|c| c.1).sum();
+        let fits = used + text + tokens <= budget;
+        let carried = wire_bytes + bytes <= ATTACHMENT_BYTES_LIMIT;
+        if i == 0 {
+            if !fits {
+                return Err(too_large_message(
+                    turn,
+                    &costs,
+                    used + text,
+                    budget,
                     window,
-                    model: if model.is_empty() {
-                        "the default model".into()
-                    } else {
-                        model.to_owned()
-                    },
+                    model,
+                ));
+            }
+            if !carried {
+                return Err(ReplyError::AttachmentsTooHeavy {
+                    size: bytes,
+                    limit: ATTACHMENT_BYTES_LIMIT,
                 });
             }
+        }
+        if fits && carried {
+            used += text + tokens;
+            wire_bytes += bytes;
+            whole.push(true);
+            continue;
+        }
+        let names: usize = turn.attachments.iter().map(parts::left_out_cost).sum();
+        if used + text + names > budget {
             break;
         }
-        used = next;
-        kept += 1;
+        used += text + names;
+        whole.push(false);
     }
+    let kept = whole.len();
     let first = turns.len() - kept;
+    whole.reverse();
+
     let mut messages = fixed;
-    messages.extend(turns[first..].iter().map(|(_, m)| m.clone()));
+    let mut slots = Vec::new();
+    let mut left_out_attachments = 0;
+    for (j, (turn, whole)) in turns[first..].iter().zip(whole).enumerate() {
+        let message = if turn.attachments.is_empty() {
+            ChatMessage::new(turn.role(), &turn.text)
+        } else {
+            if !whole {
+                left_out_attachments += turn.attachments.len();
+            }
+            let attachments: Vec<(AttachmentRef, bool)> = turn
+                .attachments
+                .iter()
+                .map(|a| (a.clone(), whole))
+                .collect();
+            let newest = j + 1 == kept;
+            parts::message(&turn.text, &attachments, messages.len(), newest, &mut slots)
+        };
+        messages.push(message);
+    }
     messages.extend(tail);
+    let mut needs: Vec<AttachmentRef> = Vec::new();
+    for slot in &slots {
+        if !needs.iter().any(|n| n.sha256 == slot.attachment.sha256) {
+            needs.push(slot.attachment.clone());
+        }
+    }
     Ok(PlannedRequest {
         request: ChatRequest {
             model: Some(model.to_owned()).filter(|m| !m.is_empty()),
@@ -129,9 +306,38 @@ pub fn plan_request(
             temperature: options.temperature,
         },
         left_out: first,
-        first_sent: (first > 0).then(|| turns[first].0.id.clone()),
+        first_sent: (first > 0).then(|| turns[first].event.id.clone()),
         estimated_tokens: used,
+        needs,
+        left_out_attachments,
+        slots,
     })
+}
+
+/// Why the newest message does not fit: one of its attachments, alone with
+/// its text, is too large (named, with its size); else the message as a
+/// whole (`with_text`: the tokens before its attachments).
+fn too_large_message(
+    turn: &Turn,
+    costs: &[(usize, u64)],
+    with_text: usize,
+    budget: usize,
+    window: u32,
+    model: &str,
+) -> ReplyError {
+    let largest = costs
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, c)| c.0)
+        .filter(|(_, c)| with_text + c.0 > budget);
+    if let Some((i, (tokens, _))) = largest {
+        return too_large(&turn.attachments[i], *tokens, window, model);
+    }
+    ReplyError::TooLarge {
+        needed: with_text + costs.iter().map(|c| c.0).sum::<usize>(),
+        window,
+        model: model_name(model),
+    }
 }
 
 /// What a finished model stream becomes: its status and, if it is not
@@ -193,6 +399,9 @@ pub fn settle_reply(
 }
 
 #[cfg(test)]
+mod attachment_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -217,7 +426,7 @@ mod tests {
         request
             .messages
             .iter()
-            .map(|m| (m.role.clone(), m.content.clone()))
+            .map(|m| (m.role.clone(), m.content.text()))
             .collect()
     }
 
@@ -323,7 +532,7 @@ mod tests {
             request.model, None,
             "an empty model means the proxy's default"
         );
-        let texts: Vec<String> = request.messages.iter().map(|m| m.content.clone()).collect();
+        let texts: Vec<String> = request.messages.iter().map(|m| m.content.text()).collect();
         assert_eq!(texts, ["q1", "a1", "q2"]);
     }
 
@@ -375,7 +584,7 @@ mod tests {
             .request
             .messages
             .iter()
-            .map(|m| m.content.trim().to_owned())
+            .map(|m| m.content.text().trim().to_owned())
             .collect();
         assert_eq!(sent, ["5", "6", "7", "8"]);
         assert_eq!(plan.left_out, 5);
@@ -480,7 +689,7 @@ mod tests {
         let plan = plan_request(&settings, &options, &turns(1, 5), Ask::Reply).unwrap();
         assert_eq!(plan.request.model.as_deref(), Some("mine"));
         assert_eq!(plan.request.temperature, Some(0.2));
-        assert_eq!(plan.request.messages[0].content, "Answer in French.");
+        assert_eq!(plan.request.messages[0].content.text(), "Answer in French.");
         let json = serde_json::to_value(&plan.request).unwrap();
         assert!((json["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
 
@@ -525,8 +734,11 @@ mod tests {
             .map(|m| m.role.as_str())
             .collect();
         assert_eq!(roles, ["user", "assistant", "user"]);
-        assert_eq!(plan.request.messages[1].content.trim(), "1");
-        assert_eq!(plan.request.messages[2].content, CONTINUE_INSTRUCTION);
+        assert_eq!(plan.request.messages[1].content.text().trim(), "1");
+        assert_eq!(
+            plan.request.messages[2].content.text(),
+            CONTINUE_INSTRUCTION
+        );
     }
 
     /// A stream fed `frames`, as the proxy would send them.

@@ -14,7 +14,8 @@
 //!   [`session::SessionService`] contract and its backends (in memory, and
 //!   over any key-value store);
 //! - [`manager`]: the session manager and its records;
-//! - features: [`settings`], [`profiles`], [`chat`] (a session as a model
+//! - features: [`settings`], [`profiles`], [`attachments`] (files in
+//!   messages: kinds, CSV previews, blob bookkeeping), [`chat`] (a session as a model
 //!   request), [`agent`] (Google ADK's api_server as a backend), [`search`],
 //!   [`sync`] (merges across tabs), [`transfer`] (export and import),
 //!   [`actions`] (which actions a message on screen offers), [`notice`]
@@ -22,6 +23,7 @@
 
 pub mod actions;
 pub mod agent;
+pub mod attachments;
 pub mod bytes;
 pub mod chat;
 pub mod clock;

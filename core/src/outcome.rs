@@ -47,6 +47,52 @@ pub enum ReplyError {
         window: u32,
         model: String,
     },
+    /// One attachment of the message does not fit in the model's context
+    /// window (it is never cut to fit).
+    #[error(
+        "{name} ({}) is about {tokens} tokens; {model} reads at most {window}, a quarter of it kept for the reply. Remove it or choose a model with a larger context.",
+        crate::units::bytes(*size as f64)
+    )]
+    AttachmentTooLarge {
+        name: String,
+        size: u64,
+        tokens: usize,
+        window: u32,
+        model: String,
+    },
+    /// The message's attachments, as sent (base64), are more than one
+    /// request may carry.
+    #[error(
+        "The attachments of this message come to {} as sent, more than the {} one request can carry. Send fewer at a time.",
+        crate::units::bytes(*size as f64),
+        crate::units::bytes(*limit as f64)
+    )]
+    AttachmentsTooHeavy { size: u64, limit: u64 },
+    /// The bytes of an attachment of the message being sent are gone from
+    /// this browser's storage.
+    #[error("{name} is no longer stored in this browser; remove it and attach it again.")]
+    AttachmentUnavailable { name: String },
+    /// The model refused the message's images (`model` is empty when the
+    /// refusal did not say which model).
+    #[error(
+        "{} does not accept images — choose another model. Your message is kept.",
+        this_model(model)
+    )]
+    ImagesRefused { model: String },
+    /// The model refused the message's files (PDFs).
+    #[error(
+        "{} does not accept files — choose another model. Your message is kept.",
+        this_model(model)
+    )]
+    FilesRefused { model: String },
+}
+
+fn this_model(model: &str) -> String {
+    if model.is_empty() {
+        "This model".to_owned()
+    } else {
+        format!("The model {model}")
+    }
 }
 
 fn http_message(status: u16, message: &str) -> String {
@@ -78,6 +124,25 @@ impl ReplyError {
             Self::Broken { .. } => "broken_stream".into(),
             Self::Stalled { .. } => "stalled".into(),
             Self::TooLarge { .. } => "context_too_large".into(),
+            Self::AttachmentTooLarge { .. } => "attachment_too_large".into(),
+            Self::AttachmentsTooHeavy { .. } => "attachments_too_heavy".into(),
+            Self::AttachmentUnavailable { .. } => "attachment_unavailable".into(),
+            Self::ImagesRefused { .. } => "images_refused".into(),
+            Self::FilesRefused { .. } => "files_refused".into(),
+        }
+    }
+
+    /// The same failure naming `model`, for a refusal that did not say
+    /// which model refused (the shell knows which it asked).
+    pub fn naming_model(self, model: &str) -> Self {
+        match self {
+            Self::ImagesRefused { model: named } if named.is_empty() => Self::ImagesRefused {
+                model: model.to_owned(),
+            },
+            Self::FilesRefused { model: named } if named.is_empty() => Self::FilesRefused {
+                model: model.to_owned(),
+            },
+            other => other,
         }
     }
 }
@@ -193,6 +258,7 @@ impl ReplyFailure {
             also: also.map(str::to_owned),
             number,
             limit: 0,
+            size: 0,
         };
         match self {
             Self::Model(error) => match error {
@@ -210,6 +276,24 @@ impl ReplyFailure {
                     limit: u64::from(*window),
                     ..with(model, None, *needed as u64)
                 },
+                M::AttachmentTooLarge {
+                    name,
+                    size,
+                    tokens,
+                    window,
+                    model,
+                } => StoredFailure {
+                    limit: u64::from(*window),
+                    size: *size,
+                    ..with(name, Some(model), *tokens as u64)
+                },
+                M::AttachmentsTooHeavy { size, limit } => StoredFailure {
+                    limit: *limit,
+                    size: *size,
+                    ..with("", None, 0)
+                },
+                M::AttachmentUnavailable { name } => with(name, None, 0),
+                M::ImagesRefused { model } | M::FilesRefused { model } => with(model, None, 0),
             },
             Self::Agent(error) => match error {
                 A::Unreachable {
@@ -236,6 +320,7 @@ impl ReplyFailure {
             also,
             number,
             limit,
+            size,
         } = stored;
         let status = number as u16;
         let seconds = number as u32;
@@ -253,6 +338,17 @@ impl ReplyFailure {
                 window: limit as u32,
                 model: text,
             }),
+            "attachment_too_large" => model(ReplyError::AttachmentTooLarge {
+                name: text,
+                size,
+                tokens: number as usize,
+                window: limit as u32,
+                model: also.unwrap_or_default(),
+            }),
+            "attachments_too_heavy" => model(ReplyError::AttachmentsTooHeavy { size, limit }),
+            "attachment_unavailable" => model(ReplyError::AttachmentUnavailable { name: text }),
+            "images_refused" => model(ReplyError::ImagesRefused { model: text }),
+            "files_refused" => model(ReplyError::FilesRefused { model: text }),
             http if http.starts_with("http_") => model(ReplyError::Http {
                 status,
                 message: text,
@@ -283,8 +379,9 @@ impl ReplyFailure {
 }
 
 /// How a [`ReplyFailure`] is stored: `kind` is its code; `text`, `also`,
-/// `number` and `limit` hold what its message needs (a URL or detail, an
-/// origin, a status or a count of seconds or tokens, a window).
+/// `number`, `limit` and `size` hold what its message needs (a URL, detail
+/// or file name, an origin or model, a status or a count of seconds or
+/// tokens, a window or limit, a file's size in bytes).
 #[derive(Serialize)]
 struct StoredFailure {
     kind: String,
@@ -296,6 +393,8 @@ struct StoredFailure {
     number: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    size: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -321,6 +420,7 @@ impl<'de> Deserialize<'de> for ReplyFailure {
             also: text("also"),
             number: number("number"),
             limit: number("limit"),
+            size: number("size"),
         }))
     }
 }
@@ -370,6 +470,29 @@ mod tests {
             ReplyFailure::Model(ReplyError::Stalled { seconds: 30 }),
             ReplyFailure::PageClosed { any_text: true },
             ReplyFailure::PageClosed { any_text: false },
+            ReplyFailure::Model(ReplyError::AttachmentTooLarge {
+                name: "data.csv".into(),
+                size: 3_145_728,
+                tokens: 786_500,
+                window: 128_000,
+                model: "gpt-4o".into(),
+            }),
+            ReplyFailure::Model(ReplyError::AttachmentsTooHeavy {
+                size: 30_000_000,
+                limit: 25_165_824,
+            }),
+            ReplyFailure::Model(ReplyError::AttachmentUnavailable {
+                name: "chart.png".into(),
+            }),
+            ReplyFailure::Model(ReplyError::ImagesRefused {
+                model: "deepseek-chat".into(),
+            }),
+            ReplyFailure::Model(ReplyError::ImagesRefused {
+                model: String::new(),
+            }),
+            ReplyFailure::Model(ReplyError::FilesRefused {
+                model: "gpt-3.5-turbo".into(),
+            }),
         ];
         for failure in failures {
             let stored = serde_json::to_string(&failure).unwrap();
@@ -378,6 +501,56 @@ mod tests {
             assert_eq!(back, failure);
             assert_eq!(back.to_string(), failure.to_string());
         }
+    }
+
+    #[test]
+    fn attachment_failures_say_which_file_and_what_to_do() {
+        let too_large = ReplyError::AttachmentTooLarge {
+            name: "data.csv".into(),
+            size: 3_145_728,
+            tokens: 786_500,
+            window: 128_000,
+            model: "gpt-4o".into(),
+        };
+        assert_eq!(
+            too_large.to_string(),
+            "data.csv (3.0 MB) is about 786500 tokens; gpt-4o reads at most 128000, a quarter of it kept for the reply. Remove it or choose a model with a larger context."
+        );
+        assert_eq!(
+            ReplyError::AttachmentUnavailable {
+                name: "chart.png".into()
+            }
+            .to_string(),
+            "chart.png is no longer stored in this browser; remove it and attach it again."
+        );
+        let refused = ReplyError::ImagesRefused {
+            model: String::new(),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "This model does not accept images — choose another model. Your message is kept."
+        );
+        let named = refused.naming_model("deepseek-chat");
+        assert_eq!(
+            named.to_string(),
+            "The model deepseek-chat does not accept images — choose another model. Your message is kept."
+        );
+        // A model already named stays; other failures are left alone.
+        assert_eq!(named.clone().naming_model("other"), named);
+        assert_eq!(ReplyError::Offline.naming_model("m"), ReplyError::Offline);
+        assert!(
+            ReplyError::FilesRefused { model: "m".into() }
+                .to_string()
+                .contains("does not accept files")
+        );
+        assert!(
+            ReplyError::AttachmentsTooHeavy {
+                size: 30 << 20,
+                limit: 24 << 20
+            }
+            .to_string()
+            .contains("30.0 MB as sent, more than the 24.0 MB")
+        );
     }
 
     #[test]

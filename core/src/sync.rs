@@ -349,6 +349,7 @@ mod tests {
             title: None,
             last_update_time: 1.0,
             event_count: 0,
+            attachments: Vec::new(),
         };
         let mut mine = Index::default();
         mine.upsert(summary("mine"));

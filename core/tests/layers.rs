@@ -34,7 +34,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "features",
         &[
-            "settings", "profiles", "chat", "agent", "search", "sync", "transfer", "notice",
+            "settings",
+            "profiles",
+            "attachments",
+            "chat",
+            "agent",
+            "search",
+            "sync",
+            "transfer",
+            "notice",
             "actions",
         ],
     ),

@@ -1,6 +1,10 @@
 //! Schema migrations against stores written by older schemas: schema 1 (the
 //! fixture was produced by the schema-1 code of this repository, commit
-//! cef5310) and schema 2 (by its `gen_history` example at commit 7b8c67e).
+//! cef5310), schema 2 (by its `gen_history` example at commit 7b8c67e) and
+//! schema 3 (the schema-2 fixture packed, with the events tests/adk_agents'
+//! code_agent writes added to one session: its code, its result and its
+//! inline PNG, in ADK's URL-safe base64, then a reply with a named chart in
+//! standard base64, the PNG again, and data that is not base64).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +16,7 @@ use serde_json::json;
 
 const V1: &str = include_str!("fixtures/store-v1.json");
 const V2: &str = include_str!("fixtures/store-v2.json");
+const V3: &str = include_str!("fixtures/store-v3.json");
 
 fn v1_store() -> MemoryKv {
     store_of(V1)
@@ -75,7 +80,10 @@ fn a_schema_1_store_is_upgraded_and_reads_back_whole() {
         "schema 2 code refuses to read schema 1 before the upgrade"
     );
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!((report.from, report.to, report.recovered), (1, 3, false));
+    assert_eq!(
+        (report.from, report.to, report.recovered),
+        (1, keys::SCHEMA_VERSION, false)
+    );
     assert_eq!(stored_schema(&kv).unwrap(), Some(keys::SCHEMA_VERSION));
     assert!(
         kv.keys()
@@ -225,7 +233,11 @@ fn a_schema_2_store_is_packed_in_place_even_without_room_for_a_copy() {
     // No room for a backup copy: an upgrade that needed one would refuse.
     kv.set_quota(Some(kv.used_units() + 50));
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!((report.from, report.to), (2, 3));
+    assert_eq!(
+        (report.from, report.to),
+        (2, 4),
+        "no inline bytes: nothing to move"
+    );
     let after = snapshot(&kv);
     assert!(after.keys().all(|k| !k.starts_with(keys::BACKUP_PREFIX)));
     assert!(
@@ -265,6 +277,8 @@ fn a_packing_run_cut_short_leaves_a_readable_store() {
         .find(|(k, _)| k.starts_with("confab:session:"))
         .unwrap();
     kv.set(first, packed_text).unwrap();
+    // The next start finishes the upgrade from the half-packed store.
+    assert_eq!(migrate::run(&kv).unwrap().unwrap().from, 3);
     let service = KvSessionService::new(&kv, SteppingClock::new(2e9, 1.0));
     for summary in service.list_sessions("confab", "local").unwrap() {
         let session = service
@@ -272,4 +286,144 @@ fn a_packing_run_cut_short_leaves_a_readable_store() {
             .unwrap();
         assert_eq!(session.events.len(), 4);
     }
+}
+
+const CODE_SESSION: &str = "67d81da2-9788-4c6d-bc87-25f7d3b1c2a2";
+
+/// The 4x4 red PNG of code_agent, and the 8x8 blue one of the fixture.
+fn fixture_pngs() -> (Vec<u8>, Vec<u8>) {
+    let old: migrate::Store = serde_json::from_str(V3).unwrap();
+    let body: serde_json::Value = serde_json::from_str(
+        &packed::unpack(&old[&keys::session("confab", "local", CODE_SESSION)]).unwrap(),
+    )
+    .unwrap();
+    let data = |event: usize, part: usize| {
+        let text = body["events"][event]["content"]["parts"][part]["inlineData"]["data"]
+            .as_str()
+            .unwrap();
+        confab_core::bytes::base64_decode(text).unwrap()
+    };
+    (data(6, 0), data(7, 1))
+}
+
+#[test]
+fn the_pure_migration_to_4_moves_inline_bytes_out_of_bodies() {
+    use confab_core::bytes::sha256_hex;
+    let old: migrate::Store = serde_json::from_str(V3).unwrap();
+    let new = migrate::v3_to_v4(&old).unwrap();
+    assert_eq!(new[keys::META], r#"{"schema":4}"#);
+    let (red, blue) = fixture_pngs();
+    assert!(red.starts_with(b"\x89PNG") && blue.starts_with(b"\x89PNG"));
+    let (red_hash, blue_hash) = (sha256_hex(&red), sha256_hex(&blue));
+
+    let key = keys::session("confab", "local", CODE_SESSION);
+    let body: serde_json::Value =
+        serde_json::from_str(&packed::unpack(&new[&key]).unwrap()).unwrap();
+    let events = body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 8, "no event added or lost");
+    assert_eq!(
+        events[4]["content"]["parts"][0]["executableCode"]["code"],
+        "print(sum(range(1, 11)))\n"
+    );
+    assert_eq!(
+        events[6]["content"]["parts"][0],
+        json!({"attachment": {"sha256": red_hash, "name": "image-1.png",
+               "mimeType": "image/png", "size": red.len(), "origin": "reply"}})
+    );
+    let parts = &events[7]["content"]["parts"];
+    assert_eq!(parts[0]["text"], "Charts:");
+    assert_eq!(parts[1]["attachment"]["name"], "blue.png");
+    assert_eq!(parts[1]["attachment"]["sha256"], blue_hash);
+    assert_eq!(parts[2]["attachment"]["name"], "image-2.png");
+    assert_eq!(parts[3]["inlineData"]["data"], "not base64 at all!");
+
+    // Each blob once (the red PNG is in two events), waiting under its hash.
+    let pending: Vec<&String> = new
+        .keys()
+        .filter(|k| k.starts_with(keys::BLOB_PENDING))
+        .collect();
+    assert_eq!(pending.len(), 2);
+    let red_key = keys::blob_pending(&red_hash);
+    let stored: serde_json::Value =
+        serde_json::from_str(&packed::unpack(&new[&red_key]).unwrap()).unwrap();
+    assert_eq!(stored["mimeType"], "image/png");
+    assert_eq!(
+        stored["data"],
+        confab_core::bytes::base64_encode(&red),
+        "standard base64"
+    );
+
+    // The index lists what each session refers to; the other is unchanged.
+    let index: serde_json::Value = serde_json::from_str(&new[keys::INDEX]).unwrap();
+    for summary in index["sessions"].as_array().unwrap() {
+        if summary["id"] == CODE_SESSION {
+            let mut hashes = vec![red_hash.clone(), blue_hash.clone()];
+            hashes.sort();
+            assert_eq!(summary["attachments"], json!(hashes));
+        } else {
+            assert!(summary.get("attachments").is_none());
+        }
+    }
+    for (key, text) in &old {
+        if !key.starts_with("confab:session:") && key != keys::INDEX && key != keys::META {
+            assert_eq!(&new[key], text, "{key} is not touched");
+        }
+    }
+    let other = keys::session("confab", "local", "1bd4749c-c038-4e50-9121-b3e82472de45");
+    assert_eq!(
+        new[&other], old[&other],
+        "a body without inline bytes is not rewritten"
+    );
+
+    // Running it on its own output changes nothing more.
+    assert_eq!(migrate::v3_to_v4(&new).unwrap(), new);
+}
+
+#[test]
+fn a_schema_3_store_with_inline_bytes_is_upgraded_with_a_backup_and_reads_back() {
+    use confab_core::session::SessionSummary;
+    use confab_core::storage::pending_blobs;
+    let kv = store_of(V3);
+    let before = snapshot(&kv);
+    // Moving bytes is not encoding only: without room for a copy, nothing
+    // is changed.
+    kv.set_quota(Some(kv.used_units() + 50));
+    assert!(matches!(
+        migrate::run(&kv),
+        Err(MigrationError::NoRoomForBackup { from: 3, .. })
+    ));
+    assert_eq!(snapshot(&kv), before);
+    kv.set_quota(None);
+
+    let report = migrate::run(&kv).unwrap().unwrap();
+    assert_eq!((report.from, report.to), (3, 4));
+    assert!(
+        kv.keys()
+            .unwrap()
+            .iter()
+            .all(|k| !k.starts_with(keys::BACKUP_PREFIX))
+    );
+    let service = KvSessionService::new(&kv, SteppingClock::new(2e9, 1.0));
+    let listed = service.list_sessions("confab", "local").unwrap();
+    let session = service
+        .get_session("confab", "local", CODE_SESSION, GetSessionConfig::default())
+        .unwrap();
+    let names: Vec<String> = session
+        .events
+        .iter()
+        .flat_map(|e| e.attachments())
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["image-1.png", "blue.png", "image-2.png"]);
+    // The migration's summary is the one the session service writes.
+    let listed = listed.iter().find(|s| s.id == CODE_SESSION).unwrap();
+    assert_eq!(listed.attachments, SessionSummary::of(&session).attachments);
+    assert_eq!(listed.attachments.len(), 2);
+
+    let pending = pending_blobs(&kv).unwrap();
+    assert_eq!(pending.ready.len(), 2);
+    assert!(pending.unreadable.is_empty());
+    let (red, _) = fixture_pngs();
+    assert!(pending.ready.iter().any(|(_, blob)| blob.bytes == red));
+    assert_eq!(migrate::run(&kv).unwrap(), None, "nothing left to do");
 }

@@ -346,3 +346,118 @@ fn reasoning_survives_export_and_import_and_reads_as_a_collapsed_section() {
     );
     assert!(!md.contains("gAAAA"), "encrypted reasoning is never shown");
 }
+
+#[test]
+fn attachments_travel_in_the_export_and_a_second_import_adds_nothing() {
+    use confab_core::attachments::blobs::{self, BlobStore, MemoryBlobStore};
+    use confab_core::attachments::new_attachment;
+    use confab_core::storage::NewBlob;
+
+    let source_kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut source = manager(&source_kv, &clock);
+    let mut source_blobs = MemoryBlobStore::new();
+    let csv = b"city,temp\nParis,12\n".to_vec();
+    let png = b"\x89PNG\r\n\x1a\nfake".to_vec();
+    let (csv_ref, _) = new_attachment("weather.csv", "", &csv, None).unwrap();
+    let (png_ref, _) = new_attachment("shot.png", "image/png", &png, Some((2, 2))).unwrap();
+    let lost = confab_core::session::AttachmentRef {
+        sha256: confab_core::bytes::sha256_hex(b"gone"),
+        name: "gone.txt".into(),
+        mime_type: "text/plain".into(),
+        size: 4,
+        ..Default::default()
+    };
+    blobs::put_all(
+        &mut source_blobs,
+        &[
+            NewBlob::of("text/csv", csv.clone()),
+            NewBlob::of("image/png", png.clone()),
+        ],
+        1_000.0,
+    )
+    .unwrap();
+    let query = source
+        .begin_query_with("ada", "Plot it", &[csv_ref.clone(), png_ref.clone(), lost])
+        .unwrap();
+    // The same CSV again, in a later message: exported once.
+    source
+        .begin_query_with("ada", "", std::slice::from_ref(&csv_ref))
+        .unwrap();
+
+    let read = |sha: &str| source_blobs.get(sha).ok().flatten();
+    let export = source
+        .export_with_attachments("ada", None, 1_001.0, &read)
+        .unwrap();
+    assert_eq!(export.unavailable, 1, "the blob that is gone is counted");
+    assert_eq!(export.file.attachments.len(), 2);
+    assert_eq!(export.file.attachments[&csv_ref.sha256].name, "weather.csv");
+    let text = transfer::to_pretty_json(&export.file).unwrap();
+    assert!(text.contains("\"attachments\""));
+
+    let target_kv = MemoryKv::new();
+    let mut target = manager(&target_kv, &clock);
+    let mut target_blobs = MemoryBlobStore::new();
+    for round in 0..2 {
+        let parsed = transfer::parse(&text, 0.0).unwrap();
+        let incoming = transfer::attachment_blobs(&parsed).unwrap();
+        let added = blobs::put_all(&mut target_blobs, &incoming, 2_000.0).unwrap();
+        let report = target.import("ada", &parsed).unwrap();
+        if round == 0 {
+            assert_eq!((added, report.events_added), (2, 2));
+        } else {
+            assert_eq!(
+                (added, report.events_added),
+                (0, 0),
+                "the second adds nothing"
+            );
+        }
+    }
+    assert_eq!(target_blobs.get(&png_ref.sha256).unwrap(), Some(png));
+    assert_eq!(target_blobs.get(&csv_ref.sha256).unwrap(), Some(csv));
+    let listed = target.service().list_sessions("confab", "ada").unwrap();
+    assert_eq!(listed[0].id, query.session.id);
+    assert_eq!(
+        listed[0].attachments.len(),
+        3,
+        "the index lists them for GC"
+    );
+
+    // Without attachments, the file is as before.
+    let plain = source.export("ada", None, 1_001.0).unwrap();
+    let plain = serde_json::to_value(&plain).unwrap();
+    assert!(plain.get("attachments").is_none());
+    assert_eq!(plain["conversations"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_damaged_attachment_refuses_the_whole_import() {
+    use confab_core::bytes::{base64_encode, sha256_hex};
+    let clock = ManualClock::at(1_000.0);
+    let kv = MemoryKv::new();
+    let mut m = manager(&kv, &clock);
+    chat(&mut m, &clock, "ada", "hi");
+    let mut file = m.export("ada", None, 1_001.0).unwrap();
+    let hash = sha256_hex(b"the real bytes");
+    for (data, why) in [
+        (base64_encode(b"other bytes"), "do not match"),
+        ("@@@".to_owned(), "not base64"),
+    ] {
+        file.attachments.insert(
+            hash.clone(),
+            transfer::ExportedBlob {
+                mime_type: "text/plain".into(),
+                name: "notes.txt".into(),
+                data,
+            },
+        );
+        let text = serde_json::to_string(&file).unwrap();
+        let error = transfer::parse(&text, 0.0).unwrap_err();
+        assert!(
+            matches!(&error, ImportError::BadAttachment { name, .. } if name == "notes.txt"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains(why), "{error}");
+        assert!(error.to_string().contains("nothing was imported"));
+    }
+}

@@ -19,9 +19,10 @@ pub const ECHO_MODEL: &str = "confab-echo";
 /// (DeepSeek's field) before the same answer, so reasoning works offline.
 pub const ECHO_THINK_MODEL: &str = "confab-echo-think";
 
-/// Largest request body accepted by default (a long conversation with
-/// pasted text).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Largest request body accepted by default: a long conversation with its
+/// attachments, sent as base64 (a message may carry about 15 MB of files,
+/// a third more once encoded).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Requests per second per client on the API routes, once the burst is used.
 pub const DEFAULT_RATE_LIMIT_PER_SEC: f64 = 2.0;
 /// Requests a client may make at once before the rate applies.

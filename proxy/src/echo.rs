@@ -2,7 +2,9 @@
 //! shows it received the whole conversation, streamed token by token in the
 //! OpenAI format, so the app works with no API key and no network. Its
 //! reasoning variant, `confab-echo-think`, first streams a short reasoning
-//! in `delta.reasoning_content`, as DeepSeek does.
+//! in `delta.reasoning_content`, as DeepSeek does. Attachments in the
+//! latest user message (images, files, text files, as the client sends
+//! them) are listed with their type and size, to show they arrived.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -33,6 +35,166 @@ fn content_text(content: &Value) -> String {
     }
 }
 
+/// What the client puts right before an image part: `[Attached image: <name>]`.
+const IMAGE_MARKER: (&str, &str) = ("[Attached image: ", "]");
+/// The first line of a text file's part: `[Attached file: <name> (<mime>, <N> bytes)]`.
+const FILE_HEADER: (&str, &str) = ("[Attached file: ", " bytes)]");
+
+/// What the user typed in a message: its text without the parts that
+/// carry attachments (an image's name, a text file's contents), so the
+/// quote is their words and not a file.
+fn typed_text(content: &Value) -> String {
+    match content {
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .filter(|t| image_marker(t).is_none() && text_file(t).is_none())
+            .collect::<Vec<_>>()
+            .join(""),
+        other => content_text(other),
+    }
+}
+
+/// The name in an `[Attached image: <name>]` part.
+fn image_marker(text: &str) -> Option<&str> {
+    let (open, close) = IMAGE_MARKER;
+    text.strip_prefix(open)?
+        .strip_suffix(close)
+        .filter(|name| !name.is_empty() && !name.contains('\n'))
+}
+
+/// The attachment a text part starting with `[Attached file: <name>
+/// (<mime>, <N> bytes)]` and a newline describes.
+fn text_file(text: &str) -> Option<Attachment> {
+    let (open, close) = FILE_HEADER;
+    let (header, _) = text.split_once('\n')?;
+    let inner = header.strip_prefix(open)?.strip_suffix(close)?;
+    // The name may hold " (": the type and size are after the last one.
+    let (name, details) = inner.rsplit_once(" (")?;
+    let (mime, size) = details.rsplit_once(", ")?;
+    let size = size.replace(',', "");
+    if name.is_empty() || mime.is_empty() || size.is_empty() {
+        return None;
+    }
+    Some(Attachment {
+        name: name.to_owned(),
+        mime: Some(mime.to_owned()),
+        bytes: Some(size.parse().ok()?),
+    })
+}
+
+/// One attachment of a message, as far as it can be told without
+/// decoding it.
+#[derive(Debug, PartialEq, Eq)]
+struct Attachment {
+    name: String,
+    mime: Option<String>,
+    bytes: Option<u64>,
+}
+
+impl Attachment {
+    fn from_url(name: Option<&str>, fallback: &str, url: Option<&str>) -> Self {
+        let data = url.and_then(data_url);
+        Self {
+            name: name.unwrap_or(fallback).to_owned(),
+            mime: data.as_ref().map(|(mime, _)| mime.clone()),
+            bytes: data.map(|(_, bytes)| bytes),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (&self.mime, self.bytes) {
+            (Some(mime), Some(bytes)) => {
+                format!("{} ({mime}, {} bytes)", self.name, thousands(bytes))
+            }
+            (Some(mime), None) => format!("{} ({mime})", self.name),
+            (None, _) => self.name.clone(),
+        }
+    }
+}
+
+/// The media type and decoded size of a `data:` URL, counted from its
+/// length: a 10 MB file need not be decoded to be measured.
+fn data_url(url: &str) -> Option<(String, u64)> {
+    let (meta, payload) = url.strip_prefix("data:")?.split_once(',')?;
+    let mut params = meta.split(';');
+    let mime = match params.next() {
+        Some(m) if !m.is_empty() => m.to_ascii_lowercase(),
+        // RFC 2397's default.
+        _ => "text/plain".to_owned(),
+    };
+    let bytes = if params.any(|p| p.eq_ignore_ascii_case("base64")) {
+        // Four characters carry three bytes; `=` padding carries none.
+        let chars = payload
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+            .count() as u64;
+        chars * 3 / 4
+    } else {
+        // Percent-encoded: each `%XX` is one byte.
+        payload
+            .len()
+            .saturating_sub(2 * payload.matches('%').count()) as u64
+    };
+    Some((mime, bytes))
+}
+
+/// `12345` as `12,345`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The attachments of a message's content parts, in order: images
+/// (`image_url`, named by the marker part right before), files (`file`)
+/// and text files (a text part with the header line).
+fn attachments(content: &Value) -> Vec<Attachment> {
+    let Value::Array(parts) = content else {
+        return Vec::new();
+    };
+    fn text(part: &Value) -> Option<&str> {
+        part.get("text").and_then(Value::as_str)
+    }
+    let mut found = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        match part.get("type").and_then(Value::as_str) {
+            Some("image_url") => {
+                let name = i
+                    .checked_sub(1)
+                    .and_then(|before| text(&parts[before]))
+                    .and_then(image_marker);
+                let url = part.pointer("/image_url/url").and_then(Value::as_str);
+                found.push(Attachment::from_url(name, "an image", url));
+            }
+            Some("file") => {
+                let name = part.pointer("/file/filename").and_then(Value::as_str);
+                let url = part.pointer("/file/file_data").and_then(Value::as_str);
+                found.push(Attachment::from_url(name, "a file", url));
+            }
+            _ => found.extend(text(part).and_then(text_file)),
+        }
+    }
+    found
+}
+
+/// `You attached 2 files: a (…); b (…).`, or nothing without attachments.
+fn attachments_sentence(content: &Value) -> Option<String> {
+    let found = attachments(content);
+    let list: Vec<String> = found.iter().map(Attachment::describe).collect();
+    match list.len() {
+        0 => None,
+        1 => Some(format!("You attached 1 file: {}.", list[0])),
+        n => Some(format!("You attached {n} files: {}.", list.join("; "))),
+    }
+}
+
 fn quote(text: &str) -> String {
     let text = text.trim();
     if text.chars().count() <= QUOTE_CHARS {
@@ -51,7 +213,11 @@ pub fn reply_text(messages: &[Value]) -> String {
             .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
             .collect()
     };
-    let users = of_role("user");
+    let users: Vec<String> = messages
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| typed_text(m.get("content").unwrap_or(&Value::Null)))
+        .collect();
     let system: usize = of_role("system").iter().map(|s| s.chars().count()).sum();
     let mut parts = vec![OPENING.to_owned()];
     match users.as_slice() {
@@ -66,6 +232,12 @@ pub fn reply_text(messages: &[Value]) -> String {
             quote(first),
             quote(latest)
         )),
+    }
+    let latest = messages
+        .iter()
+        .rfind(|m| m.get("role").and_then(Value::as_str) == Some("user"));
+    if let Some(sentence) = latest.and_then(|m| attachments_sentence(m.get("content")?)) {
+        parts.push(sentence);
     }
     if system > 0 {
         parts.push(format!(
@@ -86,7 +258,7 @@ pub fn reasoning_text(messages: &[Value]) -> String {
     let latest = messages
         .iter()
         .rfind(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        .map(|m| content_text(m.get("content").unwrap_or(&Value::Null)))
+        .map(|m| typed_text(m.get("content").unwrap_or(&Value::Null)))
         .unwrap_or_default();
     format!(
         "The user wrote \"{}\" (message {users} of theirs). No real model is connected, so the honest answer is to echo it and say how to connect one.",
@@ -329,6 +501,116 @@ mod tests {
         ]});
         assert!(reply_text(&[parts]).contains("You said: \"from parts\""));
         assert!(reply_text(&[]).contains("no user message"));
+    }
+
+    /// A data URL of `bytes` zero bytes: base64 writes each three as
+    /// `AAAA`, and a last one or two as `AA==` or `AAA=`.
+    fn data(mime: &str, bytes: usize) -> String {
+        let tail = match bytes % 3 {
+            0 => "",
+            1 => "AA==",
+            _ => "AAA=",
+        };
+        format!("data:{mime};base64,{}{tail}", "AAAA".repeat(bytes / 3))
+    }
+
+    #[test]
+    fn attachments_of_the_latest_message_are_quoted_with_type_and_size() {
+        let content = json!([
+            {"type": "text", "text": "What is in these?"},
+            {"type": "text", "text": "[Attached image: chart.png]"},
+            {"type": "image_url", "image_url": {"url": data("image/png", 12_345)}},
+            {"type": "file", "file": {"filename": "report.pdf", "file_data": data("application/pdf", 4_567)}},
+            {"type": "text", "text": "[Attached file: notes (v2).md (text/markdown, 1234567 bytes)]\n# Notes\nline"},
+        ]);
+        let text = reply_text(&[json!({"role": "user", "content": content})]);
+        assert!(
+            text.contains(
+                "You attached 3 files: chart.png (image/png, 12,345 bytes); report.pdf (application/pdf, 4,567 bytes); notes (v2).md (text/markdown, 1,234,567 bytes)."
+            ),
+            "{text}"
+        );
+        // The quote is what was typed, not the marker or the file's text.
+        assert!(text.contains("You said: \"What is in these?\"."), "{text}");
+        assert!(!text.contains("# Notes"), "{text}");
+        // Right after the turn sentence, before the closing one.
+        assert!(text.find("You said").unwrap() < text.find("You attached").unwrap());
+        assert!(text.find("You attached").unwrap() < text.find(CLOSING).unwrap());
+    }
+
+    #[test]
+    fn only_the_latest_user_message_s_attachments_are_quoted() {
+        let with_file = json!({"role": "user", "content": [
+            {"type": "text", "text": "[Attached image: old.png]"},
+            {"type": "image_url", "image_url": {"url": data("image/jpeg", 3)}},
+        ]});
+        let text = reply_text(&[
+            with_file.clone(),
+            msg("assistant", "seen"),
+            msg("user", "and now?"),
+        ]);
+        assert!(!text.contains("You attached"), "{text}");
+        let text = reply_text(&[msg("user", "hi"), with_file]);
+        assert!(
+            text.contains("You attached 1 file: old.png (image/jpeg, 3 bytes)."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sizes_come_from_the_data_url_length() {
+        // Padding of 0, 1 and 2 characters.
+        for bytes in [0, 1, 2, 3, 4, 5, 1000, 1001, 1002] {
+            let url = data("image/png", bytes);
+            assert_eq!(
+                data_url(&url),
+                Some(("image/png".into(), bytes as u64)),
+                "{url}"
+            );
+        }
+        // Real encodings: "hello", "hi", "abc", and URL-safe bytes.
+        for (payload, bytes) in [("aGVsbG8=", 5), ("aGk=", 2), ("YWJj", 3), ("-_8=", 2)] {
+            let url = format!("data:image/png;base64,{payload}");
+            assert_eq!(data_url(&url), Some(("image/png".into(), bytes)), "{url}");
+        }
+        assert_eq!(data_url("data:,a%20b"), Some(("text/plain".into(), 3)));
+        assert_eq!(data_url("https://example.com/a.png"), None);
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+    }
+
+    #[test]
+    fn an_attachment_without_a_name_or_a_data_url_is_still_counted() {
+        let content = json!([
+            {"type": "text", "text": "look"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+            {"type": "file", "file": {"file_data": data("text/csv", 10)}},
+            // Not a header: no newline after it, so plain text.
+            {"type": "text", "text": "[Attached file: x.txt (text/plain, 5 bytes)]"},
+        ]);
+        let text = reply_text(&[json!({"role": "user", "content": content})]);
+        assert!(
+            text.contains("You attached 2 files: an image; a file (text/csv, 10 bytes)."),
+            "{text}"
+        );
+        assert!(
+            text.contains("You said: \"look[Attached file: x.txt (text/plain, 5 bytes)]\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn plain_messages_get_the_same_reply_as_before_attachments() {
+        // The whole reply, byte for byte, as confab-echo wrote it before.
+        let text = reply_text(&[msg("system", "Be brief."), msg("user", "hi")]);
+        assert_eq!(
+            text,
+            format!(
+                "{OPENING} This is turn 1 of our conversation. You said: \"hi\". I was given a system prompt of 9 characters. {CLOSING}"
+            )
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub enum ProxyError {
     #[error("The request body could not be read: {1}")]
     UnreadableBody(StatusCode, String),
     #[error(
-        "The request body is larger than this proxy accepts ({limit} bytes). Start a new chat or send less text; whoever runs the proxy can raise the limit with --max-body-bytes (CONFAB_MAX_BODY_BYTES)."
+        "The request body is larger than this proxy accepts ({limit} bytes). Start a new chat, or send less text or smaller attachments; whoever runs the proxy can raise the limit with --max-body-bytes (CONFAB_MAX_BODY_BYTES)."
     )]
     BodyTooLarge { limit: usize },
     #[error(

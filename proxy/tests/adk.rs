@@ -395,6 +395,11 @@ async fn the_user_is_scoped_on_every_allowed_route() {
         ),
         (
             Method::GET,
+            "/adk/apps/app/users/local/sessions/s1/artifacts/chart.png".to_owned(),
+            format!("{sessions}/s1/artifacts/chart.png"),
+        ),
+        (
+            Method::GET,
             "/adk/apps/app/users/local/sessions/s1/artifacts/a.png?version=2".to_owned(),
             format!("{sessions}/s1/artifacts/a.png?version=2"),
         ),
@@ -512,6 +517,9 @@ async fn another_identitys_user_is_a_403_and_never_forwarded() {
         format!("/adk/apps/app/users/{theirs}/sessions/s1"),
         format!("/adk/apps/app/users/{}%2Elocal/sessions", bob.identity()),
         format!("/adk/apps/app/users/{theirs}/sessions/s1/artifacts"),
+        format!("/adk/apps/app/users/{theirs}/sessions/s1/artifacts/chart.png"),
+        format!("/adk/apps/app/users/{theirs}/sessions/s1/artifacts/chart.png?version=0"),
+        format!("/adk/apps/app/users/{theirs}/sessions/s1/artifacts/chart.png/versions/0"),
         "/adk/apps/app/users/any.thing/sessions".to_owned(),
     ] {
         let (status, kind, code, message) = error_of(ada.get(&path).await).await;

@@ -225,10 +225,10 @@ async fn a_body_over_the_limit_is_a_413_that_says_what_to_do() {
 }
 
 #[tokio::test]
-async fn the_default_body_limit_is_16_mib() {
+async fn the_default_body_limit_is_32_mib() {
     let proxy = start_proxy(Config::for_tests()).await;
     // A body of exactly the limit passes the limit (and fails as JSON).
-    let at_limit = vec![b' '; 16 * 1024 * 1024];
+    let at_limit = vec![b' '; 32 * 1024 * 1024];
     let response = client()
         .post(format!("{}/api/v1/chat/completions", proxy.url))
         .body(at_limit)
@@ -236,7 +236,7 @@ async fn the_default_body_limit_is_16_mib() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    let over = vec![b' '; 16 * 1024 * 1024 + 1];
+    let over = vec![b' '; 32 * 1024 * 1024 + 1];
     let response = client()
         .post(format!("{}/api/v1/chat/completions", proxy.url))
         .body(over)
@@ -244,6 +244,93 @@ async fn the_default_body_limit_is_16_mib() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+}
+
+/// `bytes` zero bytes as base64 (`AAAA` per three bytes).
+fn zeros_base64(bytes: usize) -> String {
+    assert_eq!(bytes % 3, 0);
+    "AAAA".repeat(bytes / 3)
+}
+
+async fn assert_too_large(response: reqwest::Response, path: &str) {
+    assert_eq!(response.status(), 413, "{path}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "request_too_large", "{path}: {body}");
+    assert_eq!(
+        body["error"]["type"], "invalid_request_error",
+        "{path}: {body}"
+    );
+    let text = body["error"]["message"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("({} bytes)", 32 * 1024 * 1024)),
+        "{text}"
+    );
+    assert!(text.contains("smaller attachments"), "{text}");
+}
+
+#[tokio::test]
+async fn a_message_with_12_mb_of_attachments_passes_and_40_mb_is_a_413() {
+    // 9 MB of image as base64: a 12 MB body.
+    let image = |bytes: usize| format!("data:image/png;base64,{}", zeros_base64(bytes));
+    let chat = |bytes: usize| {
+        json!({"model": "confab-echo", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "[Attached image: big.png]"},
+            {"type": "image_url", "image_url": {"url": image(bytes)}},
+        ]}]})
+    };
+    let relay = agents::Relay::start(Config::for_tests()).await;
+    let body = chat(9_000_000);
+    assert!(body.to_string().len() > 12_000_000);
+    let response = relay
+        .browser
+        .post_json("/api/v1/chat/completions", &body)
+        .await;
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.unwrap();
+    let text = reply["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(
+        text.contains("You attached 1 file: big.png (image/png, 9,000,000 bytes)."),
+        "{text}"
+    );
+
+    let run = |bytes: usize| {
+        json!({"app_name": "app", "user_id": "local", "session_id": "s1", "streaming": true,
+            "new_message": {"role": "user", "parts": [{"inlineData": {
+                "mimeType": "application/pdf", "data": zeros_base64(bytes), "displayName": "big.pdf"}}]}})
+    };
+    let response = relay
+        .browser
+        .post_json("/adk/run_sse", &run(9_000_000))
+        .await;
+    assert_eq!(response.status(), 200);
+    // The fake agent server holds its second event until released.
+    relay.agents.gate.notify_one();
+    response.text().await.unwrap();
+    let seen = relay.agents.last().json();
+    assert_eq!(
+        seen["new_message"]["parts"][0]["inlineData"]["data"]
+            .as_str()
+            .map(str::len),
+        Some(12_000_000),
+        "the file reached the agent server whole"
+    );
+
+    let count = relay.agents.count();
+    let response = relay
+        .browser
+        .post_json("/api/v1/chat/completions", &chat(30_000_000))
+        .await;
+    assert_too_large(response, "/api/v1/chat/completions").await;
+    let response = relay
+        .browser
+        .post_json("/adk/run_sse", &run(30_000_000))
+        .await;
+    assert_too_large(response, "/adk/run_sse").await;
+    assert_eq!(
+        relay.agents.count(),
+        count,
+        "nothing more reached the agent server"
+    );
 }
 
 fn limited(per_second: f64, burst: u32) -> Config {

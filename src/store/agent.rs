@@ -282,7 +282,9 @@ impl ChatStore {
         history: Option<&Session>,
     ) -> Result<String, RunOutcome> {
         let body = match history {
-            Some(history) => agent::restore_request(history, session_id),
+            // The shell loads the blobs first (agent::restore_needs) once attachments
+            // reach agent mode; until then a restore names them as unavailable.
+            Some(history) => agent::restore_request(history, session_id, &|_| None),
             None => serde_json::json!({ "session_id": session_id }),
         };
         let url = agent::sessions_url(base, app, user);

@@ -507,7 +507,7 @@ export class LiteLLM {
    * holds the provider keys itself; a page can then use it as its endpoint
    * directly (LiteLLM answers CORS for any origin).
    */
-  constructor(private options: { keyless?: boolean } = {}) {}
+  constructor(private options: { keyless?: boolean; forward?: { model: string; apiBase: string } } = {}) {}
   private process: PeerProcess | null = null;
   private dir = '';
   /** `http://127.0.0.1:PORT`; the OpenAI API is under `v1`. */
@@ -531,6 +531,16 @@ export class LiteLLM {
         // These strings make LiteLLM raise the named error, with its status.
         mock(LiteLLM.models.rateLimited, 'litellm.RateLimitError'),
         mock(LiteLLM.models.serverError, 'litellm.InternalServerError'),
+        // A model LiteLLM really forwards to an OpenAI-compatible server
+        // (llmock, which journals what it receives).
+        ...(this.options.forward
+          ? [
+              {
+                model_name: this.options.forward.model,
+                litellm_params: { model: `openai/${this.options.forward.model}`, api_base: this.options.forward.apiBase, api_key: 'none' },
+              },
+            ]
+          : []),
       ],
       // Without this LiteLLM retries a failed mock for about 5 s before
       // answering; the tests want the error itself, at once.
@@ -632,6 +642,7 @@ export const adkApps = {
   multi: 'multi_agent',
   error: 'error_agent',
   thinking: 'thinking_agent',
+  analysis: 'analysis_agent',
 } as const;
 
 /**

@@ -216,12 +216,12 @@ test('a store of format 1 is upgraded, and its backup dropped once the new store
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v1);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 3');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 4');
   await expect(chat.sessionButtons).toHaveText(['Stop this one', 'Plan a trip to Paris']);
   await chat.sessionButtons.filter({ hasText: 'Plan a trip to Paris' }).click();
   await expect(chat.userMessages).toHaveText(['Plan a trip to Paris']);
   const after = await storage(page);
-  expect(JSON.parse(after['confab:meta']).schema).toBe(3);
+  expect(JSON.parse(after['confab:meta']).schema).toBe(4);
   // The backup is dropped once the migrated store was read back.
   expect(Object.keys(after).filter((k) => k.startsWith('confab:backup:'))).toEqual([]);
   // It keeps working. The fixture's conversations are a year old, so they

@@ -9,16 +9,21 @@
 //!   sessions and error bodies the server answers with;
 //! - stream.rs: [`AgentStream`], one `/run_sse` answer read as it arrives
 //!   (partial text, final events, thought parts as reasoning, an error);
+//! - artifacts.rs: the artifacts an agent saved, their routes and the
+//!   Part the server answers with;
 //! - run.rs: how a run ended ([`RunOutcome`]), from its stream
 //!   ([`finished_run`]) or from a request that failed ([`failed_request`]).
 
+mod artifacts;
 mod run;
 mod server;
 mod stream;
 
+pub use artifacts::{artifact_bytes, artifact_url};
 pub use run::{RunOutcome, failed_request, finished_run, is_cross_origin};
 pub use server::{
-    ServerSession, error_detail, is_origin_refused, is_session_not_found, list_apps_url,
-    missing_events, restore_request, run_request, run_sse_url, session_url, sessions_url,
+    ServerSession, error_detail, inline_data_part, is_origin_refused, is_session_not_found,
+    list_apps_url, missing_events, restore_needs, restore_request, run_message_request,
+    run_request, run_sse_url, session_url, sessions_url,
 };
 pub use stream::{AgentChange, AgentStream};

@@ -132,6 +132,22 @@ impl AgentStream {
             }
             return;
         }
+        // ADK's /run_sse sends an event that has both content and an
+        // artifact delta as two lines with one id: the content, then the
+        // delta alone. One event, as the server stores it.
+        if let Some(last) = self.finals.last_mut()
+            && !event.id.is_empty()
+            && last.id == event.id
+            && event.content.as_ref().is_none_or(|c| c.parts.is_empty())
+            && event.error_code.is_none()
+        {
+            last.actions.state_delta.extend(event.actions.state_delta);
+            last.actions
+                .artifact_delta
+                .extend(event.actions.artifact_delta);
+            change.rebuilt = true;
+            return;
+        }
         if let Some(code) = &event.error_code {
             let message = event.error_message.clone().unwrap_or_else(|| code.clone());
             self.failure = Some(message);
@@ -306,6 +322,31 @@ mod tests {
             assert_eq!(stream.thought_millis(), Some(2000), "split at {split}");
             assert_eq!(stream.events()[0].text_content(), "Yes.");
         }
+    }
+
+    #[test]
+    fn an_artifact_delta_sent_apart_with_the_same_id_joins_its_event() {
+        let mut stream = AgentStream::new();
+        let image = json!({
+            "id": "e1", "invocationId": "i", "author": "analysis_agent", "timestamp": 1.0,
+            "content": {"role": "model", "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBORw"}}]},
+            "actions": {"stateDelta": {}, "artifactDelta": {}}
+        });
+        let delta = json!({
+            "id": "e1", "invocationId": "i", "author": "analysis_agent", "timestamp": 1.0,
+            "actions": {"stateDelta": {}, "artifactDelta": {"chart.png": 1}}
+        });
+        stream.push(frame(image).as_bytes());
+        let change = stream.push(frame(delta).as_bytes());
+        assert_eq!(change.new_events, 0);
+        assert_eq!(stream.events().len(), 1);
+        let event = &stream.events()[0];
+        assert_eq!(event.actions.artifact_delta.get("chart.png"), Some(&1));
+        assert!(event.content.is_some());
+        // Another id is another event.
+        let other = json!({"id": "e2", "author": "a", "timestamp": 2.0, "actions": {"artifactDelta": {"x": 0}}});
+        stream.push(frame(other).as_bytes());
+        assert_eq!(stream.events().len(), 2);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::outcome::ReplyFailure;
-use crate::session::{Event, MessageStatus, Reasoning, Session, SessionService, new_id};
+use crate::session::{
+    AttachmentRef, Event, MessageStatus, Part, Reasoning, Session, SessionService, new_id,
+};
 use crate::storage::KvStore;
 use crate::telemetry::genai::{ModelCall, model_call_span};
 use crate::telemetry::{Span, SpanKind, TokenUsage, Trace, attr};
@@ -64,6 +66,18 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Records the user's message in their current conversation (making one
     /// if needed): the event, the query log, and a span for the query.
     pub fn begin_query(&mut self, user_id: &str, text: &str) -> Result<QueryStart, ManagerError> {
+        self.begin_query_with(user_id, text, &[])
+    }
+
+    /// [`Self::begin_query`] for a message with attachments (their bytes
+    /// stored before this is called): the event holds the text, if any,
+    /// then a reference part per attachment. A message may be files alone.
+    pub fn begin_query_with(
+        &mut self,
+        user_id: &str,
+        text: &str,
+        attachments: &[AttachmentRef],
+    ) -> Result<QueryStart, ManagerError> {
         self.atomically(|m| {
             let mut session = m.get_or_create_session(user_id)?;
             let mut conversation = m.conversation(user_id, &session.id)?;
@@ -76,6 +90,14 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 .unwrap_or(0)
                 + 1;
             let mut event = Event::text("user", &new_id(), now, text);
+            if let Some(content) = event.content.as_mut() {
+                if text.is_empty() && !attachments.is_empty() {
+                    content.parts.clear();
+                }
+                content
+                    .parts
+                    .extend(attachments.iter().map(Part::attachment));
+            }
             event.actions.state_delta = [
                 ("query_count".to_owned(), json!(number)),
                 ("user:query_total".to_owned(), json!(total)),
@@ -92,6 +114,9 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                     .set("confab.query.input", truncate(text, SPAN_TEXT_CHARS))
                     .set("confab.invocation_id", invocation_id.as_str())
                     .set(attr::CONVERSATION_ID, conversation.conversation_id.as_str());
+                if !attachments.is_empty() {
+                    span.set("confab.query.attachments", attachments.len());
+                }
             }
             conversation
                 .queries

@@ -69,8 +69,10 @@ impl Index {
     }
 
     /// Two tabs' versions of the index as one: every session either lists
-    /// (the newer summary of each), every tombstone, and no session that
-    /// has a tombstone.
+    /// (the newer summary of each, with the attachments of both: the tabs'
+    /// bodies are merged by event, so the body may refer to either's, and a
+    /// blob wrongly kept costs less than one wrongly collected), every
+    /// tombstone, and no session that has a tombstone.
     pub fn merge(mut self, other: &Index) -> Index {
         for tombstone in &other.tombstones {
             if !self.is_deleted(&tombstone.app_name, &tombstone.user_id, &tombstone.id) {
@@ -83,8 +85,17 @@ impl Index {
                 .iter_mut()
                 .find(|s| same(&theirs.app_name, &theirs.user_id, &theirs.id, s))
             {
-                Some(mine) if mine.last_update_time >= theirs.last_update_time => {}
-                Some(mine) => *mine = theirs.clone(),
+                Some(mine) => {
+                    let mut attachments = std::mem::take(&mut mine.attachments);
+                    if mine.last_update_time < theirs.last_update_time {
+                        *mine = theirs.clone();
+                    }
+                    attachments.extend(theirs.attachments.iter().cloned());
+                    attachments.extend(std::mem::take(&mut mine.attachments));
+                    attachments.sort();
+                    attachments.dedup();
+                    mine.attachments = attachments;
+                }
                 None => self.sessions.push(theirs.clone()),
             }
         }
@@ -111,6 +122,7 @@ mod tests {
             title: Some(id.into()),
             last_update_time: time,
             event_count: 0,
+            attachments: Vec::new(),
         }
     }
 
@@ -147,6 +159,29 @@ mod tests {
         assert!(merged.is_deleted("confab", "u", "a"));
         let merged_back = mine.clone().merge(&theirs);
         assert_eq!(merged_back.sessions.len(), 1, "in either direction");
+    }
+
+    #[test]
+    fn a_merge_keeps_the_attachments_either_tab_lists() {
+        let with = |time: f64, hashes: &[&str]| SessionSummary {
+            attachments: hashes.iter().map(|h| h.repeat(64)).collect(),
+            ..summary("a", time)
+        };
+        let mut mine = Index::default();
+        mine.upsert(with(5.0, &["b", "c"]));
+        let mut theirs = Index::default();
+        theirs.upsert(with(3.0, &["a", "b"]));
+        let merged = mine.clone().merge(&theirs);
+        assert_eq!(merged.sessions[0].last_update_time, 5.0);
+        assert_eq!(
+            merged.sessions[0].attachments,
+            ["a".repeat(64), "b".repeat(64), "c".repeat(64)]
+        );
+        let back = theirs.merge(&mine);
+        assert_eq!(back.sessions[0].last_update_time, 5.0, "the newer summary");
+        assert_eq!(back.sessions[0].attachments.len(), 3);
+        let text = serde_json::to_string(&summary("x", 1.0)).unwrap();
+        assert!(!text.contains("attachments"), "absent when empty: {text}");
     }
 
     #[test]

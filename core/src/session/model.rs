@@ -47,6 +47,12 @@ pub struct SessionSummary {
     pub last_update_time: f64,
     #[serde(default)]
     pub event_count: usize,
+    /// The distinct SHA-256s (sorted) of the attachments its events refer
+    /// to: what keeps their blobs from garbage collection, read from the
+    /// index without opening any body. Absent when there are none, so a
+    /// summary without attachments is stored as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// Session-state key holding the title a conversation had in the app it
@@ -69,6 +75,14 @@ impl SessionSummary {
             title: imported.or_else(|| super::title::title_of(&session.events)),
             last_update_time: session.last_update_time,
             event_count: session.events.len(),
+            attachments: session
+                .events
+                .iter()
+                .flat_map(Event::attachments)
+                .map(|a| a.sha256)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -283,12 +297,35 @@ impl Part {
 pub struct EventActions {
     #[serde(default, skip_serializing_if = "State::is_empty")]
     pub state_delta: State,
+    /// The artifacts the agent saved in this step: name → version (ADK's
+    /// `artifactDelta`), to list on the reply and fetch from the server.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "artifact_versions"
+    )]
+    pub artifact_delta: BTreeMap<String, u64>,
 }
 
 impl EventActions {
     pub fn is_empty(&self) -> bool {
-        self.state_delta.is_empty()
+        self.state_delta.is_empty() && self.artifact_delta.is_empty()
     }
+}
+
+/// An `artifactDelta`; anything but an object, or an entry whose version is
+/// not a whole number, is left out: one odd entry must not make the event
+/// (and its session) unreadable.
+fn artifact_versions<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, u64>, D::Error> {
+    let Value::Object(versions) = Value::deserialize(deserializer)? else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(versions
+        .into_iter()
+        .filter_map(|(name, version)| Some((name, version.as_u64()?)))
+        .collect())
 }
 
 /// Where a message stands. Rendered as `data-status` on every message.

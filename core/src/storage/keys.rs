@@ -7,7 +7,7 @@
 pub const PREFIX: &str = "confab:";
 
 /// The version of the stored layout that this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// `{"schema": N}`: the layout version of everything under [`PREFIX`].
 /// Written last by a migration, so a half-done one is never taken as done.
@@ -59,6 +59,16 @@ pub fn drafts_of(app_name: &str, user_id: &str) -> String {
 /// The prefix of every session body of one user.
 pub fn sessions_of(app_name: &str, user_id: &str) -> String {
     format!("{PREFIX}session:{}:{}:", escape(app_name), escape(user_id))
+}
+
+/// The prefix of blobs waiting to move into the browser's blob store
+/// (IndexedDB): the schema-4 migration takes inline bytes out of session
+/// bodies and leaves each here, under its SHA-256, until it is stored there.
+pub const BLOB_PENDING: &str = "confab:blob-pending:";
+
+/// The key of one pending blob.
+pub fn blob_pending(sha256: &str) -> String {
+    format!("{BLOB_PENDING}{sha256}")
 }
 
 /// User settings (endpoint, model, system prompt).

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::{KvError, KvStore, keys, packed, stored_schema};
+use super::{KvError, KvStore, inline, keys, packed, stored_schema};
 
 /// Every data key of a store and its text.
 pub type Store = BTreeMap<String, String>;
@@ -37,6 +37,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         step: v2_to_v3,
         encoding_only: true,
+    },
+    Migration {
+        step: v3_to_v4,
+        encoding_only: false,
     },
 ];
 
@@ -143,6 +147,71 @@ pub fn v2_to_v3(old: &Store) -> Result<Store, String> {
     Ok(new)
 }
 
+/// Schema 3 → 4: bytes leave localStorage. Every `inlineData` part in a
+/// session body (an agent's chart, ~100 KB of base64 each; fifty fill the
+/// quota) becomes an attachment reference, and its bytes wait under
+/// [`keys::blob_pending`] until the browser moves them into IndexedDB. Each
+/// summary in the index lists the hashes its session refers to, which is
+/// what the blob store's garbage collection reads.
+pub fn v3_to_v4(old: &Store) -> Result<Store, String> {
+    let mut new = old.clone();
+    let session_prefix = format!("{}session:", keys::PREFIX);
+    let mut referenced: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (key, text) in old.iter().filter(|(k, _)| k.starts_with(&session_prefix)) {
+        // An unreadable body is left for the reader to move aside.
+        let Ok(plain) = packed::unpack(text) else {
+            continue;
+        };
+        let Ok(mut body) = serde_json::from_str::<Value>(&plain) else {
+            continue;
+        };
+        let mut blobs = Vec::new();
+        if let Some(events) = body.get_mut("events").and_then(Value::as_array_mut) {
+            for event in events {
+                blobs.extend(inline::offload_event(event, "reply"));
+            }
+        }
+        for blob in &blobs {
+            let pending = keys::blob_pending(&blob.sha256);
+            let value = super::stored_form(&pending, inline::pending_value(blob));
+            new.insert(pending, value);
+        }
+        if !blobs.is_empty() {
+            new.insert(key.clone(), super::stored_form(key, body.to_string()));
+        }
+        referenced.insert(key, inline::referenced_hashes(&body));
+    }
+    if let Some(text) = old.get(keys::INDEX)
+        && let Ok(mut index) = serde_json::from_str::<Value>(text)
+    {
+        let mut changed = false;
+        let summaries = index.get_mut("sessions").and_then(Value::as_array_mut);
+        for summary in summaries.into_iter().flatten() {
+            let field = |name: &str| summary.get(name).and_then(Value::as_str).unwrap_or("");
+            let key = keys::session(field("appName"), field("userId"), field("id"));
+            let Some(hashes) = referenced.get(key.as_str()) else {
+                continue;
+            };
+            let Some(summary) = summary.as_object_mut() else {
+                continue;
+            };
+            let wanted = (!hashes.is_empty()).then(|| json!(hashes));
+            if summary.get("attachments") != wanted.as_ref() {
+                changed = true;
+                match wanted {
+                    Some(list) => summary.insert("attachments".to_owned(), list),
+                    None => summary.remove("attachments"),
+                };
+            }
+        }
+        if changed {
+            new.insert(keys::INDEX.to_owned(), index.to_string());
+        }
+    }
+    new.insert(keys::META.to_owned(), json!({ "schema": 4 }).to_string());
+    Ok(new)
+}
+
 /// The steps from schema `from` to the current one.
 fn steps_from(from: u32) -> Result<&'static [Migration], String> {
     MIGRATIONS
@@ -158,6 +227,25 @@ pub fn migrate(store: &Store, from: u32) -> Result<Store, String> {
         store = (migration.step)(&store)?;
     }
     Ok(store)
+}
+
+/// Whether the steps from `from` can run without a backup: each one only
+/// re-encodes, or has nothing to change in this store but the version (a
+/// store with no inline bytes needs no copy to move none).
+fn runs_in_place(old: &Store, from: u32) -> Result<bool, String> {
+    let mut store = old.clone();
+    for migration in steps_from(from)? {
+        let next = (migration.step)(&store)?;
+        let same_but_version = next.len() == store.len()
+            && next
+                .iter()
+                .all(|(k, v)| k == keys::META || store.get(k) == Some(v));
+        if !migration.encoding_only && !same_but_version {
+            return Ok(false);
+        }
+        store = next;
+    }
+    Ok(true)
 }
 
 fn backup_key(version: u32) -> String {
@@ -263,14 +351,11 @@ pub fn run_among(
         Some(found) => found,
     };
     let old = read_store(kv)?;
-    let encoding_only = steps_from(from)
-        .map_err(|reason| MigrationError::Failed {
-            from,
-            reason: reason.clone(),
-        })?
-        .iter()
-        .all(|m| m.encoding_only);
-    if encoding_only {
+    let in_place = runs_in_place(&old, from).map_err(|reason| MigrationError::Failed {
+        from,
+        reason: reason.clone(),
+    })?;
+    if in_place {
         return reencode(kv, &old, from).map(|()| {
             Some(MigrationReport {
                 from,

@@ -1,6 +1,7 @@
 //! Persistence: a string key-value store (localStorage in the browser, a map
 //! in tests) and the layout of Confab's keys in it.
 
+pub mod inline;
 mod journal;
 pub mod keys;
 mod memo;
@@ -11,6 +12,7 @@ pub mod quarantine;
 mod schema;
 pub mod usage;
 
+pub use inline::{NewBlob, PendingBlobs, pending_blobs};
 pub use journal::Journaled;
 pub use memo::ParseMemo;
 pub use memory_kv::MemoryKv;

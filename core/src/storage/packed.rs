@@ -52,11 +52,16 @@ pub enum UnpackError {
     Utf8,
 }
 
-/// Whether values under `key` are stored packed: the large per-session ones.
+/// Whether values under `key` are stored packed: the large per-session ones,
+/// and blobs waiting to move to IndexedDB (base64 packs to about 2/5 of its
+/// code units, and a migration must fit them beside its backup).
 /// Drafts stay plain: they are small and rewritten several times a second.
 pub fn is_packed_key(key: &str) -> bool {
-    key.strip_prefix(keys::PREFIX)
-        .is_some_and(|rest| rest.starts_with("session:") || rest.starts_with("conversation:"))
+    key.strip_prefix(keys::PREFIX).is_some_and(|rest| {
+        rest.starts_with("session:")
+            || rest.starts_with("conversation:")
+            || key.starts_with(keys::BLOB_PENDING)
+    })
 }
 
 /// `text` compressed and spelled in the 15-bit alphabet, after [`MARK`].

@@ -147,5 +147,6 @@ pub fn convert(value: &Value, now: f64) -> Result<ExportFile, ImportError> {
         app_name: String::new(),
         user_id: String::new(),
         conversations,
+        attachments: Default::default(),
     })
 }

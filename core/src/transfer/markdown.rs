@@ -4,6 +4,7 @@
 use crate::manager::Conversation;
 use crate::session::{MessageStatus, Session, title_of};
 use crate::transport::thought_label;
+use crate::units;
 
 fn date(seconds: f64) -> String {
     // Days since the epoch to a civil date (Howard Hinnant's algorithm), so
@@ -49,6 +50,14 @@ pub fn conversation_markdown(session: &Session, conversation: Option<&Conversati
             ));
         }
         out.push_str(&format!("{}\n\n", event.text_content().trim_end()));
+        for attachment in event.attachments() {
+            out.push_str(&format!(
+                "Attachment: {} ({}, {})\n\n",
+                attachment.name,
+                attachment.mime_type,
+                units::bytes(attachment.size as f64)
+            ));
+        }
         let note = match event.status {
             MessageStatus::Stopped => Some("stopped"),
             MessageStatus::Interrupted => Some("interrupted"),
@@ -114,6 +123,38 @@ mod tests {
             "{md}"
         );
         assert_eq!(md.matches("</details>").count(), 1);
+    }
+
+    #[test]
+    fn attachments_are_listed_under_their_message() {
+        let mut message = Event::text("user", "i", 1_764_000_000.0, "Mean?");
+        message
+            .content
+            .as_mut()
+            .unwrap()
+            .parts
+            .push(crate::session::Part::attachment(
+                &crate::session::AttachmentRef {
+                    sha256: "a".repeat(64),
+                    name: "sales.csv".into(),
+                    mime_type: "text/csv".into(),
+                    size: 2048,
+                    ..Default::default()
+                },
+            ));
+        let session = Session {
+            id: "s".into(),
+            app_name: "confab".into(),
+            user_id: "u".into(),
+            state: Default::default(),
+            events: vec![message],
+            last_update_time: 1_764_000_000.0,
+        };
+        let md = conversation_markdown(&session, None);
+        assert!(
+            md.contains("**You:**\n\nMean?\n\nAttachment: sales.csv (text/csv, 2.0 KB)\n\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -2,12 +2,19 @@
 //! conversation or all), a Markdown export of one, and imports of Confab's
 //! own JSON and of ChatGPT's `conversations.json`. Parsing and validation
 //! happen before anything is written, so a bad file changes nothing.
+//!
+//! An export is a single JSON file, attachments included as base64 (not a
+//! zip; see [`attached`]).
 
+pub mod attached;
 pub mod chatgpt;
 pub mod markdown;
 mod pretty;
 
+pub use attached::{ExportedBlob, add_attachments, attachment_blobs, referenced_attachments};
 pub use pretty::to_pretty_json;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -44,6 +51,16 @@ pub struct ExportFile {
     pub app_name: String,
     pub user_id: String,
     pub conversations: Vec<ExportedConversation>,
+    /// The bytes of the conversations' attachments, by SHA-256.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attachments: BTreeMap<String, ExportedBlob>,
+}
+
+/// An export with its attachments, and how many of those could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Export {
+    pub file: ExportFile,
+    pub unavailable: usize,
 }
 
 #[derive(Clone, Debug, Error, PartialEq)]
@@ -62,6 +79,10 @@ pub enum ImportError {
     NewerVersion(u32),
     #[error("this export is damaged ({0}); nothing was imported")]
     Invalid(String),
+    #[error(
+        "the attachment {name} in this export is damaged ({why}); nothing was imported. Export it again from where it came"
+    )]
+    BadAttachment { name: String, why: String },
     #[error("the import could not be saved ({0}); nothing was imported")]
     Failed(#[from] ManagerError),
 }
@@ -98,6 +119,7 @@ pub fn parse(text: &str, now: f64) -> Result<ExportFile, ImportError> {
         let file: ExportFile =
             serde_json::from_str(text).map_err(|e| ImportError::Invalid(e.to_string()))?;
         validate(&file)?;
+        attachment_blobs(&file)?;
         return Ok(file);
     }
     if chatgpt::looks_like(&value) {
@@ -128,7 +150,9 @@ fn validate(file: &ExportFile) -> Result<(), ImportError> {
 }
 
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
-    /// The user's conversations (all, or those in `only`) as an export file.
+    /// The user's conversations (all, or those in `only`) as an export file,
+    /// without the bytes of their attachments (see
+    /// [`Self::export_with_attachments`] and [`add_attachments`]).
     pub fn export(
         &mut self,
         user_id: &str,
@@ -160,12 +184,29 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             app_name: self.app_name().to_owned(),
             user_id: user_id.to_owned(),
             conversations,
+            attachments: BTreeMap::new(),
         })
+    }
+
+    /// [`Self::export`] with the bytes of the conversations' attachments,
+    /// read by `read`; those it cannot read are counted, not exported.
+    pub fn export_with_attachments(
+        &mut self,
+        user_id: &str,
+        only: Option<&[String]>,
+        now: f64,
+        read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Result<Export, ManagerError> {
+        let mut file = self.export(user_id, only, now)?;
+        let unavailable = add_attachments(&mut file, read);
+        Ok(Export { file, unavailable })
     }
 
     /// Imports a parsed file into `user_id`'s conversations: new sessions are
     /// created with their ids and events, existing ones gain the events they
-    /// lack (by id), so importing twice adds nothing. All or nothing.
+    /// lack (by id), so importing twice adds nothing. All or nothing. The
+    /// file's attachments ([`attachment_blobs`]) are stored by the caller
+    /// first, so no conversation refers to bytes that are not there.
     pub fn import(
         &mut self,
         user_id: &str,

@@ -23,19 +23,125 @@ pub struct ChatRequest {
     pub temperature: Option<f32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChatMessage {
     pub role: String,
-    pub content: String,
+    pub content: MessageContent,
 }
 
 impl ChatMessage {
+    /// A message of plain text (sent as a string, as before parts existed).
     pub fn new(role: &str, content: &str) -> Self {
         Self {
             role: role.to_owned(),
-            content: content.to_owned(),
+            content: MessageContent::Text(content.to_owned()),
         }
     }
+
+    /// A message of content parts (text, images, files).
+    pub fn parts(role: &str, parts: Vec<ContentPart>) -> Self {
+        Self {
+            role: role.to_owned(),
+            content: MessageContent::Parts(parts),
+        }
+    }
+}
+
+/// A message's `content`: a string, or an array of parts once it carries
+/// anything but text. Plain messages stay strings, byte for byte, because
+/// some servers (and older ones) accept nothing else.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MessageContent {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+impl MessageContent {
+    /// The text of the message: the string, or its text parts joined by
+    /// newlines.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Parts(parts) => {
+                let texts: Vec<&str> = parts
+                    .iter()
+                    .filter_map(|part| match part {
+                        ContentPart::Text(text) => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                texts.join("\n")
+            }
+        }
+    }
+}
+
+/// One part of a message's content, as chat completions take it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContentPart {
+    /// `{"type":"text","text":…}`
+    Text(String),
+    /// `{"type":"image_url","image_url":{"url":…}}`: a `data:` URL (or any
+    /// URL the server may fetch).
+    ImageUrl(String),
+    /// `{"type":"file","file":{"filename":…,"file_data":…}}`: a PDF as a
+    /// `data:application/pdf;base64,…` URL.
+    File { filename: String, file_data: String },
+}
+
+/// By hand: a string or a list of parts, with no derived `untagged` enum
+/// (whose machinery is kilobytes of wasm).
+impl Serialize for MessageContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::Parts(parts) => serializer.collect_seq(parts),
+        }
+    }
+}
+
+/// By hand, as its `type`-tagged object (a derived internally tagged enum
+/// costs more wasm than these few lines).
+impl Serialize for ContentPart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        match self {
+            Self::Text(text) => {
+                map.serialize_entry("type", "text")?;
+                map.serialize_entry("text", text)?;
+            }
+            Self::ImageUrl(url) => {
+                map.serialize_entry("type", "image_url")?;
+                map.serialize_entry("image_url", &UrlField { url })?;
+            }
+            Self::File {
+                filename,
+                file_data,
+            } => {
+                map.serialize_entry("type", "file")?;
+                map.serialize_entry(
+                    "file",
+                    &FileField {
+                        filename,
+                        file_data,
+                    },
+                )?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct UrlField<'a> {
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileField<'a> {
+    filename: &'a str,
+    file_data: &'a str,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -246,7 +352,75 @@ impl ReplyError {
             // Not JSON (an HTML error page, say): show a bounded excerpt.
             Err(_) => body.trim().chars().take(200).collect(),
         };
-        Self::Http { status, message }
+        // vLLM's errors are `{"object":"error","message":…}`, not under
+        // `error`: the refusal is looked for in the whole (bounded) body.
+        let excerpt: String = body.chars().take(2_000).collect();
+        refusal(status, &excerpt).unwrap_or(Self::Http { status, message })
+    }
+}
+
+/// A request refused because it carried images or files the model does not
+/// take, as real servers word it: OpenAI ("Invalid content type. image_url
+/// is only supported by certain models."), LiteLLM ("The provided model is
+/// not a vision model."), DeepSeek (422 "unknown variant `image_url`,
+/// expected `text`"), vLLM ("… is not a multimodal model"), llama.cpp
+/// ("image input is not supported"), Ollama ("this model is missing data
+/// required for image input"), LM Studio ("Model does not support
+/// images."); llama.cpp and Ollama have answered these with a 500. An
+/// image the model could read but not this one (its format,
+/// its size) is not a refusal of images: it stays an HTTP error, with the
+/// server's words.
+fn refusal(status: u16, body: &str) -> Option<ReplyError> {
+    if !matches!(status, 400 | 415 | 422 | 500) {
+        return None;
+    }
+    let text = body.to_ascii_lowercase();
+    const REFUSING: &[&str] = &[
+        "not support",
+        "only supported",
+        "not a vision model",
+        "not a multimodal",
+        "does not accept",
+        "unknown variant",
+        "missing data required",
+        "at most 0 image",
+        "not enabled",
+        "invalid content type",
+        "invalid value",
+    ];
+    const ABOUT_THE_FILE_ITSELF: &[&str] = &[
+        "unsupported image",
+        "invalid image",
+        "image format",
+        "media type",
+        "mime type",
+        "base64",
+        "too large",
+        "exceeds",
+        "could not process",
+        "image_parse_error",
+    ];
+    if !REFUSING.iter().any(|cue| text.contains(cue))
+        || ABOUT_THE_FILE_ITSELF.iter().any(|cue| text.contains(cue))
+    {
+        return None;
+    }
+    // Whichever the refusal names first: "Invalid value: 'file'.
+    // Supported values are: 'text', 'image_url', …" refuses the file.
+    let first = |words: &[&str]| words.iter().filter_map(|w| text.find(w)).min();
+    let image = first(&["image", "vision", "multimodal", "multi-modal"]);
+    let file = first(&["file", "pdf", "document"]);
+    match (image, file) {
+        (Some(i), Some(f)) if f < i => Some(ReplyError::FilesRefused {
+            model: String::new(),
+        }),
+        (Some(_), _) => Some(ReplyError::ImagesRefused {
+            model: String::new(),
+        }),
+        (None, Some(_)) => Some(ReplyError::FilesRefused {
+            model: String::new(),
+        }),
+        (None, None) => None,
     }
 }
 

@@ -114,7 +114,7 @@ fn defaults_are_the_documented_ones() {
     // Only the flags under test: the environment of the test process
     // does not set these variables.
     let config = Config::try_parse_from(["confab-proxy"]).unwrap();
-    assert_eq!(config.max_body_bytes, 16 * 1024 * 1024);
+    assert_eq!(config.max_body_bytes, 32 * 1024 * 1024);
     assert_eq!(config.rate_limit_per_sec, 2.0);
     assert_eq!(config.rate_limit_burst, 30);
     assert_eq!(

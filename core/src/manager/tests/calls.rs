@@ -271,3 +271,90 @@ fn an_agent_run_saves_each_of_its_events_with_ids_authors_and_state() {
     let session = stored(&m, "ada", &session_id);
     assert_eq!(session.events.len(), 3);
 }
+
+fn attachment(name: &str, mime: &str, fill: char) -> crate::session::AttachmentRef {
+    crate::session::AttachmentRef {
+        sha256: fill.to_string().repeat(64),
+        name: name.into(),
+        mime_type: mime.into(),
+        size: 100,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_message_carries_its_attachments_and_the_index_lists_them() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let csv = attachment("sales.csv", "text/csv", 'a');
+    let png = attachment("chart.png", "image/png", 'b');
+    let query = m
+        .begin_query_with("ada", "What is the mean?", &[csv.clone(), png.clone()])
+        .unwrap();
+    let session = stored(&m, "ada", &query.session.id);
+    let event = &session.events[0];
+    assert_eq!(event.text_content(), "What is the mean?");
+    assert_eq!(event.attachments(), [csv.clone(), png.clone()]);
+    let span = m
+        .conversation("ada", &query.session.id)
+        .unwrap()
+        .trace
+        .span(&query.query_span_id)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        span.attr("confab.query.attachments"),
+        Some(&AttrValue::from(2usize))
+    );
+
+    // Files alone: no empty text part; the title is the first file's name.
+    clock.advance(1.0);
+    m.begin_query_with("ada", "", std::slice::from_ref(&csv))
+        .unwrap();
+    let session = stored(&m, "ada", &query.session.id);
+    let parts = &session.events[1].content.as_ref().unwrap().parts;
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].attachment_ref(), Some(csv.clone()));
+
+    let listed = m.service().list_sessions("confab", "ada").unwrap();
+    assert_eq!(listed[0].attachments, [csv.sha256, png.sha256]);
+}
+
+#[test]
+fn an_agents_attachment_parts_are_saved_and_listed() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let query = m.begin_query("ada", "chart it").unwrap();
+    let call = m.begin_call("ada", &query.session.id, None).unwrap();
+    let chart = crate::session::AttachmentRef {
+        origin: Some("reply".into()),
+        ..attachment("image-1.png", "image/png", 'c')
+    };
+    let mut reply = Event::text("analyst", "inv", 1_000.5, "Here:");
+    reply
+        .content
+        .as_mut()
+        .unwrap()
+        .parts
+        .push(crate::session::Part::attachment(&chart));
+    m.finish_call(
+        "ada",
+        &call,
+        CallResult {
+            agent_events: vec![reply],
+            text: "Here:".into(),
+            status: MessageStatus::Complete,
+            ..CallResult::default()
+        },
+    )
+    .unwrap();
+    let session = stored(&m, "ada", &query.session.id);
+    assert_eq!(
+        session.events[1].attachments(),
+        std::slice::from_ref(&chart)
+    );
+    let listed = m.service().list_sessions("confab", "ada").unwrap();
+    assert_eq!(listed[0].attachments, [chart.sha256]);
+}

@@ -416,3 +416,117 @@ fn a_proxy_reporting_a_broken_upstream_cuts_the_reply_off_rather_than_failing_it
         "The model stopped with an error: Bad things. Press Retry to ask again."
     );
 }
+
+#[test]
+fn a_plain_message_stays_a_string_and_parts_become_typed_objects() {
+    let plain = serde_json::to_string(&ChatMessage::new("user", "hi")).unwrap();
+    assert_eq!(plain, r#"{"role":"user","content":"hi"}"#);
+    let message = ChatMessage::parts(
+        "user",
+        vec![
+            ContentPart::Text("Describe these.".into()),
+            ContentPart::ImageUrl("data:image/png;base64,iVBORw==".into()),
+            ContentPart::File {
+                filename: "paper.pdf".into(),
+                file_data: "data:application/pdf;base64,JVBERg==".into(),
+            },
+        ],
+    );
+    assert_eq!(
+        serde_json::to_value(&message).unwrap(),
+        serde_json::json!({"role": "user", "content": [
+            {"type": "text", "text": "Describe these."},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}},
+            {"type": "file", "file": {"filename": "paper.pdf",
+                                      "file_data": "data:application/pdf;base64,JVBERg=="}}
+        ]})
+    );
+    assert_eq!(message.content.text(), "Describe these.");
+}
+
+#[test]
+fn a_model_refusing_images_or_files_is_told_apart_from_other_errors() {
+    let images = [
+        (
+            400,
+            r#"{"error":{"message":"Invalid content type. image_url is only supported by certain models.","type":"invalid_request_error","param":"messages.[0].content.[1].type","code":null}}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"message":"litellm.BadRequestError: The provided model is not a vision model. Please provide a vision model. (Extra Info: {'model': 'gpt-4'})","type":null,"param":null,"code":"400"}}"#,
+        ),
+        (
+            422,
+            "Failed to deserialize the JSON body into the target type: messages[0]: unknown variant `image_url`, expected `text` at line 1 column 120",
+        ),
+        (
+            400,
+            r#"{"object":"error","message":"Qwen2ForCausalLM is not a multimodal model None","type":"BadRequestError","param":null,"code":400}"#,
+        ),
+        (
+            500,
+            r#"{"error":{"code":500,"message":"image input is not supported - hint: if this is unexpected, you may need to provide the mmproj","type":"server_error"}}"#,
+        ),
+        (
+            500,
+            r#"{"error":{"message":"this model is missing data required for image input","type":"api_error","param":null,"code":null}}"#,
+        ),
+        (
+            400,
+            r#"{"error":"Model does not support images. Please use a model that does."}"#,
+        ),
+    ];
+    for (status, body) in images {
+        assert_eq!(
+            ReplyError::from_http(status, body),
+            ReplyError::ImagesRefused {
+                model: String::new()
+            },
+            "{body}"
+        );
+    }
+    let files = [
+        r#"{"error":{"message":"Invalid content type. file is only supported by certain models.","type":"invalid_request_error"}}"#,
+        r#"{"error":{"message":"Invalid value: 'file'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'audio'.","type":"invalid_request_error"}}"#,
+        "messages[0]: unknown variant `file`, expected `text` or `image_url`",
+        r#"{"error":{"message":"PDF input is not supported by this model"}}"#,
+    ];
+    for body in files {
+        assert_eq!(
+            ReplyError::from_http(400, body),
+            ReplyError::FilesRefused {
+                model: String::new()
+            },
+            "{body}"
+        );
+    }
+    // An image the model could read, but not this one; a refusal on a
+    // status that is no refusal; an unrelated 400: plain HTTP errors.
+    for (status, body) in [
+        (
+            400,
+            r#"{"error":{"message":"You uploaded an unsupported image. Please make sure your image is below 20 MB in size and is of one the following formats: ['png', 'jpeg', 'gif', 'webp'].","type":"invalid_request_error","code":"invalid_image_format"}}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"message":"Invalid image data: the image is too large.","type":"invalid_request_error"}}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"message":"Invalid value for 'image_url.url': expected a base64-encoded data URL with an image MIME type.","type":"invalid_request_error"}}"#,
+        ),
+        (
+            429,
+            r#"{"error":{"message":"image_url is only supported by certain models.","type":"rate"}}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"message":"Invalid value for 'temperature': must be at most 2.","type":"invalid_request_error"}}"#,
+        ),
+    ] {
+        assert!(
+            matches!(ReplyError::from_http(status, body), ReplyError::Http { .. }),
+            "{body}"
+        );
+    }
+}
