@@ -193,13 +193,27 @@ impl ChatStore {
                 id
             }
         };
-        let text = session
+        // The message with its attachments as inlineData (bytes from IndexedDB).
+        let message = session
             .events
             .iter()
             .rfind(|e| e.is_from_user())
-            .map(Event::text_content)
-            .unwrap_or_default();
-        let body = agent::run_request(app, &agent_user, &server_id, &text).to_string();
+            .cloned()
+            .unwrap_or_else(|| Event::text("user", "", 0.0, ""));
+        let loaded =
+            ChatStore::load_blobs(message.attachments().into_iter().map(|a| a.sha256)).await;
+        let body = agent::run_message_request(app, &agent_user, &server_id, &message, &|sha| {
+            loaded.get(sha).map(Vec::as_slice)
+        })
+        .map_err(|error| {
+            RunOutcome::Failed(
+                MessageStatus::Error,
+                AgentError::RunFailed {
+                    detail: error.to_string(),
+                },
+            )
+        })?
+        .to_string();
         let url = agent::run_sse_url(base);
         let mut restored = false;
         let mut renewed = false;
@@ -282,9 +296,13 @@ impl ChatStore {
         history: Option<&Session>,
     ) -> Result<String, RunOutcome> {
         let body = match history {
-            // The shell loads the blobs first (agent::restore_needs) once attachments
-            // reach agent mode; until then a restore names them as unavailable.
-            Some(history) => agent::restore_request(history, session_id, &|_| None),
+            // The earlier messages go back with their attachments' bytes.
+            Some(history) => {
+                let loaded = ChatStore::load_blobs(agent::restore_needs(history)).await;
+                agent::restore_request(history, session_id, &|sha| {
+                    loaded.get(sha).map(Vec::as_slice)
+                })
+            }
             None => serde_json::json!({ "session_id": session_id }),
         };
         let url = agent::sessions_url(base, app, user);

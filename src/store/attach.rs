@@ -243,6 +243,20 @@ impl ChatStore {
         }
     }
 
+    /// The bytes of the blobs `hashes`, those that are stored (for a
+    /// request that sends them; a missing one is the core's to judge).
+    pub(super) async fn load_blobs(
+        hashes: impl IntoIterator<Item = String>,
+    ) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let mut loaded = std::collections::BTreeMap::new();
+        for hash in hashes {
+            if let Ok(Some(bytes)) = blobs::get_bytes(&hash).await {
+                loaded.insert(hash, bytes);
+            }
+        }
+        loaded
+    }
+
     /// Counts the stored attachments again (Settings → Data, the banner).
     pub fn refresh_attachment_usage(&self) {
         let store = *self;

@@ -178,8 +178,37 @@ impl ChatStore {
         let store = *self;
         let url = settings.completions_url();
         let stall_seconds = settings.stall_seconds;
-        let body = serde_json::to_string(&planned.request).unwrap_or_default();
         spawn_local(async move {
+            // The attachments' bytes, read from IndexedDB into the request.
+            let planned = if planned.needs.is_empty() {
+                Ok(planned)
+            } else {
+                let loaded =
+                    ChatStore::load_blobs(planned.needs.iter().map(|a| a.sha256.clone())).await;
+                planned.resolve(&|sha| loaded.get(sha).map(Vec::as_slice))
+            };
+            let planned = match planned {
+                Ok(planned) => planned,
+                Err(error) => {
+                    let result = CallResult {
+                        agent_events: Vec::new(),
+                        event_id: view.id.clone(),
+                        text: String::new(),
+                        status: MessageStatus::Error,
+                        error: Some(ReplyFailure::Model(error)),
+                        response_model: None,
+                        first_token_at: None,
+                        usage: None,
+                        finish_reason: None,
+                        reasoning: None,
+                    };
+                    view.error
+                        .set(result.error.as_ref().map(ToString::to_string));
+                    view.status.set(MessageStatus::Error);
+                    return store.finish_reply(&user, &call, result, &view);
+                }
+            };
+            let body = serde_json::to_string(&planned.request).unwrap_or_default();
             let backoff = Backoff::default();
             let mut retries = 0;
             let mut stream;
