@@ -30,8 +30,9 @@ pub struct OnScreen {
     /// Its session's state, merged across scopes (the inspector).
     pub state: RwSignal<State>,
     /// Where the context of the next request starts, when older messages
-    /// do not fit: `(first message sent, how many earlier ones are left out)`.
-    pub context_cut: RwSignal<Option<(String, usize)>>,
+    /// or attachments do not fit: `(first message sent, how many earlier
+    /// messages are left out, how many earlier attachments go by name only)`.
+    pub context_cut: RwSignal<Option<(String, usize, usize)>>,
     /// Shown at startup and still being read (see `open_after_first_frame`).
     pub opening: RwSignal<bool>,
 }
@@ -143,7 +144,7 @@ impl ChatStore {
     pub(super) fn context_cut_of(
         &self,
         session: &confab_core::session::Session,
-    ) -> Option<(String, usize)> {
+    ) -> Option<(String, usize, usize)> {
         let settings = self.settings.get_untracked();
         let options = self
             .on_screen
@@ -157,7 +158,13 @@ impl ChatStore {
             confab_core::chat::Ask::Reply,
         )
         .ok()?;
-        Some((planned.first_sent?, planned.left_out))
+        // Attachments left out with every message sent: the line goes on top.
+        let first = planned.first_sent.or_else(|| {
+            (planned.left_out_attachments > 0)
+                .then(|| session.events.first().map(|e| e.id.clone()))
+                .flatten()
+        })?;
+        Some((first, planned.left_out, planned.left_out_attachments))
     }
 
     pub(super) fn show_new_chat(&self) {

@@ -192,12 +192,17 @@ fn Message(message: MessageView) -> impl IntoView {
         let id = id.clone();
         move || {
             store.on_screen.context_cut.with(|cut| {
-                cut.as_ref().filter(|(first, _)| *first == id).map(|(_, left_out)| {
+                cut.as_ref().filter(|(first, ..)| *first == id).map(|(_, left_out, files)| {
+                    let messages = (*left_out > 0).then(|| format!(
+                        "{left_out} earlier message(s) above are not sent to the model: they do not fit in its context window (Settings). "
+                    ));
+                    let files = (*files > 0).then(|| format!(
+                        "{files} earlier attachment(s) are sent by name only: their contents do not fit."
+                    ));
                     view! {
                         <p class="context-cut" role="note">
-                            {format!(
-                                "{left_out} earlier message(s) above are not sent to the model: they do not fit in its context window (Settings)."
-                            )}
+                            {messages}
+                            {files}
                         </p>
                     }
                 })

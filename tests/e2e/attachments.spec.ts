@@ -8,23 +8,28 @@ const CSV = 'city,temp\nParis,"12,5"\nLyon,14\nNice,18\n';
 
 /** A PNG of random pixels made in the page (noise does not compress). */
 async function noisyPng(page: Page, width: number, height: number): Promise<number[]> {
-  return page.evaluate(
+  const base64 = await page.evaluate(
     async ([w, h]) => {
       const canvas = new OffscreenCanvas(w, h);
       const context = canvas.getContext('2d')!;
       const image = context.createImageData(w, h);
-      const data = new Uint32Array(image.data.buffer);
-      let seed = 12345;
-      for (let i = 0; i < data.length; i++) {
-        seed = (seed * 1103515245 + 12345) >>> 0;
-        data[i] = seed | 0xff000000;
+      // Random bytes (getRandomValues fills 64 KiB at a time), opaque.
+      for (let i = 0; i < image.data.length; i += 65536) {
+        crypto.getRandomValues(image.data.subarray(i, Math.min(i + 65536, image.data.length)));
       }
+      for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
       context.putImageData(image, 0, 0);
       const blob = await canvas.convertToBlob({ type: 'image/png' });
-      return Array.from(new Uint8Array(await blob.arrayBuffer()));
+      // As base64: a 10 MB array of numbers is slow to hand over.
+      return new Promise<string>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result).split(',')[1]);
+        reader.readAsDataURL(blob);
+      });
     },
     [width, height],
   );
+  return Array.from(Buffer.from(base64, 'base64'));
 }
 
 /** Attaches files through the (hidden) file input behind Attach. */
@@ -118,7 +123,7 @@ test('a pasted screenshot and a dropped file become chips; an image opens in the
   await page.evaluate((bytes) => {
     const data = new DataTransfer();
     data.items.add(new File([new Uint8Array(bytes)], 'screenshot.png', { type: 'image/png' }));
-    const textarea = document.querySelector('textarea')!;
+    const textarea = document.querySelector('textarea[aria-label="Message"]')!;
     textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
   }, png);
   const pasted = chip(page, 'screenshot.png');
@@ -151,28 +156,43 @@ test('a pasted screenshot and a dropped file become chips; an image opens in the
 });
 
 test('a 10 MB image is downscaled to at most 2048 px and under 1.5 MB before it is stored', async ({ page, chat }) => {
-  const png = Buffer.from(await noisyPng(page, 3000, 1100));
+  test.setTimeout(120_000);
+  const png = Buffer.from(await noisyPng(page, 3000, 1150));
   expect(png.length).toBeGreaterThan(9_000_000);
   const started = Date.now();
   await choose(page, [{ name: 'photo.png', mimeType: 'image/png', buffer: png }]);
   const pending = page.locator('.composer [data-role="attachment"]');
   await expect(pending).toHaveAttribute('data-state', 'ready', { timeout: 20_000 });
   console.log(`downscaled in ${Date.now() - started} ms`);
-  await sendAndWait(chat, 'What is in this photo?');
-  const [[, size, mime]] = await storedMeta(page);
+  // Stored when sent (the reply is the proxy's concern: see the report).
+  await chat.box.fill('What is in this photo?');
+  await chat.box.press('Enter');
+  await expect(page.locator('[data-role="user"] [data-role="attachment"]')).toHaveAttribute('data-state', 'ready');
+  const [[sha, size, mime]] = await storedMeta(page);
   expect(size).toBeLessThan(1.5 * 1024 * 1024);
   expect(mime).not.toBe('image/png');
-  const side = await page.evaluate(async () => {
-    const img = document.querySelector('[data-role="user"] [data-role="attachment"] img') as HTMLImageElement;
-    await img.decode();
-    return Math.max(img.naturalWidth, img.naturalHeight);
-  });
+  const side = await page.evaluate(
+    (sha) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('confab-blobs');
+        open.onsuccess = () => {
+          const get = open.result.transaction('blobs').objectStore('blobs').get(sha);
+          get.onsuccess = async () => {
+            const bitmap = await createImageBitmap(get.result as Blob);
+            open.result.close();
+            resolve(Math.max(bitmap.width, bitmap.height));
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    sha,
+  );
   expect(side).toBeLessThanOrEqual(2048);
 });
 
 test('localStorage grows by under 2 KB for a 1 MB image', async ({ page, chat }) => {
   await sendAndWait(chat, 'Hello there');
-  const png = Buffer.from(await noisyPng(page, 600, 560));
+  const png = Buffer.from(await noisyPng(page, 600, 600));
   expect(png.length).toBeGreaterThan(1_000_000);
   // The same message without and with the image, each in a new chat.
   await page.getByRole('button', { name: 'New chat' }).first().click();
@@ -219,7 +239,7 @@ test('a missing blob shows "attachment unavailable" and the conversation goes on
 test('a full quota keeps the message unsent, with its text and chips, and opens the banner', async ({ page, chat, server }) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 200_000 });
-  const png = Buffer.from(await noisyPng(page, 600, 560));
+  const png = Buffer.from(await noisyPng(page, 600, 600));
   await choose(page, [{ name: 'big.png', mimeType: 'image/png', buffer: png }]);
   await expect(page.locator('.composer [data-role="attachment"]')).toHaveAttribute('data-state', 'ready');
   await chat.box.fill('Will this fit?');
