@@ -34,8 +34,23 @@ pub enum Notice {
         "The agent server had lost this conversation (it was probably restarted), so Confab restored it with its {events} earlier events and sent your message again."
     )]
     AgentSessionRestored { events: usize },
+    /// A backup made without the attachments whose bytes are gone from
+    /// this browser (their references are in it, the bytes are not).
+    #[error(
+        "{} unavailable and {} not in the backup (their bytes are gone from this browser); the rest was exported.",
+        count_of(*unavailable), if *unavailable == 1 { "is" } else { "are" }
+    )]
+    ExportedWithoutAttachments { unavailable: usize },
     #[error("{0}")]
     NotNow(NotNow),
+}
+
+/// `1 attachment was`, `2 attachments were`.
+fn count_of(attachments: usize) -> String {
+    match attachments {
+        1 => "1 attachment was".to_owned(),
+        n => format!("{n} attachments were"),
+    }
 }
 
 /// An action refused for now, and what to do first.
@@ -67,6 +82,7 @@ impl Notice {
             Self::PinFailed { .. } => "pin-failed",
             Self::DownloadFailed(_) => "download-failed",
             Self::AgentSessionRestored { .. } => "agent-session-restored",
+            Self::ExportedWithoutAttachments { .. } => "export-incomplete",
             Self::NotNow(_) => "not-now",
         }
     }
@@ -136,6 +152,16 @@ mod tests {
                 ManagerError::NoQuery.into(),
                 "failed",
                 "there is no query to answer in this conversation",
+            ),
+            (
+                Notice::ExportedWithoutAttachments { unavailable: 2 },
+                "export-incomplete",
+                "2 attachments were unavailable and are not in the backup (their bytes are gone from this browser); the rest was exported.",
+            ),
+            (
+                Notice::ExportedWithoutAttachments { unavailable: 1 },
+                "export-incomplete",
+                "1 attachment was unavailable and is not in the backup (their bytes are gone from this browser); the rest was exported.",
             ),
             (
                 Notice::DownloadFailed("blocked".into()),

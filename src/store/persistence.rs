@@ -279,15 +279,20 @@ impl ChatStore {
                     read.insert(attachment.sha256, bytes);
                 }
             }
-            // Missing ones are left out (their references stay).
-            transfer::add_attachments(&mut file, &|sha| read.get(sha).cloned());
+            // Missing ones are left out (their references stay), and the
+            // user is told how many.
+            let unavailable = transfer::add_attachments(&mut file, &|sha| read.get(sha).cloned());
             let name = match &only {
                 Some(ids) if ids.len() == 1 => format!("confab-conversation-{}.json", ids[0]),
                 _ => "confab-backup.json".to_owned(),
             };
             let text = transfer::to_pretty_json(&file).unwrap_or_default();
-            if let Err(error) = files::download(&name, "application/json", &text) {
-                store.report(Notice::DownloadFailed(error));
+            match files::download(&name, "application/json", &text) {
+                Err(error) => store.report(Notice::DownloadFailed(error)),
+                Ok(()) if unavailable > 0 => {
+                    store.report(Notice::ExportedWithoutAttachments { unavailable })
+                }
+                Ok(()) => {}
             }
         });
     }

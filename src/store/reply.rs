@@ -263,6 +263,9 @@ impl ChatStore {
             };
             let online = crate::platform::http::is_online();
             let (status, error) = settle_reply(result, &mut stream, &url, stalled, online);
+            // A refusal of images or files says which model refused (the
+            // upstream's 400 seldom does); the message stays saved.
+            let error = error.map(|e| e.naming_model(model.as_deref().unwrap_or_default()));
             let thought = stream.reasoning();
             let reasoning = Reasoning {
                 text: thought.reasoning().to_owned(),

@@ -9,8 +9,8 @@
 //!   sessions and error bodies the server answers with;
 //! - stream.rs: [`AgentStream`], one `/run_sse` answer read as it arrives
 //!   (partial text, final events, thought parts as reasoning, an error);
-//! - artifacts.rs: the artifacts an agent saved, their routes and the
-//!   Part the server answers with;
+//! - artifacts.rs: the artifacts an agent saved, their routes, the Part
+//!   the server answers with, and the reply's attachments made of them;
 //! - run.rs: how a run ended ([`RunOutcome`]), from its stream
 //!   ([`finished_run`]) or from a request that failed ([`failed_request`]).
 
@@ -19,7 +19,10 @@ mod run;
 mod server;
 mod stream;
 
-pub use artifacts::{artifact_bytes, artifact_url};
+pub use artifacts::{
+    ARTIFACT_ORIGIN, SavedArtifact, artifact_bytes, artifact_url, attach_artifact,
+    missing_artifacts, saved_artifacts,
+};
 pub use run::{RunOutcome, failed_request, finished_run, is_cross_origin};
 pub use server::{
     ServerSession, error_detail, inline_data_part, is_origin_refused, is_session_not_found,
