@@ -128,6 +128,9 @@ impl ChatStore {
             }
             view.thought_millis.set(millis);
             let events = store.offload_replies(events).await;
+            let events = store
+                .attach_artifacts(&base, &app, &user, &session.id, events)
+                .await;
             let result = CallResult {
                 agent_events: events,
                 event_id: view.id.clone(),
@@ -327,6 +330,64 @@ impl ChatStore {
                 base,
             )),
         }
+    }
+
+    /// `events` with the artifacts they say the agent saved fetched (the
+    /// version each names), stored as blobs and attached to the event that
+    /// saved them. One that cannot be fetched is named on the reply as
+    /// unavailable (`missing_artifacts`); the reply is never held back.
+    async fn attach_artifacts(
+        &self,
+        base: &str,
+        app: &str,
+        user: &str,
+        session_id: &str,
+        mut events: Vec<Event>,
+    ) -> Vec<Event> {
+        let saved = agent::saved_artifacts(&events);
+        if saved.is_empty() {
+            return events;
+        }
+        // The run created or found the server session: its id is saved.
+        let Some(server_id) = self
+            .with_manager(|m| m.conversation(user, session_id))
+            .ok()
+            .and_then(|c| c.options.agent_session_id)
+        else {
+            return events;
+        };
+        let agent_user = self.agent_user();
+        let mut new = Vec::new();
+        for artifact in saved {
+            let url = agent::artifact_url(
+                base,
+                app,
+                &agent_user,
+                &server_id,
+                &artifact.name,
+                Some(artifact.version),
+            );
+            let mut answer = get_text(&url).await;
+            // A new identity from confab-proxy (see `run_agent`): once more.
+            if matches!(answer, Err(FetchFailure::Http { status: 401, .. })) {
+                answer = get_text(&url).await;
+            }
+            let Some((mime, bytes)) = answer.ok().and_then(|body| agent::artifact_bytes(&body))
+            else {
+                continue;
+            };
+            if let Some(event) = events.get_mut(artifact.event) {
+                new.extend(agent::attach_artifact(event, &artifact.name, &mime, bytes));
+            }
+        }
+        if !new.is_empty() {
+            match self.store_new_blobs(&new).await {
+                Ok(()) => self.refresh_attachment_usage(),
+                // Their chips say "attachment unavailable"; the banner why.
+                Err(error) => self.note_blob_error(&error),
+            }
+        }
+        events
     }
 
     /// The events the server session has that this run did not receive.

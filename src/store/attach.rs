@@ -94,12 +94,39 @@ impl ChatStore {
             for file in files {
                 let taken = take_file(file).await;
                 writing.attaching.update(|n| *n = n.saturating_sub(1));
+                let taken = taken.and_then(|(reference, blob)| match store.too_large(&reference) {
+                    Some(why) => Err(why),
+                    None => Ok((reference, blob)),
+                });
                 match taken {
                     Ok((reference, blob)) => store.add_pending(reference, blob),
                     Err(why) => writing.attach_notice.set(Some(why)),
                 }
             }
         });
+    }
+
+    /// Why `reference` cannot go to the model that answers the message at
+    /// all (too many tokens for its context window, or too many bytes for
+    /// one request), with its size and the limit; `None` if it can. An
+    /// agent takes what it takes.
+    fn too_large(&self, reference: &AttachmentRef) -> Option<String> {
+        let options = self
+            .on_screen
+            .record
+            .with_untracked(|c| c.as_ref().map(|c| c.options.clone()));
+        let settings = self.settings.get_untracked();
+        let answered_by_agent = match &options {
+            Some(options) => options.agent().is_some(),
+            // A new conversation: as Settings say.
+            None => !settings.default_agent_app.trim().is_empty(),
+        };
+        if answered_by_agent {
+            return None;
+        }
+        confab_core::chat::attachment_fits(&settings, &options.unwrap_or_default(), reference)
+            .err()
+            .map(|error| error.to_string())
     }
 
     fn add_pending(&self, reference: AttachmentRef, blob: web_sys::Blob) {
@@ -165,6 +192,13 @@ impl ChatStore {
             return self.send(text);
         }
         if self.writing.reply.with_untracked(Option::is_some) {
+            return false;
+        }
+        // The model may have changed since the files were taken: one too
+        // large for it now is refused before anything is stored, and the
+        // text and the chips stay.
+        if let Some(why) = pending.iter().find_map(|p| self.too_large(&p.reference)) {
+            self.writing.attach_notice.set(Some(why));
             return false;
         }
         let puts: Vec<blobs::BlobPut> = self.writing.pending_blobs.with_value(|b| {
@@ -280,14 +314,20 @@ impl ChatStore {
             let Ok(drained) = drained else {
                 return;
             };
+            let mut arrived = false;
             for (key, blob) in drained.ready {
                 if store
                     .store_new_blobs(std::slice::from_ref(&blob))
                     .await
                     .is_ok()
                 {
+                    arrived = true;
                     let _ = confab_core::storage::KvStore::remove(&LocalStorageKv, &key);
                 }
+            }
+            // Chips drawn meanwhile found no blob: they look again.
+            if arrived {
+                store.storage.blobs_arrived.update(|n| *n += 1);
             }
             store.refresh_attachment_usage();
         });

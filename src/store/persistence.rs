@@ -29,6 +29,9 @@ pub struct StorageState {
     pub attachments_full: RwSignal<Option<String>>,
     /// `(count, bytes)` of the stored attachments, once counted.
     pub attachments: RwSignal<Option<(usize, u64)>>,
+    /// Bumped when blobs that were not in IndexedDB have arrived there (the
+    /// startup drain of a migrated store): chips that found none read again.
+    pub blobs_arrived: RwSignal<u32>,
     /// Why the stored conversations cannot be opened at all (a newer
     /// version's store, a failed upgrade); nothing is written then.
     pub blocked: RwSignal<Option<String>>,
@@ -46,6 +49,7 @@ impl StorageState {
             full: RwSignal::new(false),
             attachments_full: RwSignal::new(None),
             attachments: RwSignal::new(None),
+            blobs_arrived: RwSignal::new(0),
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             unsaved: StoredValue::new_local(Vec::new()),

@@ -47,6 +47,9 @@ pub struct MessageView {
     pub rich_parts: Vec<confab_core::session::Part>,
     /// Files attached to it (the user's, or what a reply brought).
     pub attachments: Vec<confab_core::session::AttachmentRef>,
+    /// Artifacts the agent saved with this event that are not among its
+    /// attachments (they could not be fetched): named as unavailable.
+    pub missing_artifacts: Vec<String>,
     /// Where a reply is being written, when not here ("Being written in
     /// another tab…").
     pub note: ArcRwSignal<Option<String>>,
@@ -73,6 +76,7 @@ impl MessageView {
             retry_in: ArcRwSignal::new(None),
             rich_parts: Vec::new(),
             attachments: Vec::new(),
+            missing_artifacts: Vec::new(),
             note: ArcRwSignal::new(None),
         }
     }
@@ -104,6 +108,7 @@ impl MessageView {
                 .cloned()
                 .collect(),
             attachments: event.attachments(),
+            missing_artifacts: confab_core::agent::missing_artifacts(event),
             ..view
         }
     }

@@ -124,15 +124,44 @@ fn download_stored(reference: &AttachmentRef) {
     });
 }
 
-/// The attachments of a sent message.
+/// The attachments of a sent message, and the artifacts its agent saved
+/// that could not be fetched (named, unavailable).
 #[component]
-pub fn MessageAttachments(attachments: Vec<AttachmentRef>) -> impl IntoView {
-    (!attachments.is_empty()).then(|| {
+pub fn MessageAttachments(
+    attachments: Vec<AttachmentRef>,
+    missing_artifacts: Vec<String>,
+) -> impl IntoView {
+    (!attachments.is_empty() || !missing_artifacts.is_empty()).then(|| {
         view! {
             <div class="attachments">
                 {attachments
                     .into_iter()
                     .map(|reference| view! { <StoredAttachment reference /> })
+                    .collect_view()}
+                {missing_artifacts
+                    .into_iter()
+                    .map(|name| {
+                        let label = name.clone();
+                        view! {
+                            <div
+                                class="attachment"
+                                data-role="attachment"
+                                data-name=name
+                                data-origin="artifact"
+                                data-state="unavailable"
+                            >
+                                <div class="attachment-row">
+                                    <span class="attachment-label">
+                                        <span class="attachment-name">{label}</span>
+                                        <span class="meta">"saved by the agent"</span>
+                                        <span class="attachment-missing" role="note">
+                                            "attachment unavailable"
+                                        </span>
+                                    </span>
+                                </div>
+                            </div>
+                        }
+                    })
                     .collect_view()}
             </div>
         }
@@ -146,24 +175,38 @@ fn StoredAttachment(reference: AttachmentRef) -> impl IntoView {
     let state = RwSignal::new("loading");
     let thumb = RwSignal::new(None::<String>);
     let (sha, image) = (reference.sha256.clone(), reference.is_image());
-    spawn_local(async move {
-        match blobs::get(&sha).await {
-            Ok(Some(blob)) => {
-                if image {
-                    let url = web_sys::Url::create_object_url_with_blob(&blob).ok();
-                    // The chip may be gone already (another conversation opened).
-                    if thumb.try_set(url.clone()).is_some()
-                        && let Some(url) = url
-                    {
-                        let _ = web_sys::Url::revoke_object_url(&url);
+    let read = move || {
+        let sha = sha.clone();
+        spawn_local(async move {
+            match blobs::get(&sha).await {
+                Ok(Some(blob)) => {
+                    if image {
+                        let url = web_sys::Url::create_object_url_with_blob(&blob).ok();
+                        // The chip may be gone already (another conversation opened).
+                        if thumb.try_set(url.clone()).is_some()
+                            && let Some(url) = url
+                        {
+                            let _ = web_sys::Url::revoke_object_url(&url);
+                        }
                     }
+                    let _ = state.try_set("ready");
                 }
-                let _ = state.try_set("ready");
+                _ => {
+                    let _ = state.try_set("unavailable");
+                }
             }
-            _ => {
-                let _ = state.try_set("unavailable");
-            }
+        });
+    };
+    read();
+    // Blobs moved into IndexedDB after this chip looked (the startup drain
+    // of a migrated store): one it did not find is looked up again.
+    let arrived = crate::store::use_store().storage.blobs_arrived;
+    Effect::new(move |seen: Option<u32>| {
+        let now = arrived.get();
+        if seen.is_some_and(|seen| seen != now) && state.get_untracked() == "unavailable" {
+            read();
         }
+        now
     });
     on_cleanup(move || {
         if let Some(Some(url)) = thumb.try_get_untracked() {
@@ -193,8 +236,14 @@ pub fn AttachmentChip(
 ) -> impl IntoView {
     let lightbox = use_context::<Lightbox>();
     let name = reference.name.clone();
+    let saved_by_agent = if reference.origin.as_deref() == Some(confab_core::agent::ARTIFACT_ORIGIN)
+    {
+        " · saved by the agent"
+    } else {
+        ""
+    };
     let details = format!(
-        "{} · {}",
+        "{} · {}{saved_by_agent}",
         type_label(&reference),
         confab_core::units::bytes(reference.size as f64)
     );
@@ -242,6 +291,7 @@ pub fn AttachmentChip(
             data-role="attachment"
             data-name=reference.name.clone()
             data-kind=kind_of(&reference.mime_type)
+            data-origin=reference.origin.clone()
             data-state=move || state.get()
         >
             <div class="attachment-row">
