@@ -128,6 +128,16 @@ agentTest('the seed flow: attach a CSV, get its statistics and a chart; reload; 
   const chart = page.locator('[data-role="assistant"] [data-role="attachment"][data-kind="image"]').first();
   await expect(chart).toHaveAttribute('data-state', 'ready');
   await expect.poll(() => chart.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+  // It is also the artifact the agent saved (fetched from the server's
+  // artifact route: the same bytes): one chip, marked, that downloads the PNG.
+  const artifact = page.locator('[data-role="assistant"] [data-role="attachment"][data-name="chart.png"]');
+  await expect(artifact).toHaveCount(1);
+  await expect(artifact).toHaveAttribute('data-origin', 'artifact');
+  await expect(artifact).toContainText('saved by the agent');
+  const download = page.waitForEvent('download');
+  await artifact.getByRole('button', { name: 'Download chart.png' }).click();
+  const saved = fs.readFileSync((await (await download).path())!);
+  expect([...saved.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   // The bytes are in IndexedDB, not in localStorage.
   expect((await storedBlobs(page)).length).toBeGreaterThanOrEqual(2);
   const csvBase64 = Buffer.from(SALES_CSV).toString('base64');
@@ -141,9 +151,19 @@ agentTest('the seed flow: attach a CSV, get its statistics and a chart; reload; 
   // The server forgets every session; Confab restores this one with its
   // attachments, so a question without a file still finds the data.
   await adk.restart();
+  // This time the artifact cannot be fetched: the reply comes all the
+  // same, its inline chart shown, the artifact named as unavailable.
+  await page.route('**/artifacts/**', (route) => route.fulfill({ status: 500, body: 'gone' }));
   await chat.send('And again, please');
   await chat.lastReplyDone();
   await expect(page.locator('[data-role="assistant"]').filter({ hasText: 'Statistics of sales.csv' })).toHaveCount(2);
+  const charts = page.locator('[data-role="assistant"] [data-role="attachment"][data-name="chart.png"]');
+  await expect(charts).toHaveCount(3);
+  await expect(charts.nth(1)).toHaveAttribute('data-state', 'ready');
+  await expect(charts.nth(1)).not.toHaveAttribute('data-origin', 'artifact');
+  await expect(charts.nth(2)).toHaveAttribute('data-origin', 'artifact');
+  await expect(charts.nth(2)).toHaveAttribute('data-state', 'unavailable');
+  await expect(charts.nth(2)).toContainText('attachment unavailable');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -226,14 +246,23 @@ test('a store of format 3 with inline images: the bytes move to IndexedDB, the i
   const fixtures = path.resolve(__dirname, '../../core/tests/fixtures');
   const v3: Record<string, string> = JSON.parse(fs.readFileSync(path.join(fixtures, 'store-v3.json'), 'utf8'));
   const inlineBytes = Object.values(v3).reduce((n, v) => n + v.length, 0);
+  // The conversation with the images is the open one: its chips read
+  // their blobs while the startup drain is still moving them in, and must
+  // show them once it has, without a reload.
+  const userKey = 'confab:user:confab:local';
+  const record = JSON.parse(v3[userKey]);
+  const withImages = JSON.parse(v3['confab:index']).sessions.find((s: { title: string }) => s.title === '#0.0 storage token quota').id;
+  v3[userKey] = JSON.stringify({ ...record, current: withImages });
   await page.evaluate((entries) => {
     localStorage.clear();
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v3);
   await page.reload();
   await expect(page.locator('.notice')).toContainText('upgraded from storage format 3 to 4');
-  await chat.sessionButtons.filter({ hasText: '#0.0 storage token quota' }).click();
   const images = page.locator('[data-role="assistant"] [data-role="attachment"][data-kind="image"]');
+  await expect(images.first()).toHaveAttribute('data-state', 'ready');
+  for (const image of await images.all()) await expect(image).toHaveAttribute('data-state', 'ready');
+  await chat.sessionButtons.filter({ hasText: '#0.0 storage token quota' }).click();
   await expect(images.first()).toHaveAttribute('data-state', 'ready');
   await expect.poll(() => images.first().locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
   // Every pending key was drained into IndexedDB; the bytes left localStorage.

@@ -37,6 +37,13 @@ async function choose(page: Page, files: { name: string; mimeType: string; buffe
   await page.locator('input[name="attach-files"]').setInputFiles(files);
 }
 
+/** All of a download's bytes, as text. */
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function chip(page: Page, name: string) {
   return page.locator(`[data-role="attachment"][data-name="${name}"]`);
 }
@@ -234,6 +241,40 @@ test('a missing blob shows "attachment unavailable" and the conversation goes on
   // The preview came with the reference.
   await expect(sent.locator('[data-role="attachment-table"]')).toBeVisible();
   await sendAndWait(chat, 'Still there?');
+  // A backup without its bytes says so, and carries the reference.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Back up everything' }).click();
+  const backup = JSON.parse(await streamText(await (await download).createReadStream()));
+  expect(Object.keys(backup.attachments ?? {})).toHaveLength(0);
+  expect(JSON.stringify(backup)).toContain('weather.csv');
+  await expect(page.locator('[data-notice="export-incomplete"]')).toContainText(
+    '1 attachment was unavailable and is not in the backup',
+  );
+});
+
+test('a text file too large for the model is refused with its size and the limit; the typed text stays', async ({ page, chat }) => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByLabel('Context window (tokens)').fill('4096');
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings).toBeHidden();
+  await chat.box.fill('Summarise the log');
+  // 200 KB of text: about 51,000 tokens, for a window of 4096.
+  const log = Buffer.from('2024-05-01 12:00:00 INFO request served in 12 ms\n'.repeat(4_200));
+  await choose(page, [{ name: 'server.log.txt', mimeType: 'text/plain', buffer: log }]);
+  const notice = page.locator('[data-notice="attach"]');
+  await expect(notice).toContainText('server.log.txt (');
+  await expect(notice).toContainText('KB)');
+  await expect(notice).toContainText('reads at most 4096');
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(0);
+  await expect(chat.box).toHaveValue('Summarise the log');
+  expect(await storedMeta(page)).toHaveLength(0);
+  // A file that fits is taken, and the message goes with it.
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await expect(chip(page, 'weather.csv')).toHaveAttribute('data-state', 'ready');
+  await sendAndWait(chat, 'Summarise the log');
+  await expect(chat.userMessages.last()).toContainText('Summarise the log');
 });
 
 test('a full quota keeps the message unsent, with its text and chips, and opens the banner', async ({ page, chat, server }) => {
