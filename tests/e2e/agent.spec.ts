@@ -115,13 +115,16 @@ test('tool calls, code with its output, and an image are shown as such', async (
   await ask(chat, 'Add up 1 to 10');
   await expect(page.locator('[data-part="executable-code"]')).toContainText('print(sum(range(1, 11)))');
   await expect(page.locator('[data-part="code-execution-result"]')).toContainText('55');
-  const image = page.locator('img[data-part="inline-image"]');
+  // The image part is stored as an attachment (its bytes in IndexedDB) and
+  // shown as one: URL-safe base64 decoded, the browser really drew the PNG.
+  const image = page.locator('[data-role="assistant"] [data-role="attachment"][data-kind="image"]');
   await expect(image).toHaveCount(1);
-  // URL-safe base64 decoded: the browser really drew the PNG.
-  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await expect(image).toHaveAttribute('data-state', 'ready');
+  await expect.poll(() => image.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(4);
   // Kept across a reload, from the local copy.
   await page.reload();
-  await expect(page.locator('img[data-part="inline-image"]')).toHaveCount(1);
+  await expect(image).toHaveCount(1);
+  await expect.poll(() => image.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(4);
 });
 
 test('partial text streams in and the final event replaces it, never shown twice', async ({ chat, page }) => {

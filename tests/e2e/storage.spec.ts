@@ -242,7 +242,7 @@ test('a store of format 2 is packed in place: the same conversations in a fracti
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v2);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 3');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 4');
   await expect(chat.sessionButtons).toHaveCount(2);
   await chat.sessionButtons.nth(1).click();
   await expect(chat.userMessages).toHaveCount(2);
