@@ -219,11 +219,15 @@ scriptedTest('a model that refuses images: a plain message naming the cause, and
       message: 'Invalid content type. image_url is only supported by certain models.',
     },
   ];
+  await chooseModel(page, 'scripted-model');
   await attach(page, [png]);
   await chat.send('Describe it');
   const reply = await chat.lastReplyDone('error');
   await expect(reply).toContainText('does not accept images');
   await expect(reply).toContainText('choose another model');
+  // The upstream's 400 did not say which model: the reply names the one asked.
+  expect(upstream.received.at(-1)?.model).toBe('scripted-model');
+  await expect(reply).toContainText('The model scripted-model does not accept images');
   await expect(chat.userMessages.last()).toHaveText('Describe it');
   await expect(page.locator('[data-role="user"] [data-role="attachment"][data-name="photo.png"]')).toHaveAttribute('data-state', 'ready');
   fs.rmSync(dir, { recursive: true, force: true });
