@@ -2,9 +2,6 @@
 //! attachment's key), base64 (OpenAI's data URLs, ADK's `inlineData`,
 //! exports) and `data:` URLs.
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `bytes`, 64 lowercase hex digits.
@@ -23,31 +20,77 @@ pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// Standard base64 with padding (what data URLs and OpenAI expect).
 pub fn base64_encode(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
-}
-
-/// Either alphabet, padded or not: ADK sends `inlineData` in the URL-safe
-/// one (Pydantic's bytes), other peers and older exports in the standard.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    const INDIFFERENT: GeneralPurposeConfig =
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let text = text.trim();
-    if text.contains(['-', '_']) {
-        GeneralPurpose::new(&base64::alphabet::URL_SAFE, INDIFFERENT)
-            .decode(text)
-            .ok()
-    } else {
-        GeneralPurpose::new(&base64::alphabet::STANDARD, INDIFFERENT)
-            .decode(text)
-            .ok()
-    }
+    encode(bytes, STANDARD, true)
 }
 
 /// URL-safe base64 without padding (ADK's own spelling of bytes).
 pub fn base64_url_encode(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    encode(bytes, URL_SAFE, false)
+}
+
+/// Our own base64 (the `base64` crate's engine was 5 KB of wasm): each 3
+/// bytes as 4 digits of `alphabet`, a short end padded with `=` or not.
+fn encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut text = String::with_capacity(base64_len(bytes.len() as u64) as usize);
+    for chunk in bytes.chunks(3) {
+        let group = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |group, (i, &b)| group | ((b as u32) << (16 - 8 * i)));
+        // 3 bytes make 4 digits, 2 make 3, 1 makes 2.
+        for i in 0..=chunk.len() {
+            text.push(alphabet[((group >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+        if pad {
+            for _ in chunk.len()..3 {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
+/// Either alphabet, padded or not: ADK sends `inlineData` in the URL-safe
+/// one (Pydantic's bytes), other peers and older exports in the standard.
+/// Strict otherwise: one alphabet per text (URL-safe when it has `-` or
+/// `_`), no more `=` than its length needs, no spare bits set, nothing
+/// but surrounding whitespace.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    let alphabet = if text.contains(['-', '_']) {
+        URL_SAFE
+    } else {
+        STANDARD
+    };
+    let digits = text.trim_end_matches('=').as_bytes();
+    let padding = text.len() - digits.len();
+    let tail = digits.len() % 4;
+    if tail == 1 || padding > (4 - tail) % 4 {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut group = 0u32;
+        for (i, &digit) in chunk.iter().enumerate() {
+            let value = alphabet.iter().position(|&a| a == digit)? as u32;
+            group |= value << (18 - 6 * i);
+        }
+        // 4 digits make 3 bytes, 3 make 2, 2 make 1; the bits after
+        // those must be zero.
+        let whole = chunk.len() - 1;
+        if group & ((1 << (24 - 8 * whole)) - 1) != 0 {
+            return None;
+        }
+        for i in 0..whole {
+            bytes.push((group >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(bytes)
 }
 
 /// `data:<mime>;base64,<bytes>`.
@@ -96,6 +139,26 @@ mod tests {
         }
         assert_eq!(base64_decode("not base64!"), None);
         assert_eq!(base64_len(5), 8);
+    }
+
+    #[test]
+    fn base64_refuses_what_is_not_canonical() {
+        assert_eq!(base64_decode(" QUJD\n").as_deref(), Some(&b"ABC"[..]));
+        assert_eq!(base64_decode("").as_deref(), Some(&b""[..]));
+        for odd in ["QUJDR", "QQ===", "QR==", "QUI=A", "QU JD", "+/-_", "QUJD="] {
+            assert_eq!(base64_decode(odd), None, "{odd}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_round_trips_in_both_spellings(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let standard = base64_encode(&bytes);
+            proptest::prop_assert_eq!(standard.len() as u64, base64_len(bytes.len() as u64));
+            proptest::prop_assert_eq!(base64_decode(&standard), Some(bytes.clone()));
+            proptest::prop_assert_eq!(base64_decode(standard.trim_end_matches('=')), Some(bytes.clone()));
+            proptest::prop_assert_eq!(base64_decode(&base64_url_encode(&bytes)), Some(bytes));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `dyn` comparator; only a tiny permutation step is generic.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 /// Sorts `items` by `compare`, keeping equal items in their order (as
 /// `slice::sort_by` does).
@@ -39,6 +40,17 @@ fn apply_order<T>(items: &mut [T], mut order: Vec<usize>) {
     }
 }
 
+/// The distinct strings of `items`, sorted. They are inserted into a set
+/// one by one: collecting into a `BTreeSet`, or `sort` and `dedup`, would
+/// compile the standard sort for `String` once more.
+pub fn distinct_sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut set = BTreeSet::new();
+    for item in items {
+        set.insert(item);
+    }
+    set.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +64,14 @@ mod tests {
             let mut got = items;
             sort_stable_by(&mut got, |a, b| a.0.cmp(&b.0));
             prop_assert_eq!(got, expected);
+        }
+
+        #[test]
+        fn distinct_sorted_is_sort_then_dedup(items in proptest::collection::vec("[a-c]{0,2}", 0..20)) {
+            let mut expected = items.clone();
+            expected.sort();
+            expected.dedup();
+            prop_assert_eq!(distinct_sorted(items), expected);
         }
     }
 }

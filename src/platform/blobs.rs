@@ -6,16 +6,18 @@
 //! The bytes are stored as `Blob`s: the browser keeps them outside the
 //! structured-clone record, and a thumbnail is an object URL of the stored
 //! `Blob` without a copy through wasm memory.
+//!
+//! Straight over web-sys: a request or a transaction is awaited as a
+//! `Promise` whose resolve and reject are its own event handlers
+//! (ARCHITECTURE.md says why not the `idb` crate).
 
 use std::cell::RefCell;
 
 use confab_core::attachments::{BlobError, BlobMeta};
-use idb::{
-    Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode, TransactionResult,
-};
-use js_sys::{Object, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::{DomException, IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 const DATABASE: &str = "confab-blobs";
 const VERSION: u32 = 1;
@@ -31,63 +33,115 @@ pub struct BlobPut {
 
 thread_local! {
     /// The open database, opened on first use.
-    static OPEN: RefCell<Option<web_sys::IdbDatabase>> = const { RefCell::new(None) };
+    static OPEN: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
-fn failed(error: impl std::fmt::Display) -> BlobError {
+fn failed(detail: impl Into<String>) -> BlobError {
     BlobError::Failed {
-        detail: error.to_string(),
-    }
-}
-
-fn unavailable(error: impl std::fmt::Display) -> BlobError {
-    BlobError::Unavailable {
-        detail: error.to_string(),
+        detail: detail.into(),
     }
 }
 
 /// `name: message` of a DOMException.
-fn describe(error: &web_sys::DomException) -> String {
+fn describe(error: &DomException) -> String {
     format!("{}: {}", error.name(), error.message())
 }
 
-fn is_quota(error: &web_sys::DomException) -> bool {
+/// What a call that threw says of itself.
+fn thrown(error: JsValue) -> String {
+    match error.dyn_ref::<DomException>() {
+        Some(error) => describe(error),
+        None => format!("{error:?}"),
+    }
+}
+
+fn is_quota(error: &DomException) -> bool {
     matches!(
         error.name().as_str(),
         "QuotaExceededError" | "NS_ERROR_DOM_QUOTA_REACHED"
     )
 }
 
-async fn database() -> Result<Database, BlobError> {
-    if let Some(open) = OPEN.with(|o| o.borrow().clone()) {
-        return Ok(open.into());
+/// The result of `request` once it succeeds, or what it failed with.
+async fn settled(request: &IdbRequest) -> Result<JsValue, String> {
+    let done = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    match JsFuture::from(done).await {
+        Ok(_) => request.result().map_err(thrown),
+        Err(_) => Err(match request.error() {
+            Ok(Some(error)) => describe(&error),
+            _ => "the request failed".into(),
+        }),
     }
-    let factory = Factory::new().map_err(unavailable)?;
-    let mut request = factory.open(DATABASE, Some(VERSION)).map_err(unavailable)?;
-    request.on_upgrade_needed(|event| {
-        let Ok(database) = event.database() else {
+}
+
+/// Waits for `transaction` to commit; if it aborts, the DOMException that
+/// aborted it (a failed request aborts the whole transaction).
+async fn committed(transaction: &IdbTransaction) -> Result<(), Option<DomException>> {
+    let done = Promise::new(&mut |resolve, reject| {
+        transaction.set_oncomplete(Some(&resolve));
+        transaction.set_onabort(Some(&reject));
+    });
+    match JsFuture::from(done).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(transaction.error()),
+    }
+}
+
+async fn database() -> Result<IdbDatabase, BlobError> {
+    if let Some(open) = OPEN.with(|o| o.borrow().clone()) {
+        return Ok(open);
+    }
+    let unavailable = |detail: String| BlobError::Unavailable { detail };
+    let factory = web_sys::window()
+        .and_then(|window| window.indexed_db().ok().flatten())
+        .ok_or_else(|| unavailable("this browser has no IndexedDB here".into()))?;
+    let request = factory
+        .open_with_u32(DATABASE, VERSION)
+        .map_err(|e| unavailable(thrown(e)))?;
+    let opening = request.clone();
+    let upgrade = Closure::once_into_js(move || {
+        let Ok(database) = opening.result() else {
             return;
         };
-        let existing = database.store_names();
+        let database: IdbDatabase = database.unchecked_into();
+        let existing = database.object_store_names();
         for name in [BLOBS, META] {
-            if !existing.iter().any(|n| n == name) {
-                let _ = database.create_object_store(name, ObjectStoreParams::new());
+            if !existing.contains(name) {
+                let _ = database.create_object_store(name);
             }
         }
     });
-    let database = request.await.map_err(unavailable)?;
-    let raw: web_sys::IdbDatabase = database.into();
+    request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    let database: IdbDatabase = settled(&request)
+        .await
+        .map_err(unavailable)?
+        .unchecked_into();
     // Another tab deleting the database (or a newer version) closes ours;
     // the next call opens it again.
-    let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
+    let on_change = Closure::<dyn FnMut()>::new(|| {
         if let Some(open) = OPEN.with(|o| o.borrow_mut().take()) {
             open.close();
         }
     });
-    raw.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+    database.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
     on_change.forget();
-    OPEN.with(|o| *o.borrow_mut() = Some(raw.clone()));
-    Ok(raw.into())
+    OPEN.with(|o| *o.borrow_mut() = Some(database.clone()));
+    Ok(database)
+}
+
+/// A transaction over `stores` (one or both) in `mode`.
+async fn transaction(
+    stores: &[&str],
+    mode: IdbTransactionMode,
+) -> Result<IdbTransaction, BlobError> {
+    let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+    database()
+        .await?
+        .transaction_with_str_sequence_and_mode(&names, mode)
+        .map_err(|e| failed(thrown(e)))
 }
 
 fn key(sha256: &str) -> JsValue {
@@ -108,60 +162,50 @@ pub async fn put_all(puts: &[BlobPut]) -> Result<(), BlobError> {
     if puts.is_empty() {
         return Ok(());
     }
-    let database = database().await?;
-    let transaction = database
-        .transaction(&[BLOBS, META], TransactionMode::ReadWrite)
-        .map_err(failed)?;
-    let blobs = transaction.object_store(BLOBS).map_err(failed)?;
-    let meta = transaction.object_store(META).map_err(failed)?;
+    let transaction = transaction(&[BLOBS, META], IdbTransactionMode::Readwrite).await?;
+    let store = |name| {
+        transaction
+            .object_store(name)
+            .map_err(|e| failed(thrown(e)))
+    };
+    let (blobs, meta) = (store(BLOBS)?, store(META)?);
     let now = js_sys::Date::now() / 1000.0;
     for put in puts {
         // Requests are queued, not awaited one by one: the transaction
         // commits (or aborts) as one.
+        let key = key(&put.sha256);
         blobs
-            .put(put.blob.as_ref(), Some(&key(&put.sha256)))
-            .map_err(failed)?;
-        meta.put(&meta_value(put, now), Some(&key(&put.sha256)))
-            .map_err(failed)?;
+            .put_with_key(put.blob.as_ref(), &key)
+            .and_then(|_| meta.put_with_key(&meta_value(put, now), &key))
+            .map_err(|e| {
+                let _ = transaction.abort();
+                failed(thrown(e))
+            })?;
     }
-    let result = transaction.commit().map_err(failed)?.await;
-    let quota = match result {
-        Ok(TransactionResult::Committed) => return Ok(()),
-        Ok(TransactionResult::Aborted) => match blobs.transaction().error() {
-            Some(error) if is_quota(&error) => true,
-            Some(error) => return Err(failed(describe(&error))),
-            None => return Err(failed("the write was aborted")),
-        },
-        Err(idb::Error::DomException(error)) => {
-            if !is_quota(&error) {
-                return Err(failed(describe(&error)));
-            }
-            true
+    match committed(&transaction).await {
+        Ok(()) => Ok(()),
+        Err(Some(error)) if is_quota(&error) => {
+            // What attachments use already, for the banner.
+            let used = usage().await.map_or(0, |(_, bytes)| bytes);
+            Err(BlobError::Quota {
+                needed: puts.iter().map(|p| p.blob.size() as u64).sum(),
+                used,
+            })
         }
-        Err(error) => return Err(failed(error)),
-    };
-    debug_assert!(quota);
-    // What attachments use already, for the banner.
-    let used = usage().await.map_or(0, |(_, bytes)| bytes);
-    Err(BlobError::Quota {
-        needed: puts.iter().map(|p| p.blob.size() as u64).sum(),
-        used,
-    })
+        Err(Some(error)) => Err(failed(describe(&error))),
+        Err(None) => Err(failed("the write was aborted")),
+    }
 }
 
 /// The stored blob under `sha256`, if there is one.
 pub async fn get(sha256: &str) -> Result<Option<web_sys::Blob>, BlobError> {
-    let database = database().await?;
-    let transaction = database
-        .transaction(&[BLOBS], TransactionMode::ReadOnly)
-        .map_err(failed)?;
-    let store = transaction.object_store(BLOBS).map_err(failed)?;
-    let value = store
-        .get(key(sha256))
-        .map_err(failed)?
-        .await
-        .map_err(failed)?;
-    Ok(value.and_then(|v| v.dyn_into::<web_sys::Blob>().ok()))
+    let transaction = transaction(&[BLOBS], IdbTransactionMode::Readonly).await?;
+    let request = transaction
+        .object_store(BLOBS)
+        .and_then(|store| store.get(&key(sha256)))
+        .map_err(|e| failed(thrown(e)))?;
+    let value = settled(&request).await.map_err(failed)?;
+    Ok(value.dyn_into::<web_sys::Blob>().ok())
 }
 
 /// The bytes of the blob under `sha256`, if there is one.
@@ -194,35 +238,33 @@ pub async fn delete(hashes: &[String]) -> Result<(), BlobError> {
     if hashes.is_empty() {
         return Ok(());
     }
-    let database = database().await?;
-    let transaction = database
-        .transaction(&[BLOBS, META], TransactionMode::ReadWrite)
-        .map_err(failed)?;
+    let transaction = transaction(&[BLOBS, META], IdbTransactionMode::Readwrite).await?;
     for name in [BLOBS, META] {
-        let store = transaction.object_store(name).map_err(failed)?;
+        let store = transaction
+            .object_store(name)
+            .map_err(|e| failed(thrown(e)))?;
         for hash in hashes {
-            store.delete(key(hash)).map_err(failed)?;
+            store.delete(&key(hash)).map_err(|e| failed(thrown(e)))?;
         }
     }
-    match transaction.commit().map_err(failed)?.await {
-        Ok(TransactionResult::Committed) => Ok(()),
-        Ok(TransactionResult::Aborted) => Err(failed("the delete was aborted")),
-        Err(error) => Err(failed(error)),
+    match committed(&transaction).await {
+        Ok(()) => Ok(()),
+        Err(Some(error)) => Err(failed(describe(&error))),
+        Err(None) => Err(failed("the delete was aborted")),
     }
 }
 
 /// What `meta` says of every stored blob, without reading any bytes.
 pub async fn list_meta() -> Result<Vec<BlobMeta>, BlobError> {
-    let database = database().await?;
-    let transaction = database
-        .transaction(&[META], TransactionMode::ReadOnly)
-        .map_err(failed)?;
-    let store = transaction.object_store(META).map_err(failed)?;
+    let transaction = transaction(&[META], IdbTransactionMode::Readonly).await?;
+    let store = transaction
+        .object_store(META)
+        .map_err(|e| failed(thrown(e)))?;
     // Both in key order, so they pair up.
-    let keys = store.get_all_keys(None, None).map_err(failed)?;
-    let values = store.get_all(None, None).map_err(failed)?;
-    let keys = keys.await.map_err(failed)?;
-    let values = values.await.map_err(failed)?;
+    let keys = store.get_all_keys().map_err(|e| failed(thrown(e)))?;
+    let values = store.get_all().map_err(|e| failed(thrown(e)))?;
+    let keys: Array = settled(&keys).await.map_err(failed)?.unchecked_into();
+    let values: Array = settled(&values).await.map_err(failed)?.unchecked_into();
     let field = |value: &JsValue, name: &str| Reflect::get(value, &name.into()).ok();
     Ok(keys
         .iter()
@@ -230,13 +272,13 @@ pub async fn list_meta() -> Result<Vec<BlobMeta>, BlobError> {
         .filter_map(|(key, value)| {
             Some(BlobMeta {
                 sha256: key.as_string()?,
-                mime_type: field(value, "mimeType")
+                mime_type: field(&value, "mimeType")
                     .and_then(|v| v.as_string())
                     .unwrap_or_default(),
-                size: field(value, "size")
+                size: field(&value, "size")
                     .and_then(|v| v.as_f64())
                     .unwrap_or_default() as u64,
-                stored_at: field(value, "storedAt")
+                stored_at: field(&value, "storedAt")
                     .and_then(|v| v.as_f64())
                     .unwrap_or_default(),
             })

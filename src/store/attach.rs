@@ -4,6 +4,8 @@
 //! arriving in replies moved there too, blobs no conversation uses any more
 //! collected, and what they use counted for Settings → Data.
 
+use std::collections::BTreeMap;
+
 use confab_core::attachments::{self, AttachmentKind, BlobError, NewBlob};
 use confab_core::session::AttachmentRef;
 use leptos::prelude::*;
@@ -77,6 +79,23 @@ async fn take_file(file: web_sys::File) -> Result<(AttachmentRef, web_sys::Blob)
         blobs::blob_of(&bytes, &reference.mime_type).map_err(|e| e.to_string())?
     };
     Ok((reference, blob))
+}
+
+/// [`ChatStore::load_blobs`] under way: one boxed future, so its loop is
+/// compiled once, not into each reply's state machine (generic over the
+/// iterator, it was a copy per caller).
+type LoadingBlobs = std::pin::Pin<Box<dyn std::future::Future<Output = BTreeMap<String, Vec<u8>>>>>;
+
+fn load_blobs(hashes: Vec<String>) -> LoadingBlobs {
+    Box::pin(async move {
+        let mut loaded = BTreeMap::new();
+        for hash in hashes {
+            if let Ok(Some(bytes)) = blobs::get_bytes(&hash).await {
+                loaded.insert(hash, bytes);
+            }
+        }
+        loaded
+    })
 }
 
 impl ChatStore {
@@ -279,16 +298,8 @@ impl ChatStore {
 
     /// The bytes of the blobs `hashes`, those that are stored (for a
     /// request that sends them; a missing one is the core's to judge).
-    pub(super) async fn load_blobs(
-        hashes: impl IntoIterator<Item = String>,
-    ) -> std::collections::BTreeMap<String, Vec<u8>> {
-        let mut loaded = std::collections::BTreeMap::new();
-        for hash in hashes {
-            if let Ok(Some(bytes)) = blobs::get_bytes(&hash).await {
-                loaded.insert(hash, bytes);
-            }
-        }
-        loaded
+    pub(super) fn load_blobs(hashes: impl IntoIterator<Item = String>) -> LoadingBlobs {
+        load_blobs(hashes.into_iter().collect())
     }
 
     /// Counts the stored attachments again (Settings → Data, the banner).

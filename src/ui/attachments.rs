@@ -268,7 +268,29 @@ pub fn AttachmentChip(
             })
         }
     };
+    // Plain `Option` views, not `Show`s (each `Show` is its own generic
+    // memo and children in the wasm).
+    let missing = move || {
+        (state.get() == "unavailable").then(|| {
+            view! { <span class="attachment-missing" role="note">"attachment unavailable"</span> }
+        })
+    };
     let download_label = format!("Download {name}");
+    let download = move || {
+        (state.get() == "ready").then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="attachment-download"
+                    data-role="download"
+                    aria-label=download_label.clone()
+                    on:click=move |_| on_download.run(())
+                >
+                    "Download"
+                </button>
+            }
+        })
+    };
     let table = reference
         .table
         .clone()
@@ -299,21 +321,9 @@ pub fn AttachmentChip(
                 <span class="attachment-label">
                     <span class="attachment-name">{reference.name.clone()}</span>
                     <span class="meta">{details}</span>
-                    <Show when=move || state.get() == "unavailable">
-                        <span class="attachment-missing" role="note">"attachment unavailable"</span>
-                    </Show>
+                    {missing}
                 </span>
-                <Show when=move || state.get() == "ready">
-                    <button
-                        type="button"
-                        class="attachment-download"
-                        data-role="download"
-                        aria-label=download_label.clone()
-                        on:click=move |_| on_download.run(())
-                    >
-                        "Download"
-                    </button>
-                </Show>
+                {download}
                 {remove}
             </div>
             {table}

@@ -96,9 +96,10 @@ pub fn Composer() -> impl IntoView {
             <Show when=move || store.writing.pending.with(|p| !p.is_empty()) || store.writing.attaching.get() != 0>
                 <div class="attachments pending-attachments" aria-label="Attached files">
                     {chips}
-                    <Show when=move || store.writing.attaching.get() != 0>
-                        <span class="meta" role="status">"Preparing files…"</span>
-                    </Show>
+                    {move || {
+                        (store.writing.attaching.get() != 0)
+                            .then(|| view! { <span class="meta" role="status">"Preparing files…"</span> })
+                    }}
                 </div>
             </Show>
             {move || {

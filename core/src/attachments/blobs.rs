@@ -158,10 +158,13 @@ pub fn put_all(
 
 /// Every hash a conversation in the index refers to.
 pub fn live_hashes(summaries: &[SessionSummary]) -> BTreeSet<String> {
-    summaries
-        .iter()
-        .flat_map(|s| s.attachments.iter().cloned())
-        .collect()
+    // Inserted one by one: collecting sorts first (another copy of the
+    // standard sort in the wasm).
+    let mut live = BTreeSet::new();
+    for summary in summaries {
+        live.extend(summary.attachments.iter().cloned());
+    }
+    live
 }
 
 /// The blobs no conversation refers to that were stored at least

@@ -91,6 +91,6 @@ fn listings_of(record: &UserRecord, summaries: Vec<SessionSummary>) -> Vec<Listi
         })
         .collect();
     // Stable: the newest-first order holds within each group.
-    listings.sort_by_key(|l| !l.pinned);
+    crate::order::sort_stable_by(&mut listings, |a, b| b.pinned.cmp(&a.pinned));
     listings
 }

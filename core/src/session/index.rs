@@ -92,9 +92,7 @@ impl Index {
                     }
                     attachments.extend(theirs.attachments.iter().cloned());
                     attachments.extend(std::mem::take(&mut mine.attachments));
-                    attachments.sort();
-                    attachments.dedup();
-                    mine.attachments = attachments;
+                    mine.attachments = crate::order::distinct_sorted(attachments);
                 }
                 None => self.sessions.push(theirs.clone()),
             }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::order::distinct_sorted;
 use crate::outcome::ReplyFailure;
 
 /// Session state: JSON values by key. ADK's key prefixes (`app:`, `user:`,
@@ -75,14 +76,13 @@ impl SessionSummary {
             title: imported.or_else(|| super::title::title_of(&session.events)),
             last_update_time: session.last_update_time,
             event_count: session.events.len(),
-            attachments: session
-                .events
-                .iter()
-                .flat_map(Event::attachments)
-                .map(|a| a.sha256)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect(),
+            attachments: distinct_sorted(
+                session
+                    .events
+                    .iter()
+                    .flat_map(Event::attachments)
+                    .map(|a| a.sha256),
+            ),
         }
     }
 }
@@ -322,10 +322,15 @@ fn artifact_versions<'de, D: serde::Deserializer<'de>>(
     let Value::Object(versions) = Value::deserialize(deserializer)? else {
         return Ok(BTreeMap::new());
     };
-    Ok(versions
-        .into_iter()
-        .filter_map(|(name, version)| Some((name, version.as_u64()?)))
-        .collect())
+    // Inserted one by one: collecting into a BTreeMap sorts the pairs
+    // first (another copy of the standard sort in the wasm).
+    let mut kept = BTreeMap::new();
+    kept.extend(
+        versions
+            .into_iter()
+            .filter_map(|(name, version)| Some((name, version.as_u64()?))),
+    );
+    Ok(kept)
 }
 
 /// Where a message stands. Rendered as `data-status` on every message.
