@@ -58,6 +58,8 @@ struct Block {
     source_start: usize,
     source_end: usize,
     html_end: usize,
+    /// A table: it exists only once its delimiter row is whole.
+    table: bool,
 }
 
 impl MarkdownStream {
@@ -118,6 +120,7 @@ impl MarkdownStream {
         let mut blocks: Vec<Block> = Vec::new();
         let mut depth = 0usize;
         let mut block_start = 0;
+        let mut table = false;
         // Links resolved by a definition in this parse: (block, label).
         let mut references: Vec<(usize, String)> = Vec::new();
         for (event, range) in parser.by_ref() {
@@ -131,14 +134,18 @@ impl MarkdownStream {
                 references.push((blocks.len(), id.to_string()));
             }
             match &event {
-                Event::Start(_) => {
+                Event::Start(tag) => {
                     if depth == 0 {
                         block_start = range.start;
+                        table = matches!(tag, Tag::Table(_));
                     }
                     depth += 1;
                 }
                 Event::End(_) => depth = depth.saturating_sub(1),
-                _ if depth == 0 => block_start = range.start,
+                _ if depth == 0 => {
+                    block_start = range.start;
+                    table = false;
+                }
                 _ => {}
             }
             let closes_block = depth == 0;
@@ -148,6 +155,7 @@ impl MarkdownStream {
                     source_start: block_start,
                     source_end: range.end,
                     html_end: writer.out.len(),
+                    table,
                 });
             }
         }
@@ -158,6 +166,19 @@ impl MarkdownStream {
             .iter()
             .rposition(|b| b.source_start < complete)
             .unwrap_or(0);
+        // ...unless it is a table whose delimiter row is still arriving:
+        // `|---|---|-` is no delimiter row, and then the header row is
+        // a line of the paragraph before it, which is not final either.
+        if first_open > 0 && blocks[first_open].table {
+            let header_end = rest[blocks[first_open].source_start..]
+                .find('\n')
+                .map(|i| blocks[first_open].source_start + i + 1);
+            let delimiter_whole =
+                header_end.is_some_and(|end| rest[end..complete.max(end)].contains('\n'));
+            if !delimiter_whole {
+                first_open -= 1;
+            }
+        }
         // ...except a block with a link whose definition comes later: the
         // definition can still change (`[a]: https:` grows into
         // `[a]: https://…`) until it is final too.

@@ -244,3 +244,13 @@ mod generated {
         }
     }
 }
+
+/// Found by the property below: a table's header row came on a whole line,
+/// so the paragraph before it was made final, but the delimiter row then
+/// grew into `|---|---|-`, no table, and the header row was the
+/// paragraph's.
+#[test]
+fn a_table_whose_delimiter_row_is_still_arriving_keeps_the_paragraph_open() {
+    check_stream("text\n| a | b |\n|---|---|- more\n\nafter", 1);
+    check_stream("text\n| a | b |\n|---|---|\n| 1 | 2 |\n\nafter", 1);
+}
