@@ -156,18 +156,7 @@ impl ChatStore {
             Ok(planned) => planned,
             Err(error) => {
                 // Never dropped silently: the reply says why nothing was sent.
-                let result = CallResult {
-                    agent_events: Vec::new(),
-                    event_id: view.id.clone(),
-                    text: String::new(),
-                    status: MessageStatus::Error,
-                    error: Some(ReplyFailure::Model(error)),
-                    response_model: None,
-                    first_token_at: None,
-                    usage: None,
-                    finish_reason: None,
-                    reasoning: None,
-                };
+                let result = CallResult::refused(&view.id, ReplyFailure::Model(error));
                 return self.finish_reply(&user, &call, result, &view);
             }
         };
@@ -190,18 +179,7 @@ impl ChatStore {
             let planned = match planned {
                 Ok(planned) => planned,
                 Err(error) => {
-                    let result = CallResult {
-                        agent_events: Vec::new(),
-                        event_id: view.id.clone(),
-                        text: String::new(),
-                        status: MessageStatus::Error,
-                        error: Some(ReplyFailure::Model(error)),
-                        response_model: None,
-                        first_token_at: None,
-                        usage: None,
-                        finish_reason: None,
-                        reasoning: None,
-                    };
+                    let result = CallResult::refused(&view.id, ReplyFailure::Model(error));
                     view.error
                         .set(result.error.as_ref().map(ToString::to_string));
                     view.status.set(MessageStatus::Error);

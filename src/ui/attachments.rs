@@ -364,16 +364,7 @@ fn TablePreviewView(table: TablePreview) -> impl IntoView {
 pub fn LightboxDialog() -> impl IntoView {
     let Lightbox(shown) = expect_context::<Lightbox>();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
-    Effect::new(move |_| {
-        let open = shown.with(Option::is_some);
-        if let Some(dialog) = dialog.get() {
-            if open && !dialog.open() {
-                let _ = dialog.show_modal();
-            } else if !open && dialog.open() {
-                dialog.close();
-            }
-        }
-    });
+    super::modal_follows(dialog, move || shown.with(Option::is_some));
     view! {
         <dialog
             class="lightbox"

@@ -169,16 +169,7 @@ pub fn install(ui: UiState, store: ChatStore) {
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
     let dialog = NodeRef::<html::Dialog>::new();
-    Effect::new(move |_| {
-        let open = ui.shortcuts_open.get();
-        if let Some(dialog) = dialog.get() {
-            if open && !dialog.open() {
-                let _ = dialog.show_modal();
-            } else if !open && dialog.open() {
-                dialog.close();
-            }
-        }
-    });
+    super::modal_follows(dialog, move || ui.shortcuts_open.get());
     view! {
         <dialog
             node_ref=dialog

@@ -154,3 +154,18 @@ fn Notice() -> impl IntoView {
         })
     }
 }
+
+/// Opens `dialog` as a modal while `open()` is true and closes it when it
+/// turns false (a dialog driven by a signal rather than by its buttons).
+fn modal_follows(dialog: NodeRef<leptos::html::Dialog>, open: impl Fn() -> bool + 'static) {
+    Effect::new(move |_| {
+        let open = open();
+        if let Some(dialog) = dialog.get() {
+            if open && !dialog.open() {
+                let _ = dialog.show_modal();
+            } else if !open && dialog.open() {
+                dialog.close();
+            }
+        }
+    });
+}

@@ -4,24 +4,11 @@
 // session (restored from the local copy), a server that keeps sessions in
 // SQLite, tool calls, code and images, streaming, and the fallback to the
 // model when the agent server is away.
-import { agentTest as test, expect, Proxy, AdkServer, adkApps, type ChatPage } from './fixtures';
+import { agentTest as test, expect, Proxy, AdkServer, adkApps, useAgent, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-/** New conversations go to agent `app` (Settings). */
-async function useAgent(page: Page, app: string) {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  // The apps come from GET /adk/list-apps.
-  await expect
-    .poll(() => dialog.locator('#agent-apps option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
-    .toContain(app);
-  await dialog.getByLabel('Agent app for new conversations').fill(app);
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
-}
 
 async function ask(chat: ChatPage, text: string, status = 'complete') {
   await chat.send(text);

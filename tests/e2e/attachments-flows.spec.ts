@@ -5,7 +5,7 @@
 // OpenAI-compatible server that journals what it received, a model that
 // refuses images, the offline model quoting what arrived, and a stored
 // conversation of an older format whose inline images move to IndexedDB.
-import { agentTest, test, expect, LiteLLM, Llmock, adkApps } from './fixtures';
+import { agentTest, test, expect, LiteLLM, Llmock, adkApps, useAgent, chooseModel } from './fixtures';
 import { scriptedTest } from './scripted-upstream';
 import { unpackedStorage } from './stored';
 import type { Page } from '@playwright/test';
@@ -47,28 +47,6 @@ async function pngFile(page: Page, dir: string, name: string, width = 64, height
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.from(base64, 'base64'));
   return file;
-}
-
-async function useAgent(page: Page, app: string) {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  await expect
-    .poll(() => dialog.locator('#agent-apps option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
-    .toContain(app);
-  await dialog.getByLabel('Agent app for new conversations').fill(app);
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
-}
-
-async function chooseModel(page: Page, model: string): Promise<void> {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  await expect
-    .poll(() => dialog.locator('#model-options option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
-    .toContain(model);
-  await dialog.getByLabel('Model', { exact: true }).fill(model);
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
 }
 
 /** Blob keys in the page's IndexedDB store of attachments. */

@@ -749,3 +749,30 @@ export const agentTest = test.extend<AgentFixtures>({
     }
   },
 });
+
+/** New conversations go to agent `app` (Settings; the apps come from GET /adk/list-apps). */
+export async function useAgent(page: Page, app: string): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Settings' });
+  await expect
+    .poll(() => dialog.locator('#agent-apps option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
+    .toContain(app);
+  await dialog.getByLabel('Agent app for new conversations').fill(app);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+/** Chooses `model` in Settings, once the dialog lists it (GET /models through the proxy). */
+export async function chooseModel(page: Page, model: string): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Settings' });
+  await expect(dialog).toBeVisible();
+  // The datalist is filled asynchronously when the dialog opens.
+  await expect
+    .poll(() => dialog.locator('#model-options option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
+    .toContain(model);
+  // Exact: other fields mention the model too ("Context window of this model").
+  await dialog.getByLabel('Model', { exact: true }).fill(model);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(dialog).toBeHidden();
+}

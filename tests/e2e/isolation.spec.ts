@@ -2,7 +2,7 @@
 // (a signed HttpOnly cookie, or a header set by an authenticating reverse
 // proxy) and relays to the real ADK api_server only the routes the page
 // uses, each scoped to the caller's own users.
-import { test as base, expect, Proxy, AdkServer, adkApps, ChatPage } from './fixtures';
+import { test as base, expect, Proxy, AdkServer, adkApps, ChatPage, useAgent } from './fixtures';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 type Fixtures = { adk: AdkServer; trustUserHeader: string | undefined };
@@ -36,14 +36,7 @@ async function person(browser: Browser, url: string, headers?: Record<string, st
   const context = await browser.newContext({ extraHTTPHeaders: headers });
   const chat = new ChatPage(await context.newPage());
   await chat.goto(url);
-  await chat.page.getByRole('button', { name: 'Settings' }).click();
-  const dialog = chat.page.getByRole('dialog', { name: 'Settings' });
-  await expect
-    .poll(() => dialog.locator('#agent-apps option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
-    .toContain(app);
-  await dialog.getByLabel('Agent app for new conversations').fill(app);
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
+  await useAgent(chat.page, app);
   return { context, chat };
 }
 

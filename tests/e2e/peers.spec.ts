@@ -5,23 +5,8 @@
 // holds it. Each peer starts once per describe block (LiteLLM takes ~6-9 s)
 // on a free loopback port and is stopped in afterAll; confab-proxy starts per
 // test (the `server` fixture).
-import { test, expect, LiteLLM, Llmock, type ChatPage } from './fixtures';
+import { test, expect, LiteLLM, Llmock, chooseModel, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
-
-/** Sets the model in Settings, after checking the dialog offers it from `GET /api/v1/models`. */
-async function chooseModel(page: Page, model: string): Promise<void> {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Settings' });
-  await expect(dialog).toBeVisible();
-  // The datalist is filled asynchronously when the dialog opens.
-  await expect
-    .poll(() => dialog.locator('#model-options option').evaluateAll((els) => els.map((e) => e.getAttribute('value'))))
-    .toContain(model);
-  // Exact: other fields mention the model too ("Context window of this model").
-  await dialog.getByLabel('Model', { exact: true }).fill(model);
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await expect(dialog).toBeHidden();
-}
 
 /** What a streamed chat-completions answer consists of, read from Node. */
 type Streamed = {

@@ -62,6 +62,26 @@ pub struct CallResult {
     pub reasoning: Option<Reasoning>,
 }
 
+impl CallResult {
+    /// A reply that failed before anything was asked of the model (the
+    /// request could not be made: too large, an attachment gone): no text,
+    /// the error kept on the reply.
+    pub fn refused(event_id: &str, error: ReplyFailure) -> Self {
+        Self {
+            agent_events: Vec::new(),
+            event_id: event_id.to_owned(),
+            text: String::new(),
+            status: MessageStatus::Error,
+            error: Some(error),
+            response_model: None,
+            first_token_at: None,
+            usage: None,
+            finish_reason: None,
+            reasoning: None,
+        }
+    }
+}
+
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Records the user's message in their current conversation (making one
     /// if needed): the event, the query log, and a span for the query.
