@@ -22,6 +22,7 @@ pub struct Pending {
     pub thumb: Option<String>,
 }
 
+/// Seconds since the Unix epoch (the clock of blob metadata and of GC).
 fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
 }
@@ -360,7 +361,7 @@ impl ChatStore {
             let doomed = attachments::blobs::garbage(
                 &stored,
                 &live,
-                now() / 1000.0,
+                now(),
                 attachments::blobs::GRACE_SECONDS,
             );
             if !doomed.is_empty() && blobs::delete(&doomed).await.is_ok() {

@@ -12,6 +12,7 @@ import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 
 /** A folder for one test's files (each test removes its own). */
 function scratch(): string {
@@ -259,4 +260,56 @@ test('a store of format 3 with inline images: the bytes move to IndexedDB, the i
   expect(values.match(/"inlineData"/g)).toHaveLength(1);
   expect(values).toContain('"data":"not base64 at all!"');
   expect(values).toContain('"attachment":{');
+});
+
+test('deleting a conversation frees the files no other conversation uses, once the undo window has passed', async ({ chat, page }) => {
+  test.setTimeout(60_000);
+  const dir = scratch();
+  const shared = path.join(dir, 'shared.csv');
+  const own = path.join(dir, 'only-here.txt');
+  fs.writeFileSync(shared, 'a,b\n1,2\n');
+  fs.writeFileSync(own, 'only in the first conversation\n');
+  const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  await attach(page, [shared, own]);
+  await chat.send('first: both files');
+  await chat.lastReplyDone();
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await attach(page, [shared]);
+  await chat.send('second: the shared one');
+  await chat.lastReplyDone();
+  expect((await storedBlobs(page)).sort()).toEqual([sha(shared), sha(own)].sort());
+  // Stored an hour ago: past the grace period that protects a file another
+  // tab may be about to save a message with.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('confab-blobs');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('meta', 'readwrite');
+          const meta = tx.objectStore('meta');
+          const cursor = meta.openCursor();
+          cursor.onsuccess = () => {
+            const at = cursor.result;
+            if (!at) return;
+            at.update({ ...at.value, storedAt: at.value.storedAt - 3600 });
+            at.continue();
+          };
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+  const entry = page.locator('.sidebar li.entry').filter({ has: page.locator('.session', { hasText: 'first: both files' }) });
+  await entry.getByRole('button', { name: 'Options for “first: both files”' }).click();
+  await entry.getByRole('button', { name: 'Delete', exact: true }).click();
+  // Nothing is freed inside the undo window...
+  expect((await storedBlobs(page)).length).toBe(2);
+  // ...and after it, only the file the other conversation does not use.
+  await expect(page.locator('.toast')).toHaveCount(0, { timeout: 15_000 });
+  await expect.poll(() => storedBlobs(page), { timeout: 10_000 }).toEqual([sha(shared)]);
+  await expect(page.locator('[data-role="user"] [data-role="attachment"][data-name="shared.csv"]')).toHaveAttribute('data-state', 'ready');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
