@@ -33,12 +33,10 @@ fn renamed_for(name: &str, from: &str, to: &str) -> String {
     if from == to {
         return name.to_owned();
     }
-    let extension = match to {
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        "image/png" => "png",
-        _ => return name.to_owned(),
-    };
+    let extension = confab_core::storage::inline::extension_for(to);
+    if extension == "bin" {
+        return name.to_owned();
+    }
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     format!("{stem}.{extension}")
 }
@@ -304,7 +302,17 @@ impl ChatStore {
     }
 
     /// Counts the stored attachments again (Settings → Data, the banner).
+    /// Counts the attachments again after a change, if Settings → Data
+    /// shows the figure (it is the only reader; counting lists every
+    /// blob's record, so it is not done while nobody looks).
     pub fn refresh_attachment_usage(&self) {
+        if self.storage.attachments.with_untracked(Option::is_some) {
+            self.count_attachments();
+        }
+    }
+
+    /// Counts the attachments in IndexedDB for Settings → Data.
+    pub fn count_attachments(&self) {
         let store = *self;
         spawn_local(async move {
             if let Ok(meta) = blobs::list_meta().await {
@@ -319,7 +327,13 @@ impl ChatStore {
     /// Moves bytes that a migration or another path left in localStorage
     /// (`confab:blob-pending:<sha256>`) into IndexedDB, removing each key
     /// only once its blob is stored.
-    pub(super) fn drain_pending_blobs(&self) {
+    /// `listed`: the keys as startup listed them, if still right; none
+    /// pending there means nothing to list again.
+    pub(super) fn drain_pending_blobs(&self, listed: Option<&[String]>) {
+        let pending = confab_core::storage::keys::BLOB_PENDING;
+        if listed.is_some_and(|keys| !keys.iter().any(|k| k.starts_with(pending))) {
+            return;
+        }
         let store = *self;
         spawn_local(async move {
             let drained = confab_core::storage::pending_blobs(&LocalStorageKv);
@@ -340,8 +354,8 @@ impl ChatStore {
             // Chips drawn meanwhile found no blob: they look again.
             if arrived {
                 store.storage.blobs_arrived.update(|n| *n += 1);
+                store.refresh_attachment_usage();
             }
-            store.refresh_attachment_usage();
         });
     }
 

@@ -129,8 +129,7 @@ impl ChatStore {
         }
         store.enter_profile(listed_keys.as_deref(), true);
         // Bytes the upgrade moved out of conversations, into IndexedDB.
-        store.drain_pending_blobs();
-        store.refresh_attachment_usage();
+        store.drain_pending_blobs(listed_keys.as_deref());
         store.watch_other_tabs();
         store.flush_drafts_on_hide();
         store.commit_deletes_on_hide();

@@ -125,11 +125,13 @@ pub fn DataTools() -> impl IntoView {
     let import_result = RwSignal::new(None::<Result<String, String>>);
     let picker = NodeRef::<html::Input>::new();
     store.estimate(estimate);
-    store.refresh_attachment_usage();
+    store.count_attachments();
+    // Closed, nobody reads the count: later changes need not redo it.
+    on_cleanup(move || store.storage.attachments.set(None));
     let refresh = move || {
         usage.set(store.usage().unwrap_or_default());
         store.estimate(estimate);
-        store.refresh_attachment_usage();
+        store.count_attachments();
     };
     let on_pick = move |_| {
         let Some(input) = picker.get_untracked() else {
