@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::routing::{any, get, post};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
 
+use crate::app_files;
 use crate::config::Config;
 use crate::handlers::{self, adk, model, otlp};
 use crate::identity::{self, Identities, KeySource};
@@ -111,10 +111,7 @@ fn guarded(api: Router<Arc<AppState>>, config: &Config) -> Router<Arc<AppState>>
 /// saying what this is.
 fn with_app_files(router: Router<Arc<AppState>>, dist: Option<&Path>) -> Router<Arc<AppState>> {
     match dist {
-        // Unknown paths get index.html: the app is a single page.
-        Some(dist) => router.fallback_service(
-            ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
-        ),
+        Some(dist) => router.fallback_service(app_files::service(dist)),
         None => router.route("/", get(handlers::about)),
     }
 }

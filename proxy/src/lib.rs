@@ -15,7 +15,8 @@
 //!   (unless the identity comes from a trusted header).
 //! - `GET /healthz` answers `{"status":"ok"}`.
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
-//!   the whole app.
+//!   the whole app: its precompressed copies by `Accept-Encoding`, hashed
+//!   files cached for good, the rest revalidated (app_files.rs).
 //!
 //! Every other `/api` or `/otlp` path is a 404: this is not an open relay
 //! (`/adk` reaches only the one configured agent server).
@@ -35,6 +36,7 @@
 
 mod adk;
 mod app;
+mod app_files;
 pub mod config;
 pub mod echo;
 mod error;

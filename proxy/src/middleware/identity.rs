@@ -45,7 +45,8 @@ pub async fn identify(
 }
 
 /// An answer that sets someone's identity must never be served from a
-/// shared cache to someone else.
+/// shared cache to someone else. `public` (a hashed app file's) goes:
+/// beside `private` it would leave the choice to each cache.
 fn keep_out_of_shared_caches(headers: &mut HeaderMap) {
     let value = match headers
         .get(header::CACHE_CONTROL)
@@ -53,7 +54,13 @@ fn keep_out_of_shared_caches(headers: &mut HeaderMap) {
     {
         None => "private".to_owned(),
         Some(v) if v.contains("private") || v.contains("no-store") => return,
-        Some(v) => format!("{v}, private"),
+        Some(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|directive| !directive.eq_ignore_ascii_case("public"))
+            .chain(["private"])
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     if let Ok(value) = HeaderValue::try_from(value) {
         headers.insert(header::CACHE_CONTROL, value);
@@ -79,5 +86,11 @@ mod tests {
         let mut no_store = cache_control("no-store");
         keep_out_of_shared_caches(&mut no_store);
         assert_eq!(no_store[header::CACHE_CONTROL], "no-store");
+        let mut public = cache_control("public, max-age=31536000, immutable");
+        keep_out_of_shared_caches(&mut public);
+        assert_eq!(
+            public[header::CACHE_CONTROL],
+            "max-age=31536000, immutable, private"
+        );
     }
 }
