@@ -11,7 +11,7 @@ ADDR ?= 127.0.0.1:8080
 # `make bundle-breakdown TOP=20` also lists the 20 largest functions.
 TOP ?= 0
 
-FIGURES := bundle-size bundle-breakdown bundle-floor bench-storage bench-ui bench-proxy
+FIGURES := bundle-size bundle-breakdown bundle-floor bench-storage bench-ui bench-proxy bench-delivery
 .PHONY: run test setup build dev clean bench screenshots $(FIGURES)
 
 ## Build the release app and serve it with the model proxy at http://$(ADDR).
@@ -42,7 +42,7 @@ bundle-size bundle-floor screenshots: build
 bundle-breakdown: build
 	scripts/bundle-breakdown.sh $(TOP)
 
-bench-storage bench-ui bench-proxy: build
+bench-storage bench-ui bench-proxy bench-delivery: build
 	scripts/bench.sh $(@:bench-%=%)
 
 ## Development: trunk serve (rebuilds on change) at :8080, proxy at :8081.

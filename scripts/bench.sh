@@ -3,7 +3,7 @@
 # nothing. Needs the release build (`make build`: dist/ and
 # target/release/confab-proxy); builds only the small history generator
 # (core/examples) that storage and ui need. Usage (through make):
-#   make bench-storage | bench-ui | bench-proxy     (`make bench`: all)
+#   make bench-storage | bench-ui | bench-proxy | bench-delivery   (`make bench`: all)
 #
 # storage  tests/bench/storage.mjs: startup with a large history vs an empty
 #          store, and localStorage writes while one long reply streams,
@@ -20,6 +20,11 @@
 #          (throughput, first chunk, total, gaps, added latency, peak memory).
 #          Knobs: LOAD_REQUESTS (200), LOAD_CONCURRENCY (50), LOAD_CHUNKS (20),
 #          LOAD_CHUNK_DELAY_MS (10), LOAD_ROUNDS (3), LOAD_TIME_LIMIT_S (60).
+# delivery tests/bench/delivery.mjs: bytes on the wire for a first, second and
+#          offline visit and the time to an interactive message box,
+#          unthrottled and on a slow mobile profile, for Confab and, side by
+#          side in the same run, ADK's `adk web`. Knobs: BENCH_DELIVERY_RUNS
+#          (3), BENCH_DELIVERY_QUIET_MS (1500), BENCH_DELIVERY_TIMEOUT_MS (90000).
 # Everything runs on 127.0.0.1 and is stopped at the end.
 . "$(dirname "$0")/lib.sh" "bench-${1:-storage}"
 case "${1:-}" in
@@ -27,6 +32,7 @@ case "${1:-}" in
     cargo build --release --locked --quiet -p confab-core --example gen_history
     exec node "tests/bench/$1.mjs" ;;
   proxy) exec node tests/load/proxy-load.mjs ;;
-  *) echo "usage: scripts/bench.sh storage|ui|proxy (through make: make bench-storage, ...)" >&2
+  delivery) exec node tests/bench/delivery.mjs ;;
+  *) echo "usage: scripts/bench.sh storage|ui|proxy|delivery (through make: make bench-storage, ...)" >&2
      exit 2 ;;
 esac
