@@ -15,7 +15,9 @@ const { version: VERSION, shell: SHELL } = __BUILD__;
 const SHELL_CACHE = `confab-shell-${VERSION}`;
 const RUNTIME_CACHE = `confab-runtime-${VERSION}`;
 const ROOT = new URL("./", self.location);
-const INDEX = new URL("index.html", ROOT).href;
+// index.html is kept as the root URL, the one the page was loaded from:
+// installing then finds it in the HTTP cache (a 304, not the file again).
+const INDEX = ROOT.href;
 const SHELL_URLS = new Set(SHELL.map((file) => new URL(file, ROOT).href));
 const NEVER = /^(api|adk|otlp)(\/|$)/;
 const ON_FIRST_USE = /^confab-render-worker|\.png$/;

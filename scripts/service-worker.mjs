@@ -28,8 +28,11 @@ const hash = createHash("sha256");
 for (const name of built) hash.update(name).update("\0").update(readFileSync(join(dir, name))).update("\0");
 const version = hash.digest("hex").slice(0, 16);
 // As assets/sw.js's ON_FIRST_USE.
-const shell = built.filter((name) => !/^confab-render-worker|\.png$/.test(name));
-if (!shell.includes("index.html")) throw new Error(`${dir}/index.html is missing: build the app first`);
+// index.html as "./", the URL pages load it from (assets/sw.js's INDEX).
+const shell = built
+  .filter((name) => !/^confab-render-worker|\.png$/.test(name))
+  .map((name) => (name === "index.html" ? "./" : name));
+if (!shell.includes("./")) throw new Error(`${dir}/index.html is missing: build the app first`);
 
 const slot = "= __BUILD__;";
 if (!template.includes(slot)) throw new Error(`assets/sw.js has no "${slot}" to fill in`);
