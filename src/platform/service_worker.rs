@@ -5,155 +5,64 @@
 //! only when the user asks (`activate_update`), after which the page
 //! reloads once, when the new worker has taken over.
 //!
-//! Declared here rather than through web-sys's bindings: seven members,
-//! and the handlers as `on…` properties (one closure each, kept for the
-//! page's life), with no `EventTarget` plumbing.
+//! In JavaScript (a wasm-bindgen inline module, which Trunk ships as a
+//! file of its own, preloaded beside the main JS): 486 B less on a first
+//! visit than the same calls declared for Rust (`extern "C"` members and a
+//! closure per handler), measured on both builds (ARCHITECTURE.md).
+//!
+//! - `register`: `/sw.js` from the root, as Trunk links every file, so a
+//!   page at an unknown path finds it too. `ready` runs when a newer
+//!   version than the one running this page is waiting (at startup, or
+//!   `updatefound` then `installed` while a worker controls the page), or
+//!   has taken over from another tab (`controllerchange` on a page that
+//!   had a controller; on the first visit the first worker's claim is no
+//!   new version).
+//! - `check_for_update`: asks the server for a newer sw.js (a failed
+//!   check, offline, waits for the next one).
+//! - `activate_update`: the waiting version is told to take over, and the
+//!   page reloads once it has; with none waiting (another tab activated
+//!   it), the page reloads at once.
+//! - `unregister_all`: every service worker of this origin.
 
-use std::cell::{Cell, RefCell};
-
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
 
-#[wasm_bindgen]
+#[wasm_bindgen(inline_js = "
+let reg = null, asked = false;
+export function register(ready) {
+  const c = navigator.serviceWorker;
+  if (!c) return;
+  const had = !!c.controller;
+  c.oncontrollerchange = () => { if (asked) { asked = false; location.reload(); } else if (had) ready(); };
+  c.register('/sw.js').then((r) => {
+    reg = r;
+    if (r.waiting && had) ready();
+    r.onupdatefound = () => {
+      const w = r.installing;
+      if (w) w.onstatechange = () => { if (w.state === 'installed' && c.controller) ready(); };
+    };
+  }, () => {});
+}
+export function check_for_update() { if (reg) reg.update().catch(() => {}); }
+export function activate_update() {
+  const w = reg && reg.waiting;
+  if (w) { asked = true; w.postMessage('skipWaiting'); } else location.reload();
+}
+export function unregister_all() {
+  const c = navigator.serviceWorker;
+  if (c) c.getRegistrations().then((l) => l.forEach((r) => r.unregister()));
+}
+")]
 extern "C" {
-    type Container;
-    #[wasm_bindgen(method)]
-    fn register(this: &Container, url: &str) -> js_sys::Promise;
-    #[wasm_bindgen(method, js_name = getRegistrations)]
-    fn get_registrations(this: &Container) -> js_sys::Promise;
-    #[wasm_bindgen(method, getter)]
-    fn controller(this: &Container) -> Option<Worker>;
-    #[wasm_bindgen(method, setter)]
-    fn set_oncontrollerchange(this: &Container, handler: &JsValue);
-
-    #[derive(Clone)]
-    type Registration;
-    #[wasm_bindgen(method, getter)]
-    fn waiting(this: &Registration) -> Option<Worker>;
-    #[wasm_bindgen(method, getter)]
-    fn installing(this: &Registration) -> Option<Worker>;
-    #[wasm_bindgen(method)]
-    fn update(this: &Registration) -> js_sys::Promise;
-    #[wasm_bindgen(method)]
-    fn unregister(this: &Registration) -> js_sys::Promise;
-    #[wasm_bindgen(method, setter)]
-    fn set_onupdatefound(this: &Registration, handler: &JsValue);
-
-    #[derive(Clone)]
-    type Worker;
-    #[wasm_bindgen(method, getter)]
-    fn state(this: &Worker) -> String;
-    #[wasm_bindgen(method, js_name = postMessage)]
-    fn post_message(this: &Worker, message: &str);
-    #[wasm_bindgen(method, setter)]
-    fn set_onstatechange(this: &Worker, handler: &JsValue);
+    #[wasm_bindgen(js_name = register)]
+    fn register_with(ready: &JsValue);
+    pub fn check_for_update();
+    pub fn activate_update();
+    pub fn unregister_all();
 }
 
-thread_local! {
-    static REGISTRATION: RefCell<Option<Registration>> = const { RefCell::new(None) };
-    /// Set once the user asked for the new version: the next controller
-    /// change reloads the page (once).
-    static RELOAD_ON_CHANGE: Cell<bool> = const { Cell::new(false) };
-}
-
-/// `navigator.serviceWorker`; `None` where there is none (an old browser,
-/// a page not in a secure context: plain http other than localhost).
-fn container() -> Option<Container> {
-    let navigator = web_sys::window()?.navigator();
-    let container = js_sys::Reflect::get(&navigator, &JsValue::from_str("serviceWorker")).ok()?;
-    (!container.is_undefined()).then(|| container.unchecked_into())
-}
-
-/// Registers /sw.js (from the root, as Trunk links every file, so a page
-/// at an unknown path finds it too); `ready` runs whenever a newer version
-/// than the one running this page is installed and waiting, or has taken
-/// over from another tab.
-pub fn register(ready: impl Fn() + Clone + 'static) {
-    let Some(workers) = container() else { return };
-    // No controller: this is the first install, whose takeover (clients.claim)
-    // is no new version.
-    let had_controller = workers.controller().is_some();
-    let on_change = ready.clone();
-    workers.set_oncontrollerchange(
-        &Closure::<dyn Fn()>::new(move || {
-            if RELOAD_ON_CHANGE.replace(false) {
-                let _ = web_sys::window().map(|w| w.location().reload());
-            } else if had_controller {
-                on_change();
-            }
-        })
-        .into_js_value(),
-    );
-    let promise = workers.register("/sw.js");
-    spawn_local(async move {
-        let Ok(registration) = JsFuture::from(promise).await else {
-            return;
-        };
-        let registration: Registration = registration.unchecked_into();
-        if registration.waiting().is_some() && had_controller {
-            ready();
-        }
-        let found = registration.clone();
-        registration.set_onupdatefound(
-            &Closure::<dyn Fn()>::new(move || {
-                let Some(worker) = found.installing() else {
-                    return;
-                };
-                let (installed, ready) = (worker.clone(), ready.clone());
-                worker.set_onstatechange(
-                    &Closure::<dyn Fn()>::new(move || {
-                        let controlled = container().is_some_and(|c| c.controller().is_some());
-                        if installed.state() == "installed" && controlled {
-                            ready();
-                        }
-                    })
-                    .into_js_value(),
-                );
-            })
-            .into_js_value(),
-        );
-        REGISTRATION.set(Some(registration));
-    });
-}
-
-/// Asks the server for a newer sw.js (the browser installs it if it
-/// differs); nothing before registration.
-pub fn check_for_update() {
-    REGISTRATION.with_borrow(|registration| {
-        if let Some(registration) = registration {
-            // A failed check (offline) is retried at the next one.
-            let _ = registration.update();
-        }
-    });
-}
-
-/// Lets the waiting version take over and reloads once it has; with none
-/// waiting (another tab activated it already), reloads at once.
-pub fn activate_update() {
-    let waiting = REGISTRATION.with_borrow(|r| r.as_ref().and_then(Registration::waiting));
-    match waiting {
-        Some(worker) => {
-            RELOAD_ON_CHANGE.set(true);
-            worker.post_message("skipWaiting");
-        }
-        None => {
-            let _ = web_sys::window().map(|w| w.location().reload());
-        }
-    }
-}
-
-/// Unregisters every service worker of this origin (a debug build must be
-/// served fresh, never from a release build's cache).
-pub fn unregister_all() {
-    let Some(container) = container() else { return };
-    let promise = container.get_registrations();
-    spawn_local(async move {
-        let Ok(list) = JsFuture::from(promise).await else {
-            return;
-        };
-        for registration in js_sys::Array::from(&list).iter() {
-            let _ = registration.unchecked_into::<Registration>().unregister();
-        }
-    });
+/// Registers the service worker; `ready` runs whenever a newer version
+/// waits for the user (see the module's notes).
+pub fn register(ready: impl Fn() + 'static) {
+    // Kept for the page's life: the handlers call it until it is gone.
+    register_with(&Closure::<dyn Fn()>::new(ready).into_js_value());
 }
