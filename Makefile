@@ -45,7 +45,8 @@ bundle-breakdown: build
 bench-storage bench-ui bench-proxy bench-delivery: build
 	scripts/bench.sh $(@:bench-%=%)
 
-## Development: trunk serve (rebuilds on change) at :8080, proxy at :8081.
+## Development: trunk serve (rebuilds on change) at :8090, proxy at :8081
+## (not make run's :8080: its service worker would serve that origin stale).
 dev: setup
 	cargo build -p confab-proxy
 	target/debug/confab-proxy --listen 127.0.0.1:8081 & pid=$$!; \

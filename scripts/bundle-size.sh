@@ -2,7 +2,8 @@
 # Prints the size of the release build in dist/: raw and gzipped (-9), per
 # file type, for the first load (what index.html loads) and, apart, for the
 # lazy part: the render worker (code highlighting and math), fetched only
-# the first time a reply has a code block or a formula. `make bundle-size`
+# the first time a reply has a code block or a formula. The first load's js
+# counts sw.js, which the page registers on the first visit. `make bundle-size`
 # builds first.
 . "$(dirname "$0")/lib.sh" bundle-size
 [ -f dist/index.html ] || { echo "dist/ is missing: run make build first" >&2; exit 1; }
@@ -16,7 +17,8 @@ sizes() {
   for kind in wasm js css html; do
     raw=0
     gz=0
-    for f in dist/*."$kind"; do
+    # wasm-bindgen's inline JS modules are files of their own, under snippets/.
+    for f in dist/*."$kind" dist/snippets/*/*."$kind"; do
       [ -e "$f" ] || continue
       # shellcheck disable=SC2053
       if [[ $f == $lazy_pattern ]]; then [ "$part" = lazy ] || continue; else [ "$part" = first ] || continue; fi

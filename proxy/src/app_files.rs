@@ -22,8 +22,8 @@ use tower_http::services::{ServeDir, ServeFile};
 /// Trunk's hashed files (`main-86106a233ab9eb8d.css`): a new build gives
 /// new content a new name, so a browser may keep these for good.
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
-/// Everything else (index.html, later the service worker and the manifest,
-/// the render worker Trunk leaves unhashed): kept, but checked each time
+/// Everything else (index.html, the service worker sw.js, the manifest and
+/// icons, the render worker Trunk leaves unhashed): kept, but checked each time
 /// (a 304 when unchanged), so a new build is seen on the next visit.
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");

@@ -9,6 +9,7 @@ pub mod images;
 pub mod local_storage;
 pub mod locks;
 pub mod render_worker;
+pub mod service_worker;
 pub mod storage_manager;
 
 pub use clock::BrowserClock;

@@ -10,6 +10,7 @@
 //! message list, so the rest of the page does not re-render per token.
 
 mod agent;
+mod app_shell;
 mod attach;
 mod conversation;
 mod drafts;
@@ -32,6 +33,7 @@ use confab_core::sync::Recording;
 use leptos::prelude::*;
 
 use crate::platform::{BrowserClock, LocalStorageKv};
+pub use app_shell::AppShell;
 pub use attach::Pending;
 pub use conversation::OnScreen;
 pub use organize::{Found, PendingDelete, UNDO_WINDOW};
@@ -63,6 +65,7 @@ pub struct ChatStore {
     pub storage: persistence::StorageState,
     pub offered: Offered,
     pub traces: export::Traces,
+    pub shell: AppShell,
     manager: StoredValue<Manager, LocalStorage>,
     /// The same store as the manager's, for merging other tabs' writes.
     recording: StoredValue<Recording<LocalStorageKv>, LocalStorage>,
@@ -121,9 +124,13 @@ impl ChatStore {
                 agent_apps: RwSignal::new(Vec::new()),
             },
             traces: export::Traces::new(),
+            shell: AppShell::new(),
             manager: StoredValue::new_local(new_manager(&settings, &recording)),
             recording: StoredValue::new_local(recording),
         };
+        // Before the store's own checks: a blocked store still opens
+        // offline, and still gets a new version (which may read it).
+        store.shell.start();
         if store.storage.blocked.with_untracked(Option::is_some) {
             return store;
         }

@@ -1,6 +1,7 @@
 //! Components: they render the store and dispatch its actions; none of them
 //! touches storage or the network.
 
+mod app_shell;
 mod attachments;
 mod composer;
 mod conversation;
@@ -56,6 +57,8 @@ pub fn App() -> impl IntoView {
                 on:drop=move |ev| drop.on_drop(ev)
             >
                 <Header details_open />
+                <app_shell::OfflineIndicator />
+                <app_shell::UpdatePrompt />
                 <data::Blocked />
                 <data::StorageFull />
                 <Notice />

@@ -55,18 +55,38 @@ export class Proxy {
       /** Take identities from this request header instead of a cookie
        * (`--trust-user-header`), as behind an authenticating proxy. */
       trustUserHeader?: string;
+      /** The built app to serve (`--dist`); the release build in dist/ by default. */
+      dist?: string;
     },
   ) {}
+
+  /** Everything the proxy has logged (one `request` line per request), across restarts. */
+  log = '';
+
+  /** Serves another build from the next start on (as a deploy would). */
+  useDist(dir: string): void {
+    this.options.dist = dir;
+  }
+
+  /** The requests logged so far: path, status and body bytes sent. */
+  requests(): { path: string; status: number; bytes: number }[] {
+    return [...this.log.matchAll(/ request .*?path="?([^"\s]+)"? status=(\d+) .*?bytes=(\d+)/g)].map((m) => ({
+      path: m[1],
+      status: Number(m[2]),
+      bytes: Number(m[3]),
+    }));
+  }
 
   /** Starts the proxy and resolves once it prints its address. */
   async start(): Promise<void> {
     if (!fs.existsSync(proxyBin)) throw new Error(`${proxyBin} is missing: run make test`);
-    if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run make test');
+    const served = this.options.dist ?? dist;
+    if (!fs.existsSync(path.join(served, 'index.html'))) throw new Error(`${served}/index.html is missing: run make test`);
     const child = spawn(
       proxyBin,
       [
         '--listen', this.options.listen,
-        '--dist', dist,
+        '--dist', served,
         '--echo-token-delay-ms', String(this.options.tokenDelayMs),
         ...(this.options.otlpUrl ? ['--otlp-url', this.options.otlpUrl] : []),
         ...(this.options.defaultModel ? ['--default-model', this.options.defaultModel] : []),
@@ -88,7 +108,10 @@ export class Proxy {
     );
     this.child = child;
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      this.log += d;
+    });
     this.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`confab-proxy did not start in 10 s: ${stderr}`)), 10_000);
       let out = '';
@@ -299,8 +322,8 @@ process.once('exit', () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A peer process with its own process group; keeps the tail of its output for error messages. */
-class PeerProcess {
+/** A peer process with its own process group (also `trunk serve`, offline.spec.ts); keeps the tail of its output for error messages. */
+export class PeerProcess {
   private output = '';
 
   private constructor(readonly child: ChildProcess) {

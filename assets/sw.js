@@ -1,0 +1,72 @@
+// Confab's service worker: the app opens from its cache, with or without a
+// network. scripts/service-worker.mjs writes dist/sw.js from this file,
+// with __BUILD__ replaced by the build's version (a hash of dist/'s files)
+// and its app shell (the files to keep, relative to this script).
+//
+// - install: the shell is cached (through the HTTP cache: files the page
+//   already has cost no bytes again). No skipWaiting here: a new version
+//   waits until a page's Reload button asks for it ("skipWaiting" message).
+// - activate: caches of other versions are deleted; open pages are claimed.
+// - fetch: pages (navigations) get the cached index.html; the shell's
+//   files come from the cache; the render worker's files and the PNG
+//   icons are cached on first use. The APIs (api/, adk/, otlp/), other origins and anything but
+//   GET are left to the network: this worker never answers them.
+const { version: VERSION, shell: SHELL } = __BUILD__;
+const SHELL_CACHE = `confab-shell-${VERSION}`;
+const RUNTIME_CACHE = `confab-runtime-${VERSION}`;
+const ROOT = new URL("./", self.location);
+// index.html is kept as the root URL, the one the page was loaded from:
+// installing then finds it in the HTTP cache (a 304, not the file again).
+const INDEX = ROOT.href;
+const SHELL_URLS = new Set(SHELL.map((file) => new URL(file, ROOT).href));
+const NEVER = /^(api|adk|otlp)(\/|$)/;
+const ON_FIRST_USE = /^confab-render-worker|\.png$/;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll([...SHELL_URLS])));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("confab-") && name !== SHELL_CACHE && name !== RUNTIME_CACHE) {
+          await caches.delete(name);
+        }
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "skipWaiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== ROOT.origin || !url.pathname.startsWith(ROOT.pathname)) return;
+  const path = url.pathname.slice(ROOT.pathname.length);
+  if (NEVER.test(path)) return;
+  const key = url.origin + url.pathname;
+  if (request.mode === "navigate") {
+    event.respondWith(cached(SHELL_CACHE, INDEX, request, false));
+  } else if (SHELL_URLS.has(key)) {
+    event.respondWith(cached(SHELL_CACHE, key, request, false));
+  } else if (ON_FIRST_USE.test(path)) {
+    event.respondWith(cached(RUNTIME_CACHE, key, request, true));
+  }
+});
+
+// The cached copy, else the network's answer (kept when `keep`). Vary is
+// ignored: the cache holds decoded bodies, the same for any encoding.
+async function cached(name, key, request, keep) {
+  const cache = await caches.open(name);
+  const hit = await cache.match(key, { ignoreVary: true });
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (keep && response.ok) await cache.put(key, response.clone());
+  return response;
+}
