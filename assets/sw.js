@@ -9,8 +9,9 @@
 // - activate: caches of other versions are deleted; open pages are claimed.
 // - fetch: pages (navigations) get the cached index.html; the shell's
 //   files come from the cache; the render worker's files and the PNG
-//   icons are cached on first use. The APIs (api/, adk/, otlp/), other origins and anything but
-//   GET are left to the network: this worker never answers them.
+//   icons are cached on first use. The APIs (api/, adk/, otlp/), the
+//   proxy's healthz, other origins and anything but GET are left to the
+//   network: this worker never answers them.
 const { version: VERSION, shell: SHELL } = __BUILD__;
 const SHELL_CACHE = `confab-shell-${VERSION}`;
 const RUNTIME_CACHE = `confab-runtime-${VERSION}`;
@@ -19,7 +20,7 @@ const ROOT = new URL("./", self.location);
 // installing then finds it in the HTTP cache (a 304, not the file again).
 const INDEX = ROOT.href;
 const SHELL_URLS = new Set(SHELL.map((file) => new URL(file, ROOT).href));
-const NEVER = /^(api|adk|otlp)(\/|$)/;
+const NEVER = /^(api|adk|otlp|healthz)(\/|$)/;
 const ON_FIRST_USE = /^confab-render-worker|\.png$/;
 
 self.addEventListener("install", (event) => {
