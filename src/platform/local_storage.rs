@@ -9,7 +9,6 @@
 //! JSON, serves the plain-JSON records written outside the store ([`save_json`]).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use confab_core::storage::{KvError, KvStore};
 use gloo_storage::Storage as _;
@@ -18,7 +17,7 @@ use wasm_bindgen::{JsCast, JsValue};
 thread_local! {
     /// While [`rehearse`] runs, the store's keys: kept here, never in
     /// localStorage.
-    static REHEARSAL: RefCell<Option<BTreeMap<String, String>>> = const { RefCell::new(None) };
+    static REHEARSAL: RefCell<Option<Vec<(String, String)>>> = const { RefCell::new(None) };
 }
 
 /// Runs `steps` with every [`LocalStorageKv`] reading and writing an empty
@@ -26,14 +25,15 @@ thread_local! {
 /// code runs as with localStorage (so the browser compiles it), and
 /// nothing is stored, seen by other tabs or left behind.
 pub fn rehearse<R>(steps: impl FnOnce() -> R) -> R {
-    REHEARSAL.set(Some(BTreeMap::new()));
+    REHEARSAL.set(Some(Vec::new()));
     let result = steps();
     REHEARSAL.set(None);
     result
 }
 
-/// `op` on the rehearsal's map, if one is running.
-fn rehearsing<R>(op: impl FnOnce(&mut BTreeMap<String, String>) -> R) -> Option<R> {
+/// `op` on the rehearsal's keys and values, if one is running (a few, so
+/// a list: a map's code would weigh more in the bundle).
+fn rehearsing<R>(op: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Option<R> {
     REHEARSAL.with_borrow_mut(|map| map.as_mut().map(op))
 }
 
@@ -92,7 +92,9 @@ pub fn save_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), KvErro
 
 impl KvStore for LocalStorageKv {
     fn get(&self, key: &str) -> Result<Option<String>, KvError> {
-        if let Some(value) = rehearsing(|map| map.get(key).cloned()) {
+        if let Some(value) =
+            rehearsing(|map| map.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        {
             return Ok(value);
         }
         storage()?
@@ -101,7 +103,12 @@ impl KvStore for LocalStorageKv {
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
-        if rehearsing(|map| map.insert(key.to_owned(), value.to_owned())).is_some() {
+        if rehearsing(|map| {
+            map.retain(|(k, _)| k != key);
+            map.push((key.to_owned(), value.to_owned()));
+        })
+        .is_some()
+        {
             return Ok(());
         }
         storage()?.set_item(key, value).map_err(|error| {
@@ -117,7 +124,7 @@ impl KvStore for LocalStorageKv {
     }
 
     fn remove(&self, key: &str) -> Result<(), KvError> {
-        if rehearsing(|map| map.remove(key)).is_some() {
+        if rehearsing(|map| map.retain(|(k, _)| k != key)).is_some() {
             return Ok(());
         }
         storage()?
@@ -126,7 +133,7 @@ impl KvStore for LocalStorageKv {
     }
 
     fn keys(&self) -> Result<Vec<String>, KvError> {
-        if let Some(keys) = rehearsing(|map| map.keys().cloned().collect()) {
+        if let Some(keys) = rehearsing(|map| map.iter().map(|(k, _)| k.clone()).collect()) {
             return Ok(keys);
         }
         let storage = storage()?;

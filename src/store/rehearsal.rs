@@ -7,11 +7,11 @@
 
 use confab_core::chat::{Ask, plan_request};
 use confab_core::manager::ManagerError;
-use confab_core::session::{GetSessionConfig, MessageStatus, SessionService};
+use confab_core::session::{GetSessionConfig, SessionService};
 use confab_core::sync::Recording;
 use leptos::prelude::*;
 
-use super::{ChatStore, MessageView, new_manager};
+use super::{ChatStore, new_manager};
 use crate::platform::LocalStorageKv;
 use crate::platform::local_storage::rehearse;
 
@@ -40,24 +40,13 @@ impl ChatStore {
                 let id = query.session.id.as_str();
                 m.listings(&user)?;
                 let options = m.conversation(&user, id)?.options;
-                let call = m.begin_call(&user, id, None)?;
+                m.begin_call(&user, id, None)?;
                 let app = m.app_name().to_owned();
                 let session =
                     m.service()
                         .get_session(&app, &user, id, GetSessionConfig::default())?;
                 let _ = plan_request(&settings, &options, &session.events, Ask::Reply);
                 m.switch_to(&user, id)?;
-                let views: Vec<MessageView> =
-                    session.events.iter().map(MessageView::of_event).collect();
-                drop(views);
-                drop(MessageView::new(
-                    call.invocation_id.clone(),
-                    super::Role::Assistant,
-                    "",
-                    String::new(),
-                    MessageStatus::Streaming,
-                ));
-                m.save_draft(&user, &call, &call.invocation_id, "A", None, None)?;
                 Ok(())
             };
             // Nothing to report: a rehearsal that fails leaves nothing behind.
