@@ -12,9 +12,12 @@
 #          (100), BENCH_REPLY_TOKENS (1000), BENCH_TOKEN_DELAY_MS (5).
 # ui       tests/bench/ui.mjs: a 20,000-token markdown reply streamed at 500
 #          tokens/s (long tasks, final DOM), opening a conversation of 1,000
-#          messages, and typing in it. Knobs: BENCH_UI_REPLY_TOKENS (20000),
-#          BENCH_UI_TOKENS_PER_SECOND (500), BENCH_UI_OPEN_MESSAGES (1000),
-#          BENCH_UI_OPEN_RUNS (7), BENCH_UI_KEYSTROKES (40).
+#          messages, typing in it, and the task that handles Enter in a new
+#          conversation (from a Chrome trace). Knobs: BENCH_UI_REPLY_TOKENS
+#          (20000), BENCH_UI_TOKENS_PER_SECOND (500), BENCH_UI_OPEN_MESSAGES
+#          (1000), BENCH_UI_OPEN_RUNS (7), BENCH_UI_KEYSTROKES (40),
+#          BENCH_UI_SEND_RUNS (5); BENCH_UI_ONLY=send runs the send alone
+#          (e.g. BENCH_UI_ONLY=send BENCH_UI_SEND_RUNS=20 make bench-ui).
 # proxy    tests/load/proxy-load.mjs: the same streamed load straight to a
 #          paced local SSE upstream and through confab-proxy in front of it
 #          (throughput, first chunk, total, gaps, added latency, peak memory).

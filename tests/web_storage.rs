@@ -211,3 +211,41 @@ fn the_session_manager_persists_in_local_storage_across_a_restart() {
             .is_some()
     );
 }
+
+#[wasm_bindgen_test]
+fn a_rehearsal_reads_and_writes_a_map_of_its_own_and_leaves_local_storage_alone() {
+    let storage = local_storage();
+    storage.clear().unwrap();
+    storage.set_item("kept", "as it was").unwrap();
+    let mut service = KvSessionService::new(LocalStorageKv, BrowserClock);
+    let (listed, read_back) = confab::platform::local_storage::rehearse(|| {
+        let kv = LocalStorageKv;
+        // The real entry is not seen, and what is written is read back.
+        assert_eq!(kv.get("kept"), Ok(None));
+        kv.set("kept", "changed").unwrap();
+        kv.set("gone", "soon").unwrap();
+        kv.remove("gone").unwrap();
+        let session = service
+            .create_session(CreateSession::new("confab", "rehearsal"))
+            .unwrap();
+        let read_back = service
+            .get_session(
+                "confab",
+                "rehearsal",
+                &session.id,
+                GetSessionConfig::default(),
+            )
+            .unwrap();
+        (kv.keys().unwrap(), read_back.id == session.id)
+    });
+    assert!(read_back);
+    assert!(listed.contains(&"kept".to_owned()) && !listed.contains(&"gone".to_owned()));
+    // After it: localStorage as before, and the rehearsal's keys gone.
+    assert_eq!(storage.length().unwrap(), 1);
+    assert_eq!(
+        storage.get_item("kept").unwrap().as_deref(),
+        Some("as it was")
+    );
+    let again = confab::platform::local_storage::rehearse(|| LocalStorageKv.keys().unwrap());
+    assert!(again.is_empty());
+}

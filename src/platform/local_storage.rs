@@ -8,9 +8,34 @@
 //! `Storage` object itself; gloo-storage's typed API, which reads and writes
 //! JSON, serves the plain-JSON records written outside the store ([`save_json`]).
 
+use std::cell::RefCell;
+
 use confab_core::storage::{KvError, KvStore};
 use gloo_storage::Storage as _;
 use wasm_bindgen::{JsCast, JsValue};
+
+thread_local! {
+    /// While [`rehearse`] runs, the store's keys: kept here, never in
+    /// localStorage.
+    static REHEARSAL: RefCell<Option<Vec<(String, String)>>> = const { RefCell::new(None) };
+}
+
+/// Runs `steps` with every [`LocalStorageKv`] reading and writing an empty
+/// map of its own instead of localStorage, dropped at the end: the same
+/// code runs as with localStorage (so the browser compiles it), and
+/// nothing is stored, seen by other tabs or left behind.
+pub fn rehearse<R>(steps: impl FnOnce() -> R) -> R {
+    REHEARSAL.set(Some(Vec::new()));
+    let result = steps();
+    REHEARSAL.set(None);
+    result
+}
+
+/// `op` on the rehearsal's keys and values, if one is running (a few, so
+/// a list: a map's code would weigh more in the bundle).
+fn rehearsing<R>(op: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Option<R> {
+    REHEARSAL.with_borrow_mut(|map| map.as_mut().map(op))
+}
 
 /// A handle to the page's localStorage. Stateless: the storage object is
 /// looked up on each call, so the handle is `Send + Sync` and cheap to copy.
@@ -67,12 +92,25 @@ pub fn save_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), KvErro
 
 impl KvStore for LocalStorageKv {
     fn get(&self, key: &str) -> Result<Option<String>, KvError> {
+        if let Some(value) =
+            rehearsing(|map| map.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        {
+            return Ok(value);
+        }
         storage()?
             .get_item(key)
             .map_err(|e| KvError::Other(describe(&e)))
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
+        if rehearsing(|map| {
+            map.retain(|(k, _)| k != key);
+            map.push((key.to_owned(), value.to_owned()));
+        })
+        .is_some()
+        {
+            return Ok(());
+        }
         storage()?.set_item(key, value).map_err(|error| {
             if is_quota_error(&error) {
                 KvError::QuotaExceeded {
@@ -86,12 +124,18 @@ impl KvStore for LocalStorageKv {
     }
 
     fn remove(&self, key: &str) -> Result<(), KvError> {
+        if rehearsing(|map| map.retain(|(k, _)| k != key)).is_some() {
+            return Ok(());
+        }
         storage()?
             .remove_item(key)
             .map_err(|e| KvError::Other(describe(&e)))
     }
 
     fn keys(&self) -> Result<Vec<String>, KvError> {
+        if let Some(keys) = rehearsing(|map| map.iter().map(|(k, _)| k.clone()).collect()) {
+            return Ok(keys);
+        }
         let storage = storage()?;
         let length = storage.length().map_err(|e| KvError::Other(describe(&e)))?;
         let mut keys = Vec::with_capacity(length as usize);

@@ -76,7 +76,7 @@ impl ChatStore {
             String::new(),
             MessageStatus::Streaming,
         );
-        let Some(signal) = self.begin_streaming(session_id, &view, &user, &call) else {
+        let Some(signal) = self.begin_streaming(session.clone(), &view, &user, &call) else {
             return;
         };
 

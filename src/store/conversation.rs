@@ -98,11 +98,17 @@ impl ChatStore {
 
     /// Shows a stored conversation, and makes it current if it is active.
     pub fn open(&self, id: &str) {
+        match self.load_session(id) {
+            Ok(session) => self.show(session),
+            Err(error) => self.report(error),
+        }
+    }
+
+    /// [`Self::open`] with its session already read (a send has just read
+    /// it: reading and parsing it again cost as much as the first time).
+    pub(super) fn show(&self, session: Session) {
         let user = self.user_id();
-        let session = match self.load_session(id) {
-            Ok(session) => session,
-            Err(error) => return self.report(error),
-        };
+        let id = session.id.as_str();
         if let Err(error) = self.with_manager(|m| m.switch_to(&user, id)) {
             self.report(error);
         }

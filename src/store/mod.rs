@@ -18,6 +18,7 @@ mod export;
 mod organize;
 mod persistence;
 mod profiles;
+mod rehearsal;
 mod reply;
 mod view;
 
@@ -142,6 +143,7 @@ impl ChatStore {
         store.commit_deletes_on_hide();
         store.request_persistence();
         set_interval(move || store.check_expiry(), EXPIRY_CHECK);
+        store.rehearse_send_when_idle();
         store
     }
 

@@ -160,7 +160,7 @@ impl ChatStore {
                 return self.finish_reply(&user, &call, result, &view);
             }
         };
-        let Some(signal) = self.begin_streaming(session_id, &view, &user, &call) else {
+        let Some(signal) = self.begin_streaming(session, &view, &user, &call) else {
             return;
         };
 
@@ -282,33 +282,35 @@ impl ChatStore {
         });
     }
 
-    /// Makes `view` the streaming reply of `session_id`, shown at the end of
-    /// the conversation, and returns the signal that Stop aborts (`None`,
-    /// reported, if this browser cannot cancel requests).
+    /// Makes `view` the streaming reply of `session` (as just read from
+    /// storage), shown at the end of the conversation, and returns the
+    /// signal that Stop aborts (`None`, reported, if this browser cannot
+    /// cancel requests).
     pub(super) fn begin_streaming(
         &self,
-        session_id: &str,
+        session: confab_core::session::Session,
         view: &MessageView,
         user: &str,
         call: &CallStart,
     ) -> Option<web_sys::AbortSignal> {
+        let session_id = session.id.clone();
         let Ok(controller) = web_sys::AbortController::new() else {
-            self.open(session_id);
+            self.show(session);
             self.report(confab_core::notice::NotNow::NoAbortController);
             return None;
         };
         let signal = controller.signal();
         self.writing.abort.set_value(Some(controller));
         self.writing.reply.set(Some(ActiveReply {
-            session_id: session_id.to_owned(),
+            session_id: session_id.clone(),
             view: view.clone(),
             user_id: user.to_owned(),
             call: call.clone(),
         }));
         self.drafts.clock.set_value((0.0, false));
-        self.hold_draft(user, session_id, &view.id);
-        // Re-render the conversation from storage, with the reply at its end.
-        self.open(session_id);
+        self.hold_draft(user, &session_id, &view.id);
+        // Re-render the conversation, with the reply at its end.
+        self.show(session);
         Some(signal)
     }
 

@@ -9,7 +9,12 @@
 //  2. opening a conversation of 1,000 messages from the sidebar: time from
 //     the click to the first paint of its newest message;
 //  3. typing in the message box of that conversation: time from each
-//     keydown to the paint after it.
+//     keydown to the paint after it;
+//  4. the send: the main-thread task that handles Enter in a new
+//     conversation (saving it and rendering it), from a Chrome trace, in
+//     BENCH_UI_SEND_RUNS fresh pages. `BENCH_UI_ONLY=send` runs this part
+//     alone; BENCH_UI_SEND_TRACE=file.json keeps the last run's trace (for
+//     DevTools' Performance panel).
 //
 // Every server it starts listens on 127.0.0.1 on a free port and is stopped
 // at the end, also when something fails.
@@ -29,7 +34,12 @@ const TOKENS_PER_SECOND = env('BENCH_UI_TOKENS_PER_SECOND', 500);
 const OPEN_MESSAGES = env('BENCH_UI_OPEN_MESSAGES', 1000);
 const OPEN_RUNS = env('BENCH_UI_OPEN_RUNS', 7);
 const KEYSTROKES = env('BENCH_UI_KEYSTROKES', 40);
-const DEADLINE_MS = env('BENCH_UI_DEADLINE_MS', 240_000);
+const SEND_RUNS = env('BENCH_UI_SEND_RUNS', 5);
+/** The send's goal (issue 18): at most this long, in every run. */
+const SEND_GOAL_MS = 35;
+/** `send`: only part 4. */
+const ONLY = process.env.BENCH_UI_ONLY ?? '';
+const DEADLINE_MS = env('BENCH_UI_DEADLINE_MS', 240_000 + (ONLY === 'send' ? 0 : SEND_RUNS * 10_000));
 /** Tokens sent per tick of the upstream: timers finer than ~20 ms are not kept. */
 const TICK_MS = 20;
 
@@ -262,6 +272,85 @@ async function largeConversation(browser, origin, entries) {
   }
 }
 
+// --- the send ---------------------------------------------------------------
+
+/** Trace events inside the send's task whose time is named: layout and
+ * style recalculation (forced by a read of layout during the task). */
+const SEND_PARTS = { Layout: 'layout', UpdateLayoutTree: 'style' };
+
+/** The duration of the main-thread task that dispatched `keydown`, from a
+ * Chrome trace: the `RunTask` (category `toplevel`) around the keydown's
+ * `EventDispatch`, so it is the whole task (every listener, the microtasks
+ * after them, layout forced inside them), the same task the Long Tasks API
+ * would report; and the time of its layouts and style recalculations. */
+function sendTask(trace) {
+  const { traceEvents: events } = JSON.parse(trace.toString('utf8'));
+  const keydown = events.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'keydown');
+  if (!keydown) throw new Error('the trace has no keydown dispatch');
+  const sameThread = (e) => e.pid === keydown.pid && e.tid === keydown.tid && e.ph === 'X';
+  const task = events
+    .filter((e) => sameThread(e) && e.name === 'ThreadControllerImpl::RunTask' && e.ts <= keydown.ts && e.ts + e.dur >= keydown.ts + keydown.dur)
+    .sort((a, b) => b.dur - a.dur)[0];
+  if (!task) throw new Error('no task around the keydown in the trace');
+  const inside = (e) => sameThread(e) && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= task.ts + task.dur;
+  const parts = { layout: 0, style: 0 };
+  for (const e of events) {
+    const part = SEND_PARTS[e.name];
+    if (part && inside(e)) parts[part] += e.dur / 1000;
+  }
+  return { ms: task.dur / 1000, ...parts };
+}
+
+/** One send in a fresh page (an empty store), as in part 1: the message
+ * typed, Enter pressed while Chrome traces, until the reply is shown. */
+async function oneSend(browser, origin) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(origin);
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.waitFor();
+    await box.fill('Write a long document.');
+    await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
+    let trace;
+    try {
+      await box.press('Enter');
+      await page.locator('.message[data-role="assistant"] .text').first().waitFor();
+      // The task's end is in the trace once a later task has run.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve))));
+    } finally {
+      trace = await browser.stopTracing();
+    }
+    if (process.env.BENCH_UI_SEND_TRACE) fs.writeFileSync(process.env.BENCH_UI_SEND_TRACE, trace);
+    return sendTask(trace);
+  } finally {
+    await context.close();
+  }
+}
+
+async function sends(browser, origin, runs) {
+  const results = [];
+  for (let i = 0; i < runs; i++) results.push(await oneSend(browser, origin));
+  return results;
+}
+
+const SEND_NOTE = [
+  '  The send: the duration of the task that dispatched the keydown of Enter (its RunTask in a Chrome',
+  '  trace: every listener, the microtasks after them, layout forced inside them), each run in a fresh',
+  '  page with an empty store, the reply streaming from the scripted upstream.',
+].join('\n');
+
+function sendRows(results) {
+  const all = results.map((r) => r.ms);
+  const within = all.filter((t) => t <= SEND_GOAL_MS).length;
+  const ms1 = (n) => `${n.toFixed(1)} ms`;
+  return [
+    [`the send (Enter in a new conversation): its task`, `${ms1(median(all))} median, ${ms1(Math.max(...all))} max; ${within} of ${all.length} runs <= ${SEND_GOAL_MS} ms (goal: all)`],
+    ['  every run', `[${all.map((t) => t.toFixed(1)).join(', ')}]`],
+    ['  of which layout, style (median)', `${ms1(median(results.map((r) => r.layout)))}, ${ms1(median(results.map((r) => r.style)))}`],
+  ];
+}
+
 // --- main -------------------------------------------------------------------
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
@@ -291,10 +380,23 @@ async function main() {
     upstream = await startUpstream(tokens, { delayMs: TICK_MS, perTick });
     proxy = await startProxy(`http://127.0.0.1:${upstream.address().port}/v1`);
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    if (ONLY === 'send') {
+      log(`sending in a new conversation ${SEND_RUNS} times ...`);
+      const sent = await sends(browser, proxy.url, SEND_RUNS);
+      console.log('');
+      console.log('Confab rendering benchmark, the send alone (headless Chromium, release build, confab-proxy on 127.0.0.1)');
+      console.log('');
+      console.log(table(sendRows(sent)));
+      console.log('');
+      console.log(SEND_NOTE);
+      return;
+    }
     log(`streaming ${fmt(tokens.length)} tokens at ${TOKENS_PER_SECOND}/s ...`);
     const reply = await longReply(browser, proxy.url, tokens);
     log(`opening a conversation of ${OPEN_MESSAGES} messages ${OPEN_RUNS} times, then typing ...`);
     const large = await largeConversation(browser, proxy.url, largeConversations());
+    log(`sending in a new conversation ${SEND_RUNS} times ...`);
+    const sent = await sends(browser, proxy.url, SEND_RUNS);
 
     const over50 = reply.during.filter((t) => t.duration > 50);
     const longest = Math.max(0, ...reply.during.map((t) => t.duration));
@@ -318,12 +420,15 @@ async function main() {
         ['  messages in the DOM once painted', shown],
         ['typing in its message box: work per keystroke', `${ms1(median(work))} median, ${ms1(quantile(work, 0.95))} p95, ${ms1(Math.max(...work))} max over ${work.length} keystrokes (goal: under 16 ms)`],
         ['  keydown to the paint after it', `${ms(median(latency))} median, ${ms(quantile(latency, 0.95))} p95 (includes waiting for the next frame)`],
+        ['', ''],
+        ...sendRows(sent),
       ]),
     );
     console.log('');
     console.log('  Paint times are taken in the page: a task queued from the animation frame after the change');
     console.log('  runs once that frame is presented. Long tasks: PerformanceObserver "longtask" entries that');
     console.log('  started between pressing Enter and the reply being marked complete.');
+    console.log(SEND_NOTE);
   } finally {
     clearTimeout(deadline);
     await cleanup();
