@@ -27,7 +27,8 @@
 #          offline visit and the time to an interactive message box,
 #          unthrottled and on a slow mobile profile, for Confab and, side by
 #          side in the same run, ADK's `adk web`. Knobs: BENCH_DELIVERY_RUNS
-#          (3), BENCH_DELIVERY_QUIET_MS (1500), BENCH_DELIVERY_TIMEOUT_MS (90000).
+#          (3), BENCH_DELIVERY_SETTLE_MS (4000), BENCH_DELIVERY_QUIET_MS (1500),
+#          BENCH_DELIVERY_TIMEOUT_MS (90000).
 # Everything runs on 127.0.0.1 and is stopped at the end.
 . "$(dirname "$0")/lib.sh" "bench-${1:-storage}"
 case "${1:-}" in

@@ -18,9 +18,10 @@
 // Bytes on the wire are counted by a TCP relay between Chromium and the
 // server: every byte of every connection, both ways, headers included, and
 // whoever asks (the page, its service worker, the browser's update checks).
-// A visit lasts until its box is interactive and the wire has then been
-// quiet for a while (BENCH_DELIVERY_QUIET_MS), so what a service worker
-// fetches after the page is ready counts too.
+// A visit lasts until its box is interactive, then BENCH_DELIVERY_SETTLE_MS
+// more, and until the wire has then been quiet for BENCH_DELIVERY_QUIET_MS,
+// so what a service worker fetches after the page is ready (installing, or
+// checking for a new version) counts with the visit that caused it.
 //
 // Every server it starts listens on 127.0.0.1 on a free port and is stopped
 // at the end, also when something fails.
@@ -34,6 +35,10 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, env, fmt, log, median, root, startProxy, 
 
 const RUNS = env('BENCH_DELIVERY_RUNS', 3);
 const QUIET_MS = env('BENCH_DELIVERY_QUIET_MS', 1500);
+/** Least time a visit lasts after its box: Chromium checks a service
+ * worker for updates a little after a navigation it answered, and that
+ * check belongs to the visit that caused it. */
+const SETTLE_MS = env('BENCH_DELIVERY_SETTLE_MS', 4000);
 /** Longest a visit may take to show its box (ADK web needs ~35 s slowed). */
 const VISIT_TIMEOUT_MS = env('BENCH_DELIVERY_TIMEOUT_MS', 90_000);
 const OFFLINE_TIMEOUT_MS = 10_000;
@@ -187,6 +192,7 @@ async function visit(context, relay, url, profile, timeoutMs) {
         ? Promise.race([navigator.serviceWorker.ready, new Promise((r) => setTimeout(r, 5000))]).then(() => null)
         : null))
       .catch(() => null);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     await quiet(relay, QUIET_MS);
     return { boxMs, down: relay.counts.down, up: relay.counts.up };
   } finally {
@@ -289,8 +295,8 @@ async function main() {
       console.log(`  ${r[0].padEnd(width)}  ${r.slice(1).map((c, i) => String(c).padStart(colWidth(i + 1))).join('  ')}`);
     }
     console.log('  Bytes: every byte the TCP relay in front of each server carried, both ways, headers included,');
-    console.log(`  from navigation until the box was ready and the wire then quiet for ${QUIET_MS} ms (a service`);
-    console.log('  worker installing included). Message box: navigation start to the first frame with it visible');
+    console.log(`  from navigation until ${SETTLE_MS} ms after the box was ready and the wire then quiet for ${QUIET_MS} ms`);
+    console.log('  (a service worker installing or checking for updates included). Message box: navigation start to the first frame with it visible');
     console.log('  and enabled. Slow mobile: CDP emulation, 150 ms latency, 1.6 Mbit/s down, 750 kbit/s up.');
     console.log('  Offline: context.setOffline(true); "no box" means the page did not open.');
     console.log('  Every run (first / second / offline):');
