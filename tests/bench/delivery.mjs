@@ -298,7 +298,9 @@ async function main() {
     console.log(`  from navigation until ${SETTLE_MS} ms after the box was ready and the wire then quiet for ${QUIET_MS} ms`);
     console.log('  (a service worker installing or checking for updates included). Message box: navigation start to the first frame with it visible');
     console.log('  and enabled. Slow mobile: CDP emulation, 150 ms latency, 1.6 Mbit/s down, 750 kbit/s up.');
-    console.log('  Offline: context.setOffline(true); "no box" means the page did not open.');
+    console.log('  Offline: context.setOffline(true); "no box" means the page did not open. It takes the page and its');
+    console.log("  service worker off the network, not the browser's own check of sw.js for a new version after a");
+    console.log('  navigation, which the relay still sees (a 304, about 865 B both ways); on a real outage it fails.');
     console.log('  Every run (first / second / offline):');
     for (const [key, runs] of Object.entries(results)) {
       const list = (k) => runs.map((r) => (r[k].boxMs === null ? 'none' : r[k].boxMs.toFixed(0))).join(', ');
