@@ -33,7 +33,8 @@ build: setup
 
 ## Benchmarks that print figures (README, Figures): bundle size, where its
 ## code goes, what the stack alone weighs, storage (startup with a large
-## history, writes per reply), rendering, proxy load. Each also on its own.
+## history, writes per reply), rendering, proxy load, delivery (bytes on the
+## wire and time to a usable page, beside adk web). Each also on its own.
 bench: $(FIGURES)
 
 bundle-size bundle-floor screenshots: build
