@@ -1,7 +1,8 @@
 // Confab's service worker: the app opens from its cache, with or without a
 // network. scripts/service-worker.mjs writes dist/sw.js from this file,
-// with __BUILD__ replaced by the build's version (a hash of dist/'s files)
-// and its app shell (the files to keep, relative to this script).
+// with __BUILD__ replaced by the build's version (a hash of dist/'s files),
+// its app shell (the files to keep, relative to this script) and the rule
+// for the files kept on first use instead.
 //
 // - install: the shell is cached (through the HTTP cache: files the page
 //   already has cost no bytes again). No skipWaiting here: a new version
@@ -12,7 +13,7 @@
 //   icons are cached on first use. The APIs (api/, adk/, otlp/), the
 //   proxy's healthz, other origins and anything but GET are left to the
 //   network: this worker never answers them.
-const { version: VERSION, shell: SHELL } = __BUILD__;
+const { version: VERSION, shell: SHELL, onFirstUse } = __BUILD__;
 const SHELL_CACHE = `confab-shell-${VERSION}`;
 const RUNTIME_CACHE = `confab-runtime-${VERSION}`;
 const ROOT = new URL("./", self.location);
@@ -21,7 +22,8 @@ const ROOT = new URL("./", self.location);
 const INDEX = ROOT.href;
 const SHELL_URLS = new Set(SHELL.map((file) => new URL(file, ROOT).href));
 const NEVER = /^(api|adk|otlp|healthz)(\/|$)/;
-const ON_FIRST_USE = /^confab-render-worker|\.png$/;
+// scripts/service-worker.mjs leaves these out of SHELL by the same rule.
+const ON_FIRST_USE = new RegExp(onFirstUse);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll([...SHELL_URLS])));

@@ -27,10 +27,12 @@ const built = [...files(dir)].filter((name) => !/\.(br|gz)$/.test(name) && name 
 const hash = createHash("sha256");
 for (const name of built) hash.update(name).update("\0").update(readFileSync(join(dir, name))).update("\0");
 const version = hash.digest("hex").slice(0, 16);
-// As assets/sw.js's ON_FIRST_USE.
+// Cached on first use rather than at install; the worker gets the same
+// rule in its build object, so the two cannot disagree.
+const ON_FIRST_USE = /^confab-render-worker|\.png$/;
 // index.html as "./", the URL pages load it from (assets/sw.js's INDEX).
 const shell = built
-  .filter((name) => !/^confab-render-worker|\.png$/.test(name))
+  .filter((name) => !ON_FIRST_USE.test(name))
   .map((name) => (name === "index.html" ? "./" : name));
 if (!shell.includes("./")) throw new Error(`${dir}/index.html is missing: build the app first`);
 
@@ -41,6 +43,6 @@ const code = template
   .split("\n")
   .filter((line) => !/^\s*\/\//.test(line))
   .join("\n")
-  .replace(slot, `= ${JSON.stringify({ version, shell })};`);
+  .replace(slot, `= ${JSON.stringify({ version, shell, onFirstUse: ON_FIRST_USE.source })};`);
 writeFileSync(join(dir, "sw.js"), `// Confab's service worker, from assets/sw.js (scripts/service-worker.mjs).\n${code}`);
 console.log(`${dir}/sw.js: version ${version}, ${shell.length} files in the shell`);

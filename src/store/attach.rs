@@ -301,7 +301,6 @@ impl ChatStore {
         load_blobs(hashes.into_iter().collect())
     }
 
-    /// Counts the stored attachments again (Settings → Data, the banner).
     /// Counts the attachments again after a change, if Settings → Data
     /// shows the figure (it is the only reader; counting lists every
     /// blob's record, so it is not done while nobody looks).
