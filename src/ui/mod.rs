@@ -16,6 +16,7 @@ mod reasoning;
 mod scroll;
 mod settings_dialog;
 mod sidebar;
+mod split;
 
 use leptos::prelude::*;
 
