@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
                 <data::StorageFull />
                 <Notice />
                 <Show when=move || details_open.get()>
-                    <details::Details />
+                    {split::show(details::details())}
                 </Show>
                 <conversation::Conversation />
                 <scroll::JumpToLatest />
