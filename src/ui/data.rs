@@ -116,12 +116,12 @@ pub fn StorageFull() -> impl IntoView {
     }
 }
 
-super::split::part!(
+crate::split::split_point!(
     data_tools,
     /// Settings -> Data, opened rarely: its code (import above all) is a
     /// chunk of its own in the split release build.
-    pub(super) fn data_tools() {
-        view! { <DataTools /> }
+    pub(super) fn data_tools() -> AnyView {
+        view! { <DataTools /> }.into_any()
     }
 );
 

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 
 use crate::store::use_store;
 
-super::split::part!(
+crate::split::split_point!(
     details,
     /// The details panel, opened rarely: a chunk of its own in the split
     /// release build.
-    pub(super) fn details() {
-        view! { <Details /> }
+    pub(super) fn details() -> AnyView {
+        view! { <Details /> }.into_any()
     }
 );
 
