@@ -4,8 +4,10 @@
 //! - [`platform`]: adapters over browser APIs (localStorage, fetch, clock).
 //! - [`store`]: the reactive store and its actions.
 //! - [`ui`]: components that render the store and dispatch actions.
+//! - `split`: split points, code the split release build fetches on first use.
 
 pub mod platform;
+mod split;
 pub mod store;
 pub mod ui;
 

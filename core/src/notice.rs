@@ -43,6 +43,11 @@ pub enum Notice {
     ExportedWithoutAttachments { unavailable: usize },
     #[error("{0}")]
     NotNow(NotNow),
+    /// Code the split build fetches on first use did not arrive.
+    #[error(
+        "The {0} could not be loaded (its code is fetched when first used): check the connection, then try again."
+    )]
+    PartUnavailable(&'static str),
 }
 
 /// `1 attachment was`, `2 attachments were`.
@@ -84,6 +89,7 @@ impl Notice {
             Self::AgentSessionRestored { .. } => "agent-session-restored",
             Self::ExportedWithoutAttachments { .. } => "export-incomplete",
             Self::NotNow(_) => "not-now",
+            Self::PartUnavailable(_) => "part-unavailable",
         }
     }
 }
@@ -129,6 +135,11 @@ mod tests {
                 Notice::Upgraded { from: 1, to: 3 },
                 "upgraded",
                 "Your stored conversations were upgraded from storage format 1 to 3.",
+            ),
+            (
+                Notice::PartUnavailable("agent mode"),
+                "part-unavailable",
+                "The agent mode could not be loaded (its code is fetched when first used): check the connection, then try again.",
             ),
             (
                 Notice::AgentSessionRestored { events: 4 },

@@ -14,6 +14,20 @@ use super::reply::StallWatch;
 use super::{ChatStore, MessageView, Role};
 use crate::platform::http::{FetchFailure, get_text, post_json, post_streaming};
 
+crate::split::split_point!(
+    agent,
+    /// An agent's reply: most conversations are a model's, so in the split
+    /// release build the agent run (ADK requests and events) is a chunk.
+    pub(super) fn agent_reply(
+        store: ChatStore,
+        session_id: String,
+        app: String,
+        options: ConversationOptions,
+    ) -> () {
+        store.start_agent_reply(&session_id, app, options)
+    }
+);
+
 impl ChatStore {
     /// Reads the agent server's apps, for the conversation options.
     pub fn refresh_agent_apps(&self) {
@@ -50,12 +64,7 @@ impl ChatStore {
     }
 
     /// Runs agent `app` on the last user message of session `session_id`.
-    pub(super) fn start_agent_reply(
-        &self,
-        session_id: &str,
-        app: String,
-        options: ConversationOptions,
-    ) {
+    fn start_agent_reply(&self, session_id: &str, app: String, options: ConversationOptions) {
         let user = self.user_id();
         let settings = self.settings.get_untracked();
         let call = match self.with_manager(|m| m.begin_call(&user, session_id, Some(&app))) {

@@ -126,7 +126,17 @@ impl ChatStore {
         if let Some(app) = options.agent().map(str::to_owned)
             && continue_from.is_none()
         {
-            return self.start_agent_reply(session_id, app, options);
+            let store = *self;
+            let session_id = session_id.to_owned();
+            spawn_local(async move {
+                if super::agent::agent_reply(store, session_id, app, options)
+                    .await
+                    .is_err()
+                {
+                    store.report(confab_core::notice::Notice::PartUnavailable("agent mode"));
+                }
+            });
+            return;
         }
         let model = Some(options.model_or(&settings.model).to_owned()).filter(|m| !m.is_empty());
         let call = match self.with_manager(|m| m.begin_call(&user, session_id, model.as_deref())) {

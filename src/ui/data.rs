@@ -116,9 +116,18 @@ pub fn StorageFull() -> impl IntoView {
     }
 }
 
+crate::split::split_point!(
+    data_tools,
+    /// Settings -> Data, opened rarely: its code (import above all) is a
+    /// chunk of its own in the split release build.
+    pub(super) fn data_tools() -> AnyView {
+        view! { <DataTools /> }.into_any()
+    }
+);
+
 /// The Data section of Settings: storage use, backup and import.
 #[component]
-pub fn DataTools() -> impl IntoView {
+fn DataTools() -> impl IntoView {
     let store = use_store();
     let estimate = RwSignal::new(None::<(f64, f64)>);
     let usage = RwSignal::new(store.usage().unwrap_or_default());

@@ -6,10 +6,19 @@ use leptos::prelude::*;
 
 use crate::store::use_store;
 
+crate::split::split_point!(
+    details,
+    /// The details panel, opened rarely: a chunk of its own in the split
+    /// release build.
+    pub(super) fn details() -> AnyView {
+        view! { <Details /> }.into_any()
+    }
+);
+
 /// The open conversation's facts: ids, query count, state by scope, its
 /// trace on a timeline, and deleting it.
 #[component]
-pub fn Details() -> impl IntoView {
+fn Details() -> impl IntoView {
     let store = use_store();
     let confirm_delete = RwSignal::new(false);
     view! {

@@ -17,6 +17,7 @@ mod reasoning;
 mod scroll;
 mod settings_dialog;
 mod sidebar;
+mod split;
 
 use leptos::prelude::*;
 
@@ -63,7 +64,7 @@ pub fn App() -> impl IntoView {
                 <data::StorageFull />
                 <Notice />
                 <Show when=move || details_open.get()>
-                    <details::Details />
+                    {split::show(details::details())}
                 </Show>
                 <conversation::Conversation />
                 <scroll::JumpToLatest />

@@ -259,7 +259,7 @@ pub fn SettingsButton() -> impl IntoView {
                 </label>
                 <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
                 <Show when=move || open_count.get() % 2 == 1>
-                    <super::data::DataTools />
+                    {super::split::show(super::data::data_tools())}
                 </Show>
                 <div class="actions">
                     <button type="button" on:click=move |_| close()>
