@@ -12,7 +12,7 @@ ADDR ?= 127.0.0.1:8080
 TOP ?= 0
 
 FIGURES := bundle-size bundle-breakdown bundle-floor bench-storage bench-ui bench-proxy bench-delivery
-.PHONY: run test setup build build-split test-split dev clean bench screenshots $(FIGURES)
+.PHONY: run test setup build dev clean bench screenshots $(FIGURES)
 
 ## Build the release app and serve it with the model proxy at http://$(ADDR).
 run: build
@@ -26,20 +26,11 @@ test: setup
 setup:
 	@scripts/setup.sh
 
-## The release app in dist/ (the pinned nightly, scripts/release-toolchain)
-## and target/release/confab-proxy.
+## The release app in dist/ (the pinned nightly, scripts/release-toolchain;
+## the main wasm split into chunks loaded on first use) and
+## target/release/confab-proxy.
 build: setup
 	scripts/build-release.sh
-
-## A spike: the release app with its main wasm split at the split points
-## (docs/wasm-split.md); needs wasm-split-cli (see the script).
-build-split: setup
-	scripts/build-split.sh
-
-## The split build's own browser test (chunks fetched on first use, a
-## failed fetch said and retried).
-test-split: build-split
-	npx playwright test -c tests/split/playwright.config.ts
 
 ## Benchmarks that print figures (README, Figures): bundle size, where its
 ## code goes, what the stack alone weighs, storage (startup with a large

@@ -9,10 +9,10 @@
 //   waits until a page's Reload button asks for it ("skipWaiting" message).
 // - activate: caches of other versions are deleted; open pages are claimed.
 // - fetch: pages (navigations) get the cached index.html; the shell's
-//   files come from the cache; the render worker's files and the PNG
-//   icons are cached on first use. The APIs (api/, adk/, otlp/), the
-//   proxy's healthz, other origins and anything but GET are left to the
-//   network: this worker never answers them.
+//   files come from the cache; the render worker's files, the main wasm's
+//   split chunks and the PNG icons are cached on first use. The APIs
+//   (api/, adk/, otlp/), the proxy's healthz, other origins and anything
+//   but GET are left to the network: this worker never answers them.
 const { version: VERSION, shell: SHELL, onFirstUse } = __BUILD__;
 const SHELL_CACHE = `confab-shell-${VERSION}`;
 const RUNTIME_CACHE = `confab-runtime-${VERSION}`;

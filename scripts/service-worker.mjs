@@ -2,9 +2,10 @@
 // the given folder (dist/ by default): its version, a hash of every file
 // the build made (so any change gives a new worker, which the browser sees
 // as an update), and its app shell, the files cached at install: all of
-// them but those cached on first use (the render worker's, which the page
-// loads lazily, and the PNG icons, which only installing the app shows:
-// 21 KB a first visit need not pay), the compressed copies and sw.js.
+// them but those cached on first use (the render worker's and the main
+// wasm's split chunks, which the page loads when a part is first used, and
+// the PNG icons, which only installing the app shows: 21 KB a first visit
+// need not pay), the compressed copies and sw.js.
 //
 // Run by scripts/build-release.sh (`make build`) after Trunk and before
 // scripts/precompress.mjs, so sw.js gets its .br and .gz. Idempotent.
@@ -29,7 +30,7 @@ for (const name of built) hash.update(name).update("\0").update(readFileSync(joi
 const version = hash.digest("hex").slice(0, 16);
 // Cached on first use rather than at install; the worker gets the same
 // rule in its build object, so the two cannot disagree.
-const ON_FIRST_USE = /^confab-render-worker|\.png$/;
+const ON_FIRST_USE = /^confab-render-worker|^(split|chunk)_|\.png$/;
 // index.html as "./", the URL pages load it from (assets/sw.js's INDEX).
 const shell = built
   .filter((name) => !ON_FIRST_USE.test(name))

@@ -54,6 +54,15 @@ if ! have_version wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
+# The release build splits the main wasm into chunks loaded on first use
+# (scripts/build-release.sh, docs/wasm-split.md). Pinned: its marker format
+# must match wasm_split_helpers, which Leptos pulls in (0.2.3).
+WASM_SPLIT_VERSION=0.2.4
+if ! grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:" <<< "$(cargo install --list)"; then
+  step "installing wasm-split-cli $WASM_SPLIT_VERSION (about 3 minutes)"
+  cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
+fi
+
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   step "installing Chromium and ChromeDriver from Debian"
   as_root apt-get update

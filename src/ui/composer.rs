@@ -144,7 +144,12 @@ pub fn Composer() -> impl IntoView {
                 }
                 rows="3"
                 prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    // A reply will need the markdown renderer: fetched now,
+                    // while the user types (once; a no-op after).
+                    super::markdown::prepare();
+                    draft.set(event_target_value(&ev));
+                }
                 on:keydown=on_keydown
                 on:paste=on_paste
             ></textarea>

@@ -2,6 +2,12 @@
 //! listener for what the rendering contains (Copy on code blocks, loading an
 //! image the user asked for).
 //!
+//! The renderer itself (our writer over pulldown-cmark, with its HTML entity
+//! table) is a split point (crate::split): in the release build it is a
+//! chunk fetched when the first reply is shown or the user starts typing,
+//! not on the first load. Until it is there (or if it cannot be fetched) a
+//! reply shows as plain text, readable and selectable.
+//!
 //! The HTML comes from `confab_core::markdown`, whose writer escapes every
 //! text and attribute value and never passes the model's own markup
 //! through (raw HTML is shown as text, links are limited to http, https and
@@ -19,10 +25,10 @@
 //! `createElementNS` with names from `math::Element`. A formula that does
 //! not convert, and every formula until the worker answers, shows its TeX.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use confab_core::markdown::{MarkdownStream, render_html};
+use confab_core::markdown::{MarkdownStream, StreamUpdate};
 use confab_core::session::MessageStatus;
 use confab_render::highlight::TokenKind;
 use confab_render::math;
@@ -31,6 +37,48 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::platform::render_worker::{self, Job};
+
+/// The markdown renderer's two entry points. Called through these pointers,
+/// so their code (and everything only they reach) stays in the chunk.
+#[derive(Clone, Copy)]
+struct Renderer {
+    render_html: fn(&str) -> String,
+    push: fn(&mut MarkdownStream, &str) -> StreamUpdate,
+}
+
+crate::split::split_point!(
+    markdown,
+    fn load_renderer() -> Renderer {
+        Renderer {
+            render_html: confab_core::markdown::render_html,
+            push: MarkdownStream::push,
+        }
+    }
+);
+
+thread_local! {
+    static RENDERER: Cell<Option<Renderer>> = const { Cell::new(None) };
+    static LOADING: Cell<bool> = const { Cell::new(false) };
+    /// Notified once the renderer is there: replies shown as plain text
+    /// until then render again.
+    static RENDERER_READY: ArcTrigger = ArcTrigger::new();
+}
+
+/// Starts fetching the markdown renderer unless it is there or on its way.
+/// The composer calls this at the first keystroke, so a first reply finds
+/// it ready. A failed fetch is tried again at the next call.
+pub fn prepare() {
+    if RENDERER.get().is_some() || LOADING.replace(true) {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        if let Ok(renderer) = load_renderer().await {
+            RENDERER.set(Some(renderer));
+            RENDERER_READY.with(ArcTrigger::notify);
+        }
+        LOADING.set(false);
+    });
+}
 
 /// Where the rendering is while a reply streams.
 #[derive(Default)]
@@ -47,11 +95,12 @@ impl Progress {
     /// Brings the stable part and the tail up to `text`.
     fn show(
         &mut self,
+        renderer: Renderer,
         text: &str,
         stable: &web_sys::HtmlDivElement,
         tail: &web_sys::HtmlDivElement,
     ) {
-        let update = self.stream.push(text);
+        let update = (renderer.push)(&mut self.stream, text);
         // The first stable blocks replace whatever the empty element held
         // (Leptos leaves a placeholder comment in it).
         if update.reset || (self.shown_stable.is_empty() && !update.stable.is_empty()) {
@@ -83,15 +132,16 @@ impl Progress {
     /// long reply took a task of 80 ms).
     fn finish(
         &mut self,
+        renderer: Renderer,
         text: &str,
         stable: &web_sys::HtmlDivElement,
         tail: &web_sys::HtmlDivElement,
     ) {
         let streamed = !self.shown_stable.is_empty() || !self.shown_tail.is_empty();
         if streamed {
-            self.show(text, stable, tail);
+            self.show(renderer, text, stable, tail);
         }
-        let whole = render_html(text);
+        let whole = (renderer.render_html)(text);
         if streamed && self.shown_stable.len() + self.shown_tail.len() == whole.len() && {
             let (head, rest) = whole.split_at(self.shown_stable.len());
             head == self.shown_stable && rest == self.shown_tail
@@ -124,14 +174,25 @@ pub fn MarkdownText(
     let stable_ref = NodeRef::<html::Div>::new();
     let tail_ref = NodeRef::<html::Div>::new();
     let progress = Rc::new(RefCell::new(Progress::default()));
+    let ready = RENDERER_READY.with(Clone::clone);
     Effect::new(move |_| {
         let streaming = status.get() == MessageStatus::Streaming;
         text.track();
+        ready.track();
         let (Some(stable), Some(tail)) = (stable_ref.get(), tail_ref.get()) else {
             return;
         };
+        let Some(renderer) = RENDERER.get() else {
+            // Plain text in the tail until the renderer is there; the
+            // first rendering replaces it.
+            prepare();
+            text.with_untracked(|t| tail.set_text_content(Some(t)));
+            let _ = tail.set_attribute("data-plain", "");
+            return;
+        };
+        let _ = tail.remove_attribute("data-plain");
         if !streaming {
-            text.with_untracked(|t| progress.borrow_mut().finish(t, &stable, &tail));
+            text.with_untracked(|t| progress.borrow_mut().finish(renderer, t, &stable, &tail));
             return;
         }
         if std::mem::replace(&mut progress.borrow_mut().frame_pending, true) {
@@ -145,7 +206,7 @@ pub fn MarkdownText(
             if status.get_untracked() != MessageStatus::Streaming {
                 return;
             }
-            text.with_untracked(|t| progress.show(t, &stable, &tail));
+            text.with_untracked(|t| progress.show(renderer, t, &stable, &tail));
         });
     });
     view! {
