@@ -5,7 +5,10 @@
 // for the files kept on first use instead.
 //
 // - install: the shell is cached (through the HTTP cache: files the page
-//   already has cost no bytes again). No skipWaiting here: a new version
+//   already has cost no bytes again), and so are this build's copies of the
+//   files an older version cached on first use (the parts this browser has
+//   used: they keep opening offline after an update; a first install has
+//   none, so a first visit downloads no part it does not use). No skipWaiting here: a new version
 //   waits until a page's Reload button asks for it ("skipWaiting" message).
 // - activate: caches of other versions are deleted; open pages are claimed.
 // - fetch: pages (navigations) get the cached index.html; the shell's
@@ -13,7 +16,7 @@
 //   split chunks and the PNG icons are cached on first use. The APIs
 //   (api/, adk/, otlp/), the proxy's healthz, other origins and anything
 //   but GET are left to the network: this worker never answers them.
-const { version: VERSION, shell: SHELL, onFirstUse } = __BUILD__;
+const { version: VERSION, shell: SHELL, lazy: LAZY, onFirstUse } = __BUILD__;
 const SHELL_CACHE = `confab-shell-${VERSION}`;
 const RUNTIME_CACHE = `confab-runtime-${VERSION}`;
 const ROOT = new URL("./", self.location);
@@ -26,8 +29,42 @@ const NEVER = /^(api|adk|otlp|healthz)(\/|$)/;
 const ON_FIRST_USE = new RegExp(onFirstUse);
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll([...SHELL_URLS])));
+  event.waitUntil(
+    (async () => {
+      // The first install is registered by a page that has just loaded the
+      // shell: its copies in the HTTP cache are this build's, so they are
+      // taken as they are, without a revalidation round trip per unhashed
+      // file. An update revalidates them (a copy may be older).
+      const first = !(await caches.keys()).some((name) => name.startsWith("confab-shell-"));
+      const requests = [...SHELL_URLS].map((url) => new Request(url, first ? { cache: "force-cache" } : {}));
+      await (await caches.open(SHELL_CACHE)).addAll(requests);
+      await cacheUsedParts();
+    })(),
+  );
 });
+
+// A file's name without a build's hash: `split_markdown-0123456789abcdef.wasm`
+// and the same part of another build are both `split_markdown.wasm`. Shared
+// chunks (`chunk_N`) are numbered per build, so they count as one.
+function part(path) {
+  const name = path.slice(path.lastIndexOf("/") + 1).replace(/-[0-9a-f]{16}(?=[._])/, "");
+  return name.startsWith("chunk_") ? "chunk_" : name;
+}
+
+// Caches this build's copy of every file that an older version's runtime
+// cache holds. Best effort: a file that cannot be fetched now is fetched
+// on use, as on a first visit.
+async function cacheUsedParts() {
+  const used = new Set();
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("confab-runtime-") || name === RUNTIME_CACHE) continue;
+    for (const request of await (await caches.open(name)).keys()) used.add(part(new URL(request.url).pathname));
+  }
+  const wanted = LAZY.filter((file) => used.has(part(file)));
+  if (wanted.length === 0) return;
+  const cache = await caches.open(RUNTIME_CACHE);
+  await Promise.all(wanted.map((file) => cache.add(new URL(file, ROOT).href).catch(() => {})));
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(

@@ -35,6 +35,9 @@ const ON_FIRST_USE = /^confab-render-worker|^(split|chunk)_|\.png$/;
 const shell = built
   .filter((name) => !ON_FIRST_USE.test(name))
   .map((name) => (name === "index.html" ? "./" : name));
+// The files cached on first use, by the worker's install when an older
+// version had them: a part used before opens offline after an update too.
+const lazy = built.filter((name) => ON_FIRST_USE.test(name));
 if (!shell.includes("./")) throw new Error(`${dir}/index.html is missing: build the app first`);
 
 const slot = "= __BUILD__;";
@@ -44,6 +47,6 @@ const code = template
   .split("\n")
   .filter((line) => !/^\s*\/\//.test(line))
   .join("\n")
-  .replace(slot, `= ${JSON.stringify({ version, shell, onFirstUse: ON_FIRST_USE.source })};`);
+  .replace(slot, `= ${JSON.stringify({ version, shell, lazy, onFirstUse: ON_FIRST_USE.source })};`);
 writeFileSync(join(dir, "sw.js"), `// Confab's service worker, from assets/sw.js (scripts/service-worker.mjs).\n${code}`);
 console.log(`${dir}/sw.js: version ${version}, ${shell.length} files in the shell`);

@@ -80,6 +80,22 @@ async fn take_file(file: web_sys::File) -> Result<(AttachmentRef, web_sys::Blob)
     Ok((reference, blob))
 }
 
+/// [`take_file`] under way.
+type TakingFile = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(AttachmentRef, web_sys::Blob), String>>>,
+>;
+
+crate::split::split_point!(
+    attach,
+    /// Taking a file in (its checks, an image's downscaling, SHA-256, a
+    /// CSV's preview): in the release build a chunk fetched when the user
+    /// first attaches, pastes or drops a file. Boxed: a split point cannot
+    /// be async itself.
+    fn taking_file(file: web_sys::File) -> TakingFile {
+        Box::pin(take_file(file))
+    }
+);
+
 /// [`ChatStore::load_blobs`] under way: one boxed future, so its loop is
 /// compiled once, not into each reply's state machine (generic over the
 /// iterator, it was a copy per caller).
@@ -110,7 +126,10 @@ impl ChatStore {
         writing.attaching.update(|n| *n += files.len());
         spawn_local(async move {
             for file in files {
-                let taken = take_file(file).await;
+                let taken = match taking_file(file).await {
+                    Ok(taking) => taking.await,
+                    Err(error) => Err(error.to_string()),
+                };
                 writing.attaching.update(|n| *n = n.saturating_sub(1));
                 let taken = taken.and_then(|(reference, blob)| match store.too_large(&reference) {
                     Some(why) => Err(why),
@@ -363,23 +382,41 @@ impl ChatStore {
     /// message being saved in another tab).
     pub(super) fn collect_blob_garbage(&self) {
         let store = *self;
-        let live = match self.with_manager(|m| Ok(m.service().all_summaries()?)) {
-            Ok(summaries) => attachments::blobs::live_hashes(&summaries),
-            Err(_) => return,
+        let Ok(summaries) = self.with_manager(|m| Ok(m.service().all_summaries()?)) else {
+            return;
         };
         spawn_local(async move {
-            let Ok(stored) = blobs::list_meta().await else {
-                return;
-            };
-            let doomed = attachments::blobs::garbage(
-                &stored,
-                &live,
-                now(),
-                attachments::blobs::GRACE_SECONDS,
-            );
-            if !doomed.is_empty() && blobs::delete(&doomed).await.is_ok() {
-                store.refresh_attachment_usage();
+            // Not loaded (offline): the next deletion collects them.
+            if let Ok(collecting) = collecting_garbage(store, summaries).await {
+                collecting.await;
             }
         });
+    }
+}
+
+/// [`collect_garbage`] under way.
+type CollectingGarbage = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+crate::split::split_point!(
+    blob_gc,
+    /// Collecting unused blobs: in the release build a chunk fetched the
+    /// first time a conversation is deleted for good.
+    fn collecting_garbage(
+        store: ChatStore,
+        summaries: Vec<confab_core::session::SessionSummary>,
+    ) -> CollectingGarbage {
+        Box::pin(collect_garbage(store, summaries))
+    }
+);
+
+async fn collect_garbage(store: ChatStore, summaries: Vec<confab_core::session::SessionSummary>) {
+    let live = attachments::blobs::live_hashes(&summaries);
+    let Ok(stored) = blobs::list_meta().await else {
+        return;
+    };
+    let doomed =
+        attachments::blobs::garbage(&stored, &live, now(), attachments::blobs::GRACE_SECONDS);
+    if !doomed.is_empty() && blobs::delete(&doomed).await.is_ok() {
+        store.refresh_attachment_usage();
     }
 }

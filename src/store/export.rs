@@ -66,11 +66,11 @@ impl ChatStore {
             .flatten();
         if let Some(batch) = batch {
             let store = *self;
-            let body = export_request(&batch, env!("CARGO_PKG_VERSION")).to_string();
             spawn_local(async move {
-                let result = match post_json(&url, body).await {
-                    Ok((status, text)) => SendResult::of_status(status, &text),
-                    Err(reason) => SendResult::Retryable(reason),
+                let result = match sending_batch(url, batch).await {
+                    Ok(sending) => sending.await,
+                    // Tried again like a dropped connection.
+                    Err(error) => SendResult::Retryable(error.to_string()),
                 };
                 store
                     .traces
@@ -115,6 +115,27 @@ impl ChatStore {
             .exporter
             .with_value(|e| e.queue.status().clone());
         self.traces.status.set(status);
+    }
+}
+
+/// [`send_batch`] under way.
+type SendingBatch = std::pin::Pin<Box<dyn std::future::Future<Output = SendResult>>>;
+
+crate::split::split_point!(
+    trace_export,
+    /// Sending spans as OTLP/JSON: in the release build a chunk fetched
+    /// the first time a batch goes out (export is off unless Settings name
+    /// a URL). Boxed: a split point cannot be async itself.
+    fn sending_batch(url: String, batch: Vec<Span>) -> SendingBatch {
+        Box::pin(send_batch(url, batch))
+    }
+);
+
+async fn send_batch(url: String, batch: Vec<Span>) -> SendResult {
+    let body = export_request(&batch, env!("CARGO_PKG_VERSION")).to_string();
+    match post_json(&url, body).await {
+        Ok((status, text)) => SendResult::of_status(status, &text),
+        Err(reason) => SendResult::Retryable(reason),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use confab_core::chat::{Ask, plan_request, settle_reply};
 use confab_core::manager::{CallResult, CallStart};
-use confab_core::outcome::ReplyFailure;
+use confab_core::outcome::{ReplyError, ReplyFailure};
 use confab_core::session::{MessageStatus, Reasoning, new_id};
 use confab_core::telemetry::TokenUsage;
 use confab_core::transport::{Backoff, ChatStream};
@@ -174,121 +174,42 @@ impl ChatStore {
             return;
         };
 
-        let store = *self;
-        let url = settings.completions_url();
-        let stall_seconds = settings.stall_seconds;
+        let streaming = Streaming {
+            store: *self,
+            user,
+            call,
+            view,
+            planned,
+            url: settings.completions_url(),
+            stall_seconds: settings.stall_seconds,
+            model,
+            signal,
+        };
         spawn_local(async move {
-            // The attachments' bytes, read from IndexedDB into the request.
-            let planned = if planned.needs.is_empty() {
-                Ok(planned)
-            } else {
-                let loaded =
-                    ChatStore::load_blobs(planned.needs.iter().map(|a| a.sha256.clone())).await;
-                planned.resolve(&|sha| loaded.get(sha).map(Vec::as_slice))
-            };
-            let planned = match planned {
-                Ok(planned) => planned,
-                Err(error) => {
+            let (store, user, call, view, url) = (
+                streaming.store,
+                streaming.user.clone(),
+                streaming.call.clone(),
+                streaming.view.clone(),
+                streaming.url.clone(),
+            );
+            match streaming_reply(streaming).await {
+                Ok(reply) => reply.await,
+                // Its code could not be fetched: failed like a request
+                // that found no network (the message is saved; Retry).
+                Err(_) => {
+                    let error = if crate::platform::http::is_online() {
+                        ReplyError::Unreachable { url }
+                    } else {
+                        ReplyError::Offline
+                    };
                     let result = CallResult::refused(&view.id, ReplyFailure::Model(error));
                     view.error
                         .set(result.error.as_ref().map(ToString::to_string));
                     view.status.set(MessageStatus::Error);
-                    return store.finish_reply(&user, &call, result, &view);
+                    store.finish_reply(&user, &call, result, &view);
                 }
-            };
-            let body = serde_json::to_string(&planned.request).unwrap_or_default();
-            let backoff = Backoff::default();
-            let mut retries = 0;
-            let mut stream;
-            let mut first_token_at = None;
-            let mut stalled;
-            let result = loop {
-                // The model's thinking is timed on the page's clock.
-                stream = ChatStream::timed(Box::new(BrowserClock));
-                let watch = StallWatch::start(store, stall_seconds);
-                let mut named = false;
-                let result = post_streaming(&url, body.clone(), &signal, |bytes| {
-                    watch.saw_bytes();
-                    let added = stream.push(bytes);
-                    if !named && let Some(model) = stream.model() {
-                        view.author.set(model.to_owned());
-                        named = true;
-                    }
-                    if !added.is_empty() {
-                        first_token_at.get_or_insert_with(now);
-                        if !added.reasoning.is_empty() {
-                            view.reasoning.update(|t| t.push_str(&added.reasoning));
-                        }
-                        if !added.answer.is_empty() {
-                            // The answer began: the thinking time is known.
-                            if view.text.with_untracked(String::is_empty) {
-                                view.thought_millis.set(stream.reasoning().thought_millis());
-                            }
-                            view.text.update(|t| t.push_str(&added.answer));
-                        }
-                        store.persist_draft(false);
-                    }
-                    !stream.is_finished()
-                })
-                .await;
-                stalled = watch.finish().then_some(stall_seconds);
-                // Rate limited: wait as asked (or back off) and try again.
-                if let Err(FetchFailure::Http {
-                    status: 429,
-                    retry_after,
-                    ..
-                }) = &result
-                    && stalled.is_none()
-                {
-                    retries += 1;
-                    if let Some(wait) = backoff.delay(retries, retry_after.as_deref(), now())
-                        && count_down(&view, wait, &signal).await
-                    {
-                        continue;
-                    }
-                }
-                break result;
-            };
-            let online = crate::platform::http::is_online();
-            let (status, error) = settle_reply(result, &mut stream, &url, stalled, online);
-            // A refusal of images or files says which model refused (the
-            // upstream's 400 seldom does); the message stays saved.
-            let error = error.map(|e| e.naming_model(model.as_deref().unwrap_or_default()));
-            let thought = stream.reasoning();
-            let reasoning = Reasoning {
-                text: thought.reasoning().to_owned(),
-                millis: thought.thought_millis(),
-                tokens: stream.usage().and_then(|u| u.reasoning_tokens()),
-                encrypted: thought.encrypted().to_vec(),
             }
-            .kept();
-            // A whole (not streamed) reply, or a tag never closed, is only
-            // known once the stream has ended.
-            view.reasoning.set(thought.reasoning().to_owned());
-            view.thought_millis.set(thought.thought_millis());
-            if view.text.with_untracked(|t| t != stream.text()) {
-                view.text.set(stream.text().to_owned());
-            }
-            let result = CallResult {
-                agent_events: Vec::new(),
-                event_id: view.id.clone(),
-                text: stream.text().to_owned(),
-                status,
-                error: error.map(ReplyFailure::Model),
-                response_model: stream.model().map(str::to_owned),
-                first_token_at,
-                usage: stream.usage().map(|u| TokenUsage {
-                    input: u.prompt_tokens,
-                    output: u.completion_tokens,
-                    reasoning: u.reasoning_tokens(),
-                }),
-                finish_reason: None,
-                reasoning,
-            };
-            view.error
-                .set(result.error.as_ref().map(ToString::to_string));
-            view.status.set(status);
-            store.finish_reply(&user, &call, result, &view);
         });
     }
 
@@ -358,4 +279,155 @@ impl ChatStore {
             self.open(&call.session_id);
         }
     }
+}
+
+/// What streaming one reply needs, handed to its split point.
+struct Streaming {
+    store: ChatStore,
+    user: String,
+    call: CallStart,
+    view: MessageView,
+    planned: confab_core::chat::PlannedRequest,
+    url: String,
+    stall_seconds: u32,
+    model: Option<String>,
+    signal: web_sys::AbortSignal,
+}
+
+/// [`stream_reply`] under way.
+type StreamingReply = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+crate::split::split_point!(
+    markdown,
+    /// Streaming a reply (the request, SSE and the model's chunks, retries,
+    /// the stall watch): in the release build it shares the markdown
+    /// renderer's chunk, fetched at the first keystroke, so a first visit
+    /// downloads neither until the user starts writing.
+    fn streaming_reply(streaming: Streaming) -> StreamingReply {
+        Box::pin(stream_reply(streaming))
+    }
+);
+
+async fn stream_reply(streaming: Streaming) {
+    let Streaming {
+        store,
+        user,
+        call,
+        view,
+        planned,
+        url,
+        stall_seconds,
+        model,
+        signal,
+    } = streaming;
+    // The attachments' bytes, read from IndexedDB into the request.
+    let planned = if planned.needs.is_empty() {
+        Ok(planned)
+    } else {
+        let loaded = ChatStore::load_blobs(planned.needs.iter().map(|a| a.sha256.clone())).await;
+        planned.resolve(&|sha| loaded.get(sha).map(Vec::as_slice))
+    };
+    let planned = match planned {
+        Ok(planned) => planned,
+        Err(error) => {
+            let result = CallResult::refused(&view.id, ReplyFailure::Model(error));
+            view.error
+                .set(result.error.as_ref().map(ToString::to_string));
+            view.status.set(MessageStatus::Error);
+            return store.finish_reply(&user, &call, result, &view);
+        }
+    };
+    let body = serde_json::to_string(&planned.request).unwrap_or_default();
+    let backoff = Backoff::default();
+    let mut retries = 0;
+    let mut stream;
+    let mut first_token_at = None;
+    let mut stalled;
+    let result = loop {
+        // The model's thinking is timed on the page's clock.
+        stream = ChatStream::timed(Box::new(BrowserClock));
+        let watch = StallWatch::start(store, stall_seconds);
+        let mut named = false;
+        let result = post_streaming(&url, body.clone(), &signal, |bytes| {
+            watch.saw_bytes();
+            let added = stream.push(bytes);
+            if !named && let Some(model) = stream.model() {
+                view.author.set(model.to_owned());
+                named = true;
+            }
+            if !added.is_empty() {
+                first_token_at.get_or_insert_with(now);
+                if !added.reasoning.is_empty() {
+                    view.reasoning.update(|t| t.push_str(&added.reasoning));
+                }
+                if !added.answer.is_empty() {
+                    // The answer began: the thinking time is known.
+                    if view.text.with_untracked(String::is_empty) {
+                        view.thought_millis.set(stream.reasoning().thought_millis());
+                    }
+                    view.text.update(|t| t.push_str(&added.answer));
+                }
+                store.persist_draft(false);
+            }
+            !stream.is_finished()
+        })
+        .await;
+        stalled = watch.finish().then_some(stall_seconds);
+        // Rate limited: wait as asked (or back off) and try again.
+        if let Err(FetchFailure::Http {
+            status: 429,
+            retry_after,
+            ..
+        }) = &result
+            && stalled.is_none()
+        {
+            retries += 1;
+            if let Some(wait) = backoff.delay(retries, retry_after.as_deref(), now())
+                && count_down(&view, wait, &signal).await
+            {
+                continue;
+            }
+        }
+        break result;
+    };
+    let online = crate::platform::http::is_online();
+    let (status, error) = settle_reply(result, &mut stream, &url, stalled, online);
+    // A refusal of images or files says which model refused (the
+    // upstream's 400 seldom does); the message stays saved.
+    let error = error.map(|e| e.naming_model(model.as_deref().unwrap_or_default()));
+    let thought = stream.reasoning();
+    let reasoning = Reasoning {
+        text: thought.reasoning().to_owned(),
+        millis: thought.thought_millis(),
+        tokens: stream.usage().and_then(|u| u.reasoning_tokens()),
+        encrypted: thought.encrypted().to_vec(),
+    }
+    .kept();
+    // A whole (not streamed) reply, or a tag never closed, is only
+    // known once the stream has ended.
+    view.reasoning.set(thought.reasoning().to_owned());
+    view.thought_millis.set(thought.thought_millis());
+    if view.text.with_untracked(|t| t != stream.text()) {
+        view.text.set(stream.text().to_owned());
+    }
+    let result = CallResult {
+        agent_events: Vec::new(),
+        event_id: view.id.clone(),
+        text: stream.text().to_owned(),
+        status,
+        error: error.map(ReplyFailure::Model),
+        response_model: stream.model().map(str::to_owned),
+        first_token_at,
+        usage: stream.usage().map(|u| TokenUsage {
+            input: u.prompt_tokens,
+            output: u.completion_tokens,
+            reasoning: u.reasoning_tokens(),
+        }),
+        finish_reason: None,
+        reasoning,
+    };
+    view.error
+        .set(result.error.as_ref().map(ToString::to_string));
+    view.status.set(status);
+    store.finish_reply(&user, &call, result, &view);
 }

@@ -125,47 +125,58 @@ fn download_stored(reference: &AttachmentRef) {
 }
 
 /// The attachments of a sent message, and the artifacts its agent saved
-/// that could not be fetched (named, unavailable).
-#[component]
-pub fn MessageAttachments(
+/// that could not be fetched (named, unavailable). Their chips are a split
+/// point (crate::split): a first visit has none to show.
+pub fn message_attachments(
     attachments: Vec<AttachmentRef>,
     missing_artifacts: Vec<String>,
-) -> impl IntoView {
-    (!attachments.is_empty() || !missing_artifacts.is_empty()).then(|| {
-        view! {
-            <div class="attachments">
-                {attachments
-                    .into_iter()
-                    .map(|reference| view! { <StoredAttachment reference /> })
-                    .collect_view()}
-                {missing_artifacts
-                    .into_iter()
-                    .map(|name| {
-                        let label = name.clone();
-                        view! {
-                            <div
-                                class="attachment"
-                                data-role="attachment"
-                                data-name=name
-                                data-origin="artifact"
-                                data-state="unavailable"
-                            >
-                                <div class="attachment-row">
-                                    <span class="attachment-label">
-                                        <span class="attachment-name">{label}</span>
-                                        <span class="meta">"saved by the agent"</span>
-                                        <span class="attachment-missing" role="note">
-                                            "attachment unavailable"
-                                        </span>
+) -> Option<impl IntoView> {
+    (!attachments.is_empty() || !missing_artifacts.is_empty())
+        .then(|| super::split::show(stored_chips(attachments, missing_artifacts)))
+}
+
+crate::split::split_point!(
+    stored_chips,
+    fn stored_chips(attachments: Vec<AttachmentRef>, missing_artifacts: Vec<String>) -> AnyView {
+        stored_chips_view(attachments, missing_artifacts)
+    }
+);
+
+fn stored_chips_view(attachments: Vec<AttachmentRef>, missing_artifacts: Vec<String>) -> AnyView {
+    view! {
+        <div class="attachments">
+            {attachments
+                .into_iter()
+                .map(|reference| view! { <StoredAttachment reference /> })
+                .collect_view()}
+            {missing_artifacts
+                .into_iter()
+                .map(|name| {
+                    let label = name.clone();
+                    view! {
+                        <div
+                            class="attachment"
+                            data-role="attachment"
+                            data-name=name
+                            data-origin="artifact"
+                            data-state="unavailable"
+                        >
+                            <div class="attachment-row">
+                                <span class="attachment-label">
+                                    <span class="attachment-name">{label}</span>
+                                    <span class="meta">"saved by the agent"</span>
+                                    <span class="attachment-missing" role="note">
+                                        "attachment unavailable"
                                     </span>
-                                </div>
+                                </span>
                             </div>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-        }
-    })
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+    .into_any()
 }
 
 /// A sent attachment: its bytes looked up in IndexedDB; missing or

@@ -219,7 +219,7 @@ fn Message(message: MessageView) -> impl IntoView {
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
             <header class="author">{label}</header>
             {parts}
-            <super::attachments::MessageAttachments attachments missing_artifacts />
+            {super::attachments::message_attachments(attachments, missing_artifacts)}
             {match role {
                 // What the user typed is shown as typed.
                 Role::User => {

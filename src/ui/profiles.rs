@@ -1,9 +1,10 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::store::use_store;
+use crate::store::{ChatStore, use_store};
 
-/// Who is chatting: a profile picker, and a dialog to add or rename one.
+/// Who is chatting: a profile picker, and a dialog to add or rename one
+/// (its form a split point, crate::split, built when first opened).
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
     let store = use_store();
@@ -11,7 +12,9 @@ pub fn ProfileSwitcher() -> impl IntoView {
     // `Some(true)` adds a profile, `Some(false)` renames the active one.
     let adding = RwSignal::new(true);
     let name = RwSignal::new(String::new());
+    let opened = RwSignal::new(false);
     let open = move |add: bool| {
+        opened.set(true);
         adding.set(add);
         name.set(if add {
             String::new()
@@ -24,23 +27,12 @@ pub fn ProfileSwitcher() -> impl IntoView {
             let _ = dialog.show_modal();
         }
     };
-    let close = move || {
+    let close = Callback::new(move |()| {
         if let Some(dialog) = dialog.get_untracked() {
             dialog.close();
         }
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = name.get_untracked();
-        let done = if adding.get_untracked() {
-            store.add_profile(&text)
-        } else {
-            store.rename_profile(&text)
-        };
-        if done {
-            close();
-        }
-    };
+    });
+
     view! {
         <div class="profiles">
             <label for="profile-select">"Profile"</label>
@@ -72,31 +64,69 @@ pub fn ProfileSwitcher() -> impl IntoView {
                 </button>
             </div>
             <dialog node_ref=dialog class="small-dialog" aria-labelledby="profile-title">
-                <form on:submit=submit>
-                    <h2 id="profile-title">
-                        {move || if adding.get() { "New profile" } else { "Rename profile" }}
-                    </h2>
-                    <label>
-                        "Name"
-                        <input
-                            type="text"
-                            name="profile-name"
-                            maxlength="40"
-                            required
-                            prop:value=move || name.get()
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| close()>
-                            "Cancel"
-                        </button>
-                        <button type="submit" class="primary">
-                            {move || if adding.get() { "Add profile" } else { "Rename" }}
-                        </button>
-                    </div>
-                </form>
+                <Show when=move || opened.get()>
+                    {super::split::show(profile_form(store, adding, name, close))}
+                </Show>
             </dialog>
         </div>
     }
+}
+
+crate::split::split_point!(
+    profile_form,
+    fn profile_form(
+        store: ChatStore,
+        adding: RwSignal<bool>,
+        name: RwSignal<String>,
+        close: Callback<()>,
+    ) -> AnyView {
+        profile_form_view(store, adding, name, close)
+    }
+);
+
+fn profile_form_view(
+    store: ChatStore,
+    adding: RwSignal<bool>,
+    name: RwSignal<String>,
+    close: Callback<()>,
+) -> AnyView {
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = name.get_untracked();
+        let done = if adding.get_untracked() {
+            store.add_profile(&text)
+        } else {
+            store.rename_profile(&text)
+        };
+        if done {
+            close.run(());
+        }
+    };
+    view! {
+    <form on:submit=submit>
+        <h2 id="profile-title">
+            {move || if adding.get() { "New profile" } else { "Rename profile" }}
+        </h2>
+        <label>
+            "Name"
+            <input
+                type="text"
+                name="profile-name"
+                maxlength="40"
+                required
+                prop:value=move || name.get()
+                on:input=move |ev| name.set(event_target_value(&ev))
+            />
+        </label>
+        <div class="actions">
+            <button type="button" on:click=move |_| close.run(())>
+                "Cancel"
+            </button>
+            <button type="submit" class="primary">
+                {move || if adding.get() { "Add profile" } else { "Rename" }}
+            </button>
+        </div>
+    </form>
+    }
+    .into_any()
 }
