@@ -107,6 +107,7 @@ async function cached(name, key, request, keep) {
   const hit = await cache.match(key, { ignoreVary: true });
   if (hit) return hit;
   const response = await fetch(request);
-  if (keep && response.ok) await cache.put(key, response.clone());
+  // A copy that cannot be kept (a full quota) still answers the page.
+  if (keep && response.ok) await cache.put(key, response.clone()).catch(() => {});
   return response;
 }

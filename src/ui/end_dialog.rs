@@ -6,7 +6,7 @@ use crate::store::{ChatStore, use_store};
 
 /// "End conversation": asks whether the user was satisfied, and for an
 /// optional comment, then ends the open conversation. The form is a split
-/// point (crate::split), built the first time the dialog opens.
+/// point (crate::split), built at each opening.
 #[component]
 pub fn EndConversationButton() -> impl IntoView {
     let store = use_store();
@@ -31,7 +31,12 @@ pub fn EndConversationButton() -> impl IntoView {
         <button type="button" on:click=open>
             "End conversation"
         </button>
-        <dialog node_ref=dialog class="small-dialog" aria-labelledby="end-title">
+        <dialog
+            node_ref=dialog
+            class="small-dialog"
+            aria-label="End conversation"
+            on:close=move |_| opened.set(false)
+        >
             <Show when=move || opened.get()>
                 {super::split::show(end_form(store, satisfied, comment, close))}
             </Show>

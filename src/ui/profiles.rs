@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::store::{ChatStore, use_store};
 
 /// Who is chatting: a profile picker, and a dialog to add or rename one
-/// (its form a split point, crate::split, built when first opened).
+/// (its form a split point, crate::split, built at each opening).
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
     let store = use_store();
@@ -63,7 +63,12 @@ pub fn ProfileSwitcher() -> impl IntoView {
                     "Rename profile"
                 </button>
             </div>
-            <dialog node_ref=dialog class="small-dialog" aria-labelledby="profile-title">
+            <dialog
+                node_ref=dialog
+                class="small-dialog"
+                aria-label=move || if adding.get() { "New profile" } else { "Rename profile" }
+                on:close=move |_| opened.set(false)
+            >
                 <Show when=move || opened.get()>
                     {super::split::show(profile_form(store, adding, name, close))}
                 </Show>

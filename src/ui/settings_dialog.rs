@@ -121,17 +121,17 @@ fn export_status_text(store: &ChatStore) -> String {
 
 /// A "Settings" button and the modal dialog it opens: endpoint, model and
 /// system prompt, saved when the user presses Save. The form is a split
-/// point (crate::split), built the first time the dialog opens.
+/// point (crate::split), built at each opening.
 #[component]
 pub fn SettingsButton() -> impl IntoView {
     let store = use_store();
     let dialog = NodeRef::<html::Dialog>::new();
     let fields = Fields::new();
-    // Odd while the dialog is open: the data tools measure on opening.
-    let open_count = RwSignal::new(0_u32);
+    // The form is built at each opening (so the data tools measure then,
+    // and a part that could not be fetched is tried again) and dropped at
+    // each closing, however the dialog closed.
     let opened = RwSignal::new(false);
     let open = move |_| {
-        open_count.update(|n| *n += if *n % 2 == 0 { 1 } else { 2 });
         fields.fill(store.settings.get_untracked());
         opened.set(true);
         store.refresh_models();
@@ -141,7 +141,6 @@ pub fn SettingsButton() -> impl IntoView {
         }
     };
     let close = Callback::new(move |()| {
-        open_count.update(|n| *n += 1);
         if let Some(dialog) = dialog.get_untracked() {
             dialog.close();
         }
@@ -151,9 +150,16 @@ pub fn SettingsButton() -> impl IntoView {
         <button type="button" class="settings-button" on:click=open>
             "Settings"
         </button>
-        <dialog node_ref=dialog class="settings" aria-labelledby="settings-title">
+        // Named here, not by its heading: the heading is in the form, which
+        // may not have arrived (or could not be fetched).
+        <dialog
+            node_ref=dialog
+            class="settings"
+            aria-label="Settings"
+            on:close=move |_| opened.set(false)
+        >
             <Show when=move || opened.get()>
-                {super::split::show(settings_form(store, fields, open_count, close))}
+                {super::split::show(settings_form(store, fields, close))}
             </Show>
         </dialog>
     }
@@ -162,22 +168,12 @@ pub fn SettingsButton() -> impl IntoView {
 crate::split::split_point!(
     settings_form,
     /// The form of the Settings dialog.
-    fn settings_form(
-        store: ChatStore,
-        fields: Fields,
-        open_count: RwSignal<u32>,
-        close: Callback<()>,
-    ) -> AnyView {
-        settings_form_view(store, fields, open_count, close)
+    fn settings_form(store: ChatStore, fields: Fields, close: Callback<()>) -> AnyView {
+        settings_form_view(store, fields, close)
     }
 );
 
-fn settings_form_view(
-    store: ChatStore,
-    fields: Fields,
-    open_count: RwSignal<u32>,
-    close: Callback<()>,
-) -> AnyView {
+fn settings_form_view(store: ChatStore, fields: Fields, close: Callback<()>) -> AnyView {
     let Fields {
         endpoint,
         model,
@@ -342,9 +338,7 @@ fn settings_form_view(
             />
         </label>
         <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
-        <Show when=move || open_count.get() % 2 == 1>
-            {super::split::show(super::data::data_tools())}
-        </Show>
+        {super::split::show(super::data::data_tools())}
         <div class="actions">
             <button type="button" on:click=move |_| close.run(())>
                 "Cancel"
