@@ -19,6 +19,8 @@ async function ask(chat: ChatPage, text: string, status = 'complete') {
 async function stateRow(page: Page, scope: 'Session' | 'User', key: string): Promise<string | null> {
   const details = page.getByRole('region', { name: 'Conversation details' });
   if (!(await details.isVisible())) await page.getByRole('button', { name: 'Details' }).click();
+  // The panel's code is fetched when first opened (a split part): wait for it.
+  await expect(details.getByText('Conversation id')).toBeVisible();
   const row = details.locator(`table[data-scope="${scope}"] tbody tr`, { has: page.locator('th', { hasText: key }) });
   return (await row.count()) ? await row.locator('td').textContent() : null;
 }
