@@ -2,11 +2,13 @@
 //! new on request, or one the user went back to), ended by the user or by
 //! expiry, deleted by the user or by retention.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{
-    Conversation, EndReason, Ending, ManagerError, Satisfaction, SessionManager,
-    new_conversation_id,
+    Conversation, ConversationStatus, EndReason, Ending, ManagerError, Satisfaction,
+    SessionManager, new_conversation_id,
 };
 use crate::clock::Clock;
 use crate::session::{CreateSession, Session, SessionError, SessionService, SessionSummary, State};
@@ -15,16 +17,20 @@ use crate::telemetry::SpanStatus;
 
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// The user's current session, or a new one if there is none or it has
-    /// ended (or expired just now).
+    /// ended (or expired just now). Only the current one's expiry is
+    /// checked: a message costs the same with 20 conversations or 2,000
+    /// (the others are checked when a profile is opened, by `enter`).
     pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
         self.atomically(|m| {
-            m.expire_due(user_id)?;
             let record = m.user_record(user_id)?;
             if let Some(current) = &record.current
-                && record.status(current).is_some_and(|s| s.ended.is_none())
+                && let Some(status) = record.status(current).filter(|s| s.ended.is_none())
             {
                 match m.get_session(user_id, current) {
-                    Ok(session) => return Ok(session),
+                    Ok(session) if !m.is_due(status, session.last_update_time) => {
+                        return Ok(session);
+                    }
+                    Ok(_) => m.end(user_id, current, m.expiry())?,
                     // Deleted elsewhere: fall through to a new one.
                     Err(ManagerError::Session(SessionError::NotFound { .. })) => {}
                     Err(error) => return Err(error),
@@ -32,6 +38,23 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             }
             m.create_new_session(user_id)
         })
+    }
+
+    /// Whether an active conversation is due to expire: idle longer than
+    /// the limit since `last_update`, or older than the maximum.
+    fn is_due(&self, status: &ConversationStatus, last_update: f64) -> bool {
+        let now = self.clock.now();
+        now - last_update > self.limits.idle || now - status.started_at > self.limits.max_duration
+    }
+
+    /// The ending of a conversation that expires now.
+    fn expiry(&self) -> Ending {
+        Ending {
+            at: self.clock.now(),
+            reason: EndReason::Expired,
+            satisfaction: None,
+            comment: String::new(),
+        }
     }
 
     /// Starts a fresh context: a new session with a new conversation id and
@@ -240,28 +263,23 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         &mut self,
         user_id: &str,
     ) -> Result<(Vec<String>, Vec<SessionSummary>), ManagerError> {
-        let now = self.clock.now();
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
+        // By id: one lookup per conversation, not a scan of every summary.
+        let last_updates: HashMap<&str, f64> = summaries
+            .iter()
+            .map(|s| (s.id.as_str(), s.last_update_time))
+            .collect();
         let mut expired = Vec::new();
         for status in record.conversations.iter().filter(|s| s.ended.is_none()) {
-            let Some(summary) = summaries.iter().find(|s| s.id == status.session_id) else {
-                continue;
-            };
-            let idle = now - summary.last_update_time > self.limits.idle;
-            let too_old = now - status.started_at > self.limits.max_duration;
-            if idle || too_old {
+            if let Some(&last_update) = last_updates.get(status.session_id.as_str())
+                && self.is_due(status, last_update)
+            {
                 expired.push(status.session_id.clone());
             }
         }
         for session_id in &expired {
-            let ending = Ending {
-                at: now,
-                reason: EndReason::Expired,
-                satisfaction: None,
-                comment: String::new(),
-            };
-            self.end(user_id, session_id, ending)?;
+            self.end(user_id, session_id, self.expiry())?;
         }
         Ok((expired, summaries))
     }
