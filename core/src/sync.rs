@@ -13,7 +13,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::manager::{Conversation, NO_RESPONSE, UserRecord};
+use crate::manager::{Conversation, ConversationStatus, NO_RESPONSE, UserRecord};
 use crate::order::sort_stable_by;
 use crate::session::index::IndexEntry;
 use crate::session::{Event, MessageStatus, Session};
@@ -126,22 +126,30 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
     theirs
 }
 
-/// Both tabs' conversations of the user; an ending from either. The
-/// current session is the other tab's (the most recent choice).
+/// Two tabs' status of one conversation: an ending from either; of the
+/// title and pin, the later change.
+pub fn merge_statuses(
+    mut theirs: ConversationStatus,
+    mine: &ConversationStatus,
+) -> ConversationStatus {
+    if theirs.ended.is_none() {
+        theirs.ended = mine.ended.clone();
+    }
+    if mine.labels_at > theirs.labels_at {
+        theirs.title = mine.title.clone();
+        theirs.pinned = mine.pinned;
+        theirs.labels_at = mine.labels_at;
+    }
+    theirs
+}
+
+/// Both tabs' conversations of the user (format 4 kept their statuses in
+/// the record), each status merged. The current session is the other
+/// tab's (the most recent choice).
 pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserRecord {
     for status in &mine.conversations {
         match theirs.status_mut(&status.session_id) {
-            Some(existing) => {
-                if existing.ended.is_none() {
-                    existing.ended = status.ended.clone();
-                }
-                // Title and pin: the later change wins.
-                if status.labels_at > existing.labels_at {
-                    existing.title = status.title.clone();
-                    existing.pinned = status.pinned;
-                    existing.labels_at = status.labels_at;
-                }
-            }
+            Some(existing) => *existing = merge_statuses(existing.clone(), status),
             None => theirs.conversations.push(status.clone()),
         }
     }
@@ -186,6 +194,8 @@ pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> 
         merged::<Session>(key, theirs, mine, merge_sessions)
     } else if key.starts_with(&conversation) {
         merged::<Conversation>(key, theirs, mine, merge_conversations)
+    } else if key.starts_with(keys::STATUSES) {
+        merged::<ConversationStatus>(key, theirs, mine, merge_statuses)
     } else if key.starts_with(&user) {
         merged::<UserRecord>(key, theirs, mine, merge_user_records)
     } else {
@@ -407,7 +417,6 @@ mod tests {
 
     #[test]
     fn the_later_rename_or_pin_wins_between_two_tabs() {
-        use crate::manager::ConversationStatus;
         let status = |title: Option<&str>, pinned: bool, at: f64| ConversationStatus {
             session_id: "s".into(),
             conversation_id: "conv_1".into(),
@@ -428,6 +437,16 @@ mod tests {
         assert!(merged.conversations[0].pinned);
         let merged = merge_user_records(newer.clone(), &older);
         assert_eq!(merged.conversations[0].title.as_deref(), Some("new name"));
+        // A status under its own key (format 5), through reconcile.
+        let key = keys::status("confab", "u", "s");
+        let (old_status, new_status) = (&older.conversations[0], &newer.conversations[0]);
+        let text = |s: &ConversationStatus| serde_json::to_string(s).unwrap();
+        let back = reconcile(&key, Some(&text(old_status)), &text(new_status)).expect("write back");
+        assert!(back.contains("new name"), "{back}");
+        assert_eq!(
+            reconcile(&key, Some(&text(new_status)), &text(old_status)),
+            None
+        );
         // Through reconcile, as a storage event delivers it.
         let key = keys::user_record("confab", "u");
         let back = reconcile(

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use confab_core::clock::SteppingClock;
+use confab_core::manager::{Limits, SessionManager};
 use confab_core::session::{GetSessionConfig, KvSessionService, SessionService};
 use confab_core::storage::migrate::{self, MigrationError};
 use confab_core::storage::{KvStore, MemoryKv, keys, packed, stored_schema};
@@ -461,13 +462,31 @@ fn the_pure_migration_to_5_gives_each_session_its_own_index_entry() {
     let tombstone: serde_json::Value =
         serde_json::from_str(&new[&keys::index_entry("confab", "local", V4_DELETED)]).unwrap();
     assert_eq!(tombstone["deleted"]["id"], V4_DELETED);
+    // Each status of the user's record moves to its own key; the record
+    // keeps the current session.
+    let user = keys::user_record("confab", "local");
+    let record: serde_json::Value = serde_json::from_str(&old[&user]).unwrap();
+    assert_eq!(
+        new[&user],
+        json!({ "current": record["current"] }).to_string()
+    );
+    for status in record["conversations"].as_array().unwrap() {
+        let id = status["sessionId"].as_str().unwrap();
+        let moved: serde_json::Value =
+            serde_json::from_str(&new[&keys::status("confab", "local", id)]).unwrap();
+        assert_eq!(&moved, status);
+    }
     // Nothing else changes.
     for (key, text) in &old {
-        if key != keys::INDEX && key != keys::META {
+        if key != keys::INDEX && key != keys::META && *key != user {
             assert_eq!(&new[key], text, "{key}");
         }
     }
-    assert_eq!(new.len(), old.len() - 1 + 4, "three listed, one deleted");
+    assert_eq!(
+        new.len(),
+        old.len() - 1 + 4 + 3,
+        "three listed, one deleted, three statuses"
+    );
 
     // A session both listed and tombstoned (a race the format-4 reader
     // resolved as deleted) is deleted.
@@ -524,6 +543,35 @@ fn a_schema_4_store_is_upgraded_with_a_backup_and_lists_the_same() {
             .is_err()
     );
     assert!(service.take_quarantined().is_empty(), "nothing unreadable");
+    // The manager lists them with the statuses and current session the
+    // user's record had.
+    let record: serde_json::Value =
+        serde_json::from_str(&before[&keys::user_record("confab", "local")]).unwrap();
+    let m = SessionManager::new(
+        KvSessionService::new(&kv, v4_clock()),
+        &kv,
+        v4_clock(),
+        "confab",
+        Limits::default(),
+    );
+    assert_eq!(
+        m.current_session_id("local").unwrap().as_deref(),
+        record["current"].as_str()
+    );
+    let listings = m.listings("local").unwrap();
+    assert_eq!(listings.len(), 3);
+    for listing in &listings {
+        let status = record["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["sessionId"] == listing.summary.id.as_str())
+            .unwrap();
+        assert_eq!(
+            listing.conversation_id,
+            status["conversationId"].as_str().unwrap()
+        );
+    }
     assert_eq!(migrate::run(&kv).unwrap(), None, "nothing left to do");
 }
 

@@ -22,15 +22,14 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// (the others are checked when a profile is opened, by `enter`).
     pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
         self.atomically(|m| {
-            let record = m.user_record(user_id)?;
-            if let Some(current) = &record.current
-                && let Some(status) = record.status(current).filter(|s| s.ended.is_none())
+            if let Some(current) = m.current_session_id(user_id)?
+                && let Some(status) = m.status(user_id, &current)?.filter(|s| s.ended.is_none())
             {
-                match m.get_session(user_id, current) {
-                    Ok(session) if !m.is_due(status, session.last_update_time) => {
+                match m.get_session(user_id, &current) {
+                    Ok(session) if !m.is_due(&status, session.last_update_time) => {
                         return Ok(session);
                     }
-                    Ok(_) => m.end(user_id, current, m.expiry())?,
+                    Ok(_) => m.end(user_id, &current, m.expiry())?,
                     // Deleted elsewhere: fall through to a new one.
                     Err(ManagerError::Session(SessionError::NotFound { .. })) => {}
                     Err(error) => return Err(error),
@@ -79,13 +78,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Forgets the user's current session (the seed's `clear_session`): the
     /// next message starts a new one. Nothing is deleted.
     pub fn clear_session(&mut self, user_id: &str) -> Result<(), ManagerError> {
-        self.atomically(|m| {
-            let mut record = m.user_record(user_id)?;
-            if record.current.take().is_some() {
-                m.save_user_record(user_id, &record)?;
-            }
-            Ok(())
-        })
+        self.atomically(|m| m.set_current(user_id, None))
     }
 
     /// Makes an active conversation the current one (the user opened it).
@@ -93,19 +86,10 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub fn switch_to(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
         self.atomically(|m| {
             let conversation = m.conversation(user_id, session_id)?;
-            let mut record = m.user_record(user_id)?;
             let active = conversation.is_active();
-            let current = active.then(|| session_id.to_owned());
-            if record.current != current {
-                record.current = current;
-                m.save_user_record(user_id, &record)?;
-            }
+            m.set_current(user_id, active.then(|| session_id.to_owned()))?;
             Ok(active)
         })
-    }
-
-    pub fn current_session_id(&self, user_id: &str) -> Result<Option<String>, ManagerError> {
-        Ok(self.user_record(user_id)?.current)
     }
 
     /// The current conversation's id (the seed's `get_conversation_id`).
@@ -189,25 +173,27 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 Err(error) => return Err(error.into()),
             }
             m.kv.remove(&keys::conversation(&m.app_name, user_id, session_id))?;
-            let mut record = m.user_record(user_id)?;
-            record.conversations.retain(|s| s.session_id != session_id);
-            if record.current.as_deref() == Some(session_id) {
-                record.current = None;
-            }
-            m.save_user_record(user_id, &record)
+            m.kv.remove(&keys::status(&m.app_name, user_id, session_id))?;
+            m.leave_current(user_id, session_id)
         })
     }
 
-    /// Adds a new conversation to the user's record, as the current one.
+    /// Gives a new conversation its status, as the current one.
     pub(super) fn list_as_current(
         &self,
         user_id: &str,
         conversation: &Conversation,
     ) -> Result<(), ManagerError> {
-        let mut record = self.user_record(user_id)?;
-        record.conversations.push(conversation.status());
-        record.current = Some(conversation.session_id.clone());
-        self.save_user_record(user_id, &record)
+        self.save_status(user_id, &conversation.status())?;
+        self.set_current(user_id, Some(conversation.session_id.clone()))
+    }
+
+    /// No current session any more if it was `session_id`.
+    fn leave_current(&self, user_id: &str, session_id: &str) -> Result<(), ManagerError> {
+        if self.current_session_id(user_id)?.as_deref() == Some(session_id) {
+            self.set_current(user_id, None)?;
+        }
+        Ok(())
     }
 
     /// Ends the conversation in `session_id` (if still active): its trace's
@@ -245,16 +231,15 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
         conversation.ended = Some(ending.clone());
         self.save_conversation(&conversation)?;
-        let mut record = self.user_record(user_id)?;
-        match record.status_mut(session_id) {
-            Some(status) => status.ended = Some(ending),
-            None => record.conversations.push(conversation.status()),
-        }
-        if record.current.as_deref() == Some(session_id) {
-            record.current = None;
-        }
-        self.save_user_record(user_id, &record)?;
-        Ok(())
+        let status = match self.status(user_id, session_id)? {
+            Some(status) => ConversationStatus {
+                ended: Some(ending),
+                ..status
+            },
+            None => conversation.status(),
+        };
+        self.save_status(user_id, &status)?;
+        self.leave_current(user_id, session_id)
     }
 
     /// Expiry, also returning the user's sessions as it read them: ending a

@@ -107,9 +107,39 @@ pub const SETTINGS: &str = "confab:settings";
 pub const PROFILES: &str = "confab:profiles";
 
 /// The session manager's record of one user in one app: the current
-/// session and a status line per conversation.
+/// session (and, up to format 4, a status line per conversation).
 pub fn user_record(app_name: &str, user_id: &str) -> String {
     format!("{PREFIX}user:{}:{}", escape(app_name), escape(user_id))
+}
+
+/// The prefix of every conversation's status (format 5).
+pub const STATUSES: &str = "confab:status:";
+
+/// The session manager's status line of one conversation (its id, start,
+/// ending, title and pin): what the sidebar needs without reading the
+/// conversation's record. One key per conversation (format 5; format 4
+/// listed them all in the user's record, rewritten whenever any changed).
+pub fn status(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{STATUSES}{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
+/// The prefix of the statuses of one user's conversations.
+pub fn statuses_of(app_name: &str, user_id: &str) -> String {
+    format!("{STATUSES}{}:{}:", escape(app_name), escape(user_id))
+}
+
+/// The key of the status of `session_id` of the user whose record is
+/// stored under `user_record_key` (for the migration, which has the key).
+pub fn status_beside(user_record_key: &str, session_id: &str) -> Option<String> {
+    let owner = user_record_key
+        .strip_prefix(PREFIX)?
+        .strip_prefix("user:")?;
+    Some(format!("{STATUSES}{owner}:{}", escape(session_id)))
 }
 
 /// The session manager's record of one conversation (query log, trace,
@@ -173,5 +203,10 @@ mod tests {
             Some(session("confab", "lo:cal", "abc"))
         );
         assert_eq!(session_of_entry(INDEX), None);
+        assert_eq!(
+            status_beside(&user_record("confab", "lo:cal"), "a:b"),
+            Some(status("confab", "lo:cal", "a:b"))
+        );
+        assert!(status("confab", "u", "s").starts_with(&statuses_of("confab", "u")));
     }
 }

@@ -225,14 +225,46 @@ pub fn v3_to_v4(old: &Store) -> Result<Store, String> {
 /// and id) is left under its key: the format-5 reader moves it aside,
 /// reports it, and lists the sessions from their bodies, as the format-4
 /// reader did with an unreadable index.
+///
+/// The same for the manager's user records: each conversation's status
+/// moves to its own key ([`keys::status`]; of two for one conversation the
+/// first, as the format-4 reader found it), and the record keeps the
+/// current session. A record that does not read is left for the reader.
 pub fn v4_to_v5(old: &Store) -> Result<Store, String> {
     let mut new = old.clone();
     if let Some(entries) = old.get(keys::INDEX).and_then(|text| index_entries(text)) {
         new.remove(keys::INDEX);
         new.extend(entries);
     }
+    let users = format!("{}user:", keys::PREFIX);
+    for (key, text) in old.iter().filter(|(k, _)| k.starts_with(&users)) {
+        if let Some((record, statuses)) = split_user_record(key, text) {
+            new.insert(key.clone(), record);
+            for (status_key, status) in statuses {
+                new.entry(status_key).or_insert(status);
+            }
+        }
+    }
     new.insert(keys::META.to_owned(), json!({ "schema": 5 }).to_string());
     Ok(new)
+}
+
+/// A format-4 user record under `key` as format 5 stores it: the record
+/// without its statuses, and each status's key and text (in the record's
+/// order); `None` if it does not read or lists no statuses.
+fn split_user_record(key: &str, text: &str) -> Option<(String, Vec<(String, String)>)> {
+    let Value::Object(mut record) = serde_json::from_str::<Value>(text).ok()? else {
+        return None;
+    };
+    let Value::Array(listed) = record.remove("conversations")? else {
+        return None;
+    };
+    let mut statuses = Vec::with_capacity(listed.len());
+    for status in listed {
+        let session_id = status.get("sessionId").and_then(Value::as_str)?;
+        statuses.push((keys::status_beside(key, session_id)?, status.to_string()));
+    }
+    Some((Value::Object(record).to_string(), statuses))
 }
 
 /// The format-5 entries of a format-4 index (key and text), tombstones

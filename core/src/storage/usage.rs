@@ -9,8 +9,8 @@ pub struct SessionUsage {
     pub app_name: String,
     pub user_id: String,
     pub session_id: String,
-    /// The session body, its index entry, its conversation record and any
-    /// draft.
+    /// The session body, its index entry, its conversation record and
+    /// status, and any draft.
     pub bytes: u64,
 }
 
@@ -30,7 +30,7 @@ fn bytes(key: &str, value: &str) -> u64 {
 
 /// `(app, user, session)` of a per-session key, undoing the key escaping.
 fn owner(key: &str) -> Option<(String, String, String)> {
-    let rest = ["session:", "entry:", "conversation:", "draft:"]
+    let rest = ["session:", "entry:", "status:", "conversation:", "draft:"]
         .iter()
         .find_map(|kind| key.strip_prefix(keys::PREFIX)?.strip_prefix(kind))?;
     let mut parts = rest.splitn(3, ':');
