@@ -4,8 +4,9 @@
 //!
 //! From format 5 each session has its own entry ([`IndexEntry`], under
 //! [`crate::storage::keys::index_entry`]): a reply rewrites one small value,
-//! whatever the number of conversations. [`Index`] is the format-4 layout
-//! (everything in one value), read only by the migration.
+//! whatever the number of conversations. Format 4 kept them all in one
+//! value, which the migration to format 5 splits
+//! ([`crate::storage::migrate::v4_to_v5`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -21,15 +22,6 @@ pub struct Tombstone {
     pub app_name: String,
     pub user_id: String,
     pub deleted_at: f64,
-}
-
-/// The format-4 index: one value holding every summary and tombstone.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Index {
-    #[serde(default)]
-    pub sessions: Vec<SessionSummary>,
-    #[serde(default)]
-    pub tombstones: Vec<Tombstone>,
 }
 
 /// One session's entry: listed with its summary, or deleted.
