@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{
     Conversation, ConversationStatus, EndReason, Ending, ManagerError, Satisfaction,
-    SessionManager, new_conversation_id,
+    SessionManager, UserRecord, new_conversation_id,
 };
 use crate::clock::Clock;
 use crate::session::{CreateSession, Session, SessionError, SessionService, SessionSummary, State};
@@ -247,7 +247,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub(super) fn expire(
         &mut self,
         user_id: &str,
-    ) -> Result<(Vec<String>, Vec<SessionSummary>), ManagerError> {
+    ) -> Result<(Vec<String>, Vec<SessionSummary>, UserRecord), ManagerError> {
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
         // By id: one lookup per conversation, not a scan of every summary.
@@ -266,6 +266,6 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         for session_id in &expired {
             self.end(user_id, session_id, self.expiry())?;
         }
-        Ok((expired, summaries))
+        Ok((expired, summaries, record))
     }
 }

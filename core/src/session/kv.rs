@@ -338,6 +338,19 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         Ok(sessions)
     }
 
+    fn session_summary(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionSummary>, SessionError> {
+        self.check_schema()?;
+        Ok(match self.read_entry(app_name, user_id, session_id)? {
+            Some(IndexEntry::Listed(summary)) => Some(summary),
+            _ => None,
+        })
+    }
+
     fn delete_session(
         &mut self,
         app_name: &str,
