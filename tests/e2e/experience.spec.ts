@@ -138,18 +138,22 @@ test.describe('working with conversations', () => {
     await expect(toast).toBeVisible();
     // Still in storage during the window (nothing is written until it ends)...
     // (a crash now would lose nothing the user did not confirm)...
-    const stored = () => page.evaluate(() => localStorage.getItem('confab:index') ?? '');
-    expect(await stored()).toContain('gamma');
-    const id = await page.evaluate(() => {
-      const index = JSON.parse(localStorage.getItem('confab:index') ?? '{}');
-      return index.sessions.find((s: { title: string }) => s.title === 'gamma: tax forms').id as string;
-    });
+    // Format 5: each conversation has its own index entry, its summary or its tombstone.
+    const entryKey = await page.evaluate(() =>
+      Object.keys(localStorage).find(
+        (k) => k.startsWith('confab:entry:') && JSON.parse(localStorage.getItem(k)!).listed?.title === 'gamma: tax forms',
+      ),
+    );
+    expect(entryKey).toBeDefined();
+    const id = entryKey!.split(':').pop()!;
+    const stored = () => page.evaluate((key) => localStorage.getItem(key) ?? '', entryKey!);
+    expect(JSON.parse(await stored())).toHaveProperty('listed');
     const bodyKeys = () =>
       page.evaluate((id) => Object.keys(localStorage).filter((k) => k.startsWith('confab:session:') && k.endsWith(id)), id);
     expect(await bodyKeys()).toHaveLength(1);
     // ...and deleted when it ends (about 8 s).
     await expect(toast).toHaveCount(0, { timeout: 15_000 });
-    await expect.poll(stored).not.toContain('"title":"gamma');
+    await expect.poll(async () => Object.keys(JSON.parse(await stored()))).toEqual(['deleted']);
     expect(await bodyKeys()).toHaveLength(0);
     await page.reload();
     await expect(chat.sessionButtons).toHaveText(['beta: gardening in spring', 'alpha: we talked about the Louvre']);
