@@ -170,6 +170,36 @@ test.describe('working with conversations', () => {
   });
 });
 
+test.describe('a long list', () => {
+  test('the sidebar shows 100 conversations per group and "Show more" the next 100; the oldest still opens', async ({ chat, page }) => {
+    await chat.send('the oldest one');
+    await chat.lastReplyDone();
+    // 230 newer conversations, as index entries only (format 5: one key
+    // each): the sidebar lists them without reading any conversation.
+    await page.evaluate(() => {
+      const now = Date.now() / 1000;
+      for (let i = 0; i < 230; i++) {
+        const id = `seeded-${String(i).padStart(3, '0')}`;
+        const summary = { id, appName: 'confab', userId: 'local', title: `seeded ${i}`, lastUpdateTime: now + 1000 - i, eventCount: 2 };
+        localStorage.setItem(`confab:entry:confab:local:${id}`, JSON.stringify({ listed: summary }));
+      }
+    });
+    await page.reload();
+    const more = chat.sidebar.getByRole('button', { name: /^Show more/ });
+    await expect(chat.sessionButtons).toHaveCount(100);
+    await expect(chat.sessionButtons.first()).toHaveText('seeded 0');
+    await expect(more).toHaveText('Show more (131 not shown)');
+    await more.click();
+    await expect(chat.sessionButtons).toHaveCount(200);
+    await expect(more).toHaveText('Show more (31 not shown)');
+    await more.click();
+    await expect(chat.sessionButtons).toHaveCount(231);
+    await expect(more).toHaveCount(0);
+    await chat.sessionButtons.last().click();
+    await expect(chat.userMessages).toHaveText(['the oldest one']);
+  });
+});
+
 test.describe('keyboard', () => {
   test.use({ tokenDelayMs: 60 });
 
