@@ -26,7 +26,7 @@ thread_local! {
     /// expiry, the sidebar's entries and statuses), 8,000 `key()` calls
     /// each at 2,000 conversations. This tab's own writes keep the list
     /// current; another tab's reach this page in a task of their own,
-    /// after it is dropped.
+    /// after it is dropped; a length that no longer matches lists again.
     static KEYS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
@@ -173,11 +173,15 @@ impl KvStore for LocalStorageKv {
         if let Some(keys) = rehearsing(|map| map.iter().map(|(k, _)| k.clone()).collect()) {
             return Ok(keys);
         }
-        if let Some(keys) = kept_keys(|keys| keys.clone()) {
-            return Ok(keys);
-        }
         let storage = storage()?;
         let length = storage.length().map_err(|e| KvError::Other(describe(&e)))?;
+        // A kept list whose length no longer matches was changed past this
+        // adapter (a page script, a test clearing the store): listed again.
+        if let Some(Some(keys)) =
+            kept_keys(|keys| (keys.len() == length as usize).then(|| keys.clone()))
+        {
+            return Ok(keys);
+        }
         let mut keys = Vec::with_capacity(length as usize);
         for i in 0..length {
             if let Ok(Some(key)) = storage.key(i) {
