@@ -5,11 +5,15 @@
 # (core/examples) that storage and ui need. Usage (through make):
 #   make bench-storage | bench-ui | bench-proxy | bench-delivery   (`make bench`: all)
 #
-# storage  tests/bench/storage.mjs: startup with a large history vs an empty
-#          store, and localStorage writes while one long reply streams,
-#          against a client that rewrites its whole store on every token.
-#          Knobs: BENCH_RUNS (7), BENCH_CONVERSATIONS (200), BENCH_MESSAGES
-#          (100), BENCH_REPLY_TOKENS (1000), BENCH_TOKEN_DELAY_MS (5).
+# storage  tests/bench/storage.mjs: side by side at 20, 200 and 2,000
+#          conversations: startup vs an empty store, one long reply's
+#          localStorage writes and main-thread time from Enter to saved (and,
+#          at 200, against a client that rewrites its whole store on every
+#          token); at 2,000, the sidebar, search and a profile switch with
+#          their tasks over 50 ms. Knobs: BENCH_SIZES (20,200,2000),
+#          BENCH_MESSAGES (20), BENCH_RUNS (5), BENCH_REPLY_RUNS (3),
+#          BENCH_REPLY_TOKENS (1000), BENCH_TOKEN_DELAY_MS (5),
+#          BENCH_BASELINE_SIZE (200).
 # ui       tests/bench/ui.mjs: a 20,000-token markdown reply streamed at 500
 #          tokens/s (long tasks, final DOM), opening a conversation of 1,000
 #          messages, typing in it, and the task that handles Enter in a new

@@ -43,7 +43,13 @@ fn sessions_are_really_in_local_storage_and_survive_a_new_service() {
     // the browser's UTF-16 strings and back.
     assert!(raw.starts_with(packed::MARK), "{raw}");
     assert!(packed::unpack(&raw).unwrap().contains("persist me"));
-    assert!(local_storage().get_item(keys::INDEX).unwrap().is_some());
+    // Listed under its own index entry (format 5).
+    assert!(
+        local_storage()
+            .get_item(&keys::index_entry("confab", "local", &session.id))
+            .unwrap()
+            .is_some_and(|entry| entry.contains("\"listed\""))
+    );
 
     let reloaded = KvSessionService::new(LocalStorageKv, BrowserClock);
     let got = reloaded
@@ -248,4 +254,24 @@ fn a_rehearsal_reads_and_writes_a_map_of_its_own_and_leaves_local_storage_alone(
     );
     let again = confab::platform::local_storage::rehearse(|| LocalStorageKv.keys().unwrap());
     assert!(again.is_empty());
+}
+
+/// The key list `LocalStorageKv` keeps within a task follows this tab's own
+/// writes, and a change made past it (here: straight to localStorage) is
+/// listed again.
+#[wasm_bindgen_test]
+fn the_kept_key_list_follows_own_writes_and_changes_made_past_it() {
+    local_storage().clear().unwrap();
+    let kv = LocalStorageKv;
+    kv.set("confab:a", "1").unwrap();
+    assert_eq!(kv.keys().unwrap(), ["confab:a"]);
+    kv.set("confab:b", "2").unwrap();
+    kv.remove("confab:a").unwrap();
+    assert_eq!(kv.keys().unwrap(), ["confab:b"]);
+    local_storage().set_item("confab:c", "3").unwrap();
+    let mut listed = kv.keys().unwrap();
+    listed.sort();
+    assert_eq!(listed, ["confab:b", "confab:c"]);
+    local_storage().clear().unwrap();
+    assert!(kv.keys().unwrap().is_empty());
 }

@@ -10,7 +10,7 @@
 //! per message (default 4). The history is made by driving the real
 //! `SessionManager` over a `KvSessionService` on an in-memory store, as the
 //! app does over localStorage, so the keys and values are exactly what the
-//! current schema (3, bodies packed) writes. Standard output gets one JSON object: every
+//! current schema writes. Standard output gets one JSON object: every
 //! key and its value, ready to be put into localStorage as it is.
 //!
 //! Messages are added round by round (one exchange in every conversation,
@@ -140,6 +140,7 @@ fn run() -> Result<(), String> {
     }
 
     // The largest store (and its messages per conversation) within the limit.
+    let started = std::time::Instant::now();
     let mut fitting: Option<(usize, BTreeMap<String, String>)> = None;
     for round in 0..exchanges {
         for (c, session_id) in sessions.iter().enumerate() {
@@ -183,6 +184,8 @@ fn run() -> Result<(), String> {
         }
     }
 
+    // The rounds' time alone: what one message costs as the store grows.
+    let elapsed = started.elapsed();
     let full_units = kv.used_units();
     let (messages, entries) = match (args.max_units, fitting) {
         (Some(max), _) if full_units <= max => (exchanges * 2, snapshot(&kv)?),
@@ -207,6 +210,16 @@ fn run() -> Result<(), String> {
         exchanges * 2,
         args.words
     );
+    let generated = args.conversations * exchanges * 2;
+    let ms_per_message = if generated == 0 {
+        0.0
+    } else {
+        elapsed.as_secs_f64() * 1_000.0 / generated as f64
+    };
+    eprintln!(
+        "gen_history: {generated} messages in {:.2} s: {ms_per_message:.3} ms per message",
+        elapsed.as_secs_f64()
+    );
     if messages != exchanges * 2 {
         eprintln!(
             "gen_history: written: {} conversations x {messages} messages, {units} units (limit {})",
@@ -222,6 +235,7 @@ fn run() -> Result<(), String> {
         "units": units,
         "keys": entries.len(),
         "words": args.words,
+        "msPerMessage": (ms_per_message * 1_000.0).round() / 1_000.0,
     });
     eprintln!("stats: {stats}");
     Ok(())

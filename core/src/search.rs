@@ -61,22 +61,28 @@ pub fn search(query: &str, conversations: &[Searchable]) -> Vec<SearchHit> {
     };
     conversations
         .iter()
-        .filter_map(|c| {
-            let fields = std::iter::once((Field::Title, c.title.as_str())).chain(
-                c.texts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| (Field::Message(i), t.as_str())),
-            );
-            fields.into_iter().find_map(|(field, text)| {
-                find(&needle, text).map(|snippet| SearchHit {
-                    id: c.id.clone(),
-                    field,
-                    snippet,
-                })
-            })
-        })
+        .filter_map(|c| search_one(&needle, &c.id, &c.title, &c.texts))
         .collect()
+}
+
+/// The first field of one conversation that matches `needle` (from
+/// [`prepare`]): its title, then its messages in order. What [`search`]
+/// does for each; a caller that spreads a long search over several tasks
+/// asks one conversation at a time, without copying its texts.
+pub fn search_one(needle: &[char], id: &str, title: &str, texts: &[String]) -> Option<SearchHit> {
+    let fields = std::iter::once((Field::Title, title)).chain(
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Field::Message(i), t.as_str())),
+    );
+    fields.into_iter().find_map(|(field, text)| {
+        find(needle, text).map(|snippet| SearchHit {
+            id: id.to_owned(),
+            field,
+            snippet,
+        })
+    })
 }
 
 /// `text` lowercased char by char, runs of whitespace as one space, each

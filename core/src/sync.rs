@@ -13,9 +13,9 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::manager::{Conversation, NO_RESPONSE, UserRecord};
+use crate::manager::{Conversation, ConversationStatus, NO_RESPONSE, UserRecord};
 use crate::order::sort_stable_by;
-use crate::session::index::Index;
+use crate::session::index::IndexEntry;
 use crate::session::{Event, MessageStatus, Session};
 use crate::storage::packed::unpack;
 use crate::storage::{KvError, KvStore, keys, stored_form};
@@ -126,22 +126,30 @@ pub fn merge_conversations(mut theirs: Conversation, mine: &Conversation) -> Con
     theirs
 }
 
-/// Both tabs' conversations of the user; an ending from either. The
-/// current session is the other tab's (the most recent choice).
+/// Two tabs' status of one conversation: an ending from either; of the
+/// title and pin, the later change.
+pub fn merge_statuses(
+    mut theirs: ConversationStatus,
+    mine: &ConversationStatus,
+) -> ConversationStatus {
+    if theirs.ended.is_none() {
+        theirs.ended = mine.ended.clone();
+    }
+    if mine.labels_at > theirs.labels_at {
+        theirs.title = mine.title.clone();
+        theirs.pinned = mine.pinned;
+        theirs.labels_at = mine.labels_at;
+    }
+    theirs
+}
+
+/// Both tabs' conversations of the user (format 4 kept their statuses in
+/// the record), each status merged. The current session is the other
+/// tab's (the most recent choice).
 pub fn merge_user_records(mut theirs: UserRecord, mine: &UserRecord) -> UserRecord {
     for status in &mine.conversations {
         match theirs.status_mut(&status.session_id) {
-            Some(existing) => {
-                if existing.ended.is_none() {
-                    existing.ended = status.ended.clone();
-                }
-                // Title and pin: the later change wins.
-                if status.labels_at > existing.labels_at {
-                    existing.title = status.title.clone();
-                    existing.pinned = status.pinned;
-                    existing.labels_at = status.labels_at;
-                }
-            }
+            Some(existing) => *existing = merge_statuses(existing.clone(), status),
             None => theirs.conversations.push(status.clone()),
         }
     }
@@ -180,12 +188,14 @@ pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> 
     let session = format!("{}session:", keys::PREFIX);
     let conversation = format!("{}conversation:", keys::PREFIX);
     let user = format!("{}user:", keys::PREFIX);
-    if key == keys::INDEX {
-        merged::<Index>(key, theirs, mine, |t, m| t.merge(m))
+    if key.starts_with(keys::INDEX_ENTRIES) {
+        merged::<IndexEntry>(key, theirs, mine, IndexEntry::merge)
     } else if key.starts_with(&session) {
         merged::<Session>(key, theirs, mine, merge_sessions)
     } else if key.starts_with(&conversation) {
         merged::<Conversation>(key, theirs, mine, merge_conversations)
+    } else if key.starts_with(keys::STATUSES) {
+        merged::<ConversationStatus>(key, theirs, mine, merge_statuses)
     } else if key.starts_with(&user) {
         merged::<UserRecord>(key, theirs, mine, merge_user_records)
     } else {
@@ -340,38 +350,73 @@ mod tests {
     }
 
     #[test]
-    fn the_index_keeps_both_tabs_sessions_and_honours_deletions() {
-        use crate::session::SessionSummary;
-        let summary = |id: &str| SessionSummary {
-            id: id.into(),
-            app_name: "a".into(),
-            user_id: "u".into(),
-            title: None,
-            last_update_time: 1.0,
-            event_count: 0,
-            attachments: Vec::new(),
-        };
-        let mut mine = Index::default();
-        mine.upsert(summary("mine"));
-        mine.upsert(summary("doomed"));
-        let mut theirs = Index::default();
-        theirs.upsert(summary("theirs"));
-        theirs.upsert(summary("doomed"));
-        theirs.delete("a", "u", "doomed", 5.0);
-        let mine_text = serde_json::to_string(&mine).unwrap();
-        let theirs_text = serde_json::to_string(&theirs).unwrap();
-        let fixed: Index =
-            serde_json::from_str(&reconcile(keys::INDEX, Some(&theirs_text), &mine_text).unwrap())
-                .unwrap();
-        let mut ids: Vec<&str> = fixed.sessions.iter().map(|s| s.id.as_str()).collect();
+    fn index_entries_keep_both_tabs_sessions_and_honour_deletions() {
+        let shared = MemoryKv::new();
+        let tab_a = Recording::new(&shared);
+        let tab_b = Recording::new(&shared);
+        let mut service_a = KvSessionService::new(tab_a.clone(), SteppingClock::new(10.0, 1.0));
+        let mut service_b = KvSessionService::new(tab_b.clone(), SteppingClock::new(10.0, 1.0));
+        // Each tab's new conversation has its own entry: nothing to race on.
+        let new = || CreateSession::new("confab", "u");
+        let from_a = service_a.create_session(new()).unwrap();
+        let from_b = service_b.create_session(new()).unwrap();
+        let doomed = service_a.create_session(new()).unwrap();
+        assert_eq!(service_b.list_sessions("confab", "u").unwrap().len(), 3);
+
+        // A deletes a conversation; B, which had not heard, writes its
+        // entry back (a reply it was saving).
+        let key = keys::index_entry("confab", "u", &doomed.id);
+        let listed = shared.get(&key).unwrap().unwrap();
+        service_a.delete_session("confab", "u", &doomed.id).unwrap();
+        let tombstone = tab_a.last_written(&key).unwrap();
+        tab_b.set(&key, &listed).unwrap();
+        // A hears of it: the tombstone goes back.
+        let fix = reconcile(&key, Some(&listed), &tombstone).expect("A writes back");
+        tab_a.set(&key, &fix).unwrap();
+        // B hears of A's fix: nothing of B's is missing, so no write.
+        let mine_b = tab_b.last_written(&key).unwrap();
+        assert_eq!(reconcile(&key, Some(&fix), &mine_b), None);
+
+        let mut ids: Vec<String> = service_b
+            .list_sessions("confab", "u")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
         ids.sort();
-        assert_eq!(ids, ["mine", "theirs"]);
-        assert!(fixed.is_deleted("a", "u", "doomed"));
+        let mut expected = vec![from_a.id, from_b.id];
+        expected.sort();
+        assert_eq!(ids, expected);
+        assert!(matches!(
+            service_b.get_session("confab", "u", &doomed.id, GetSessionConfig::default()),
+            Err(crate::session::SessionError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn of_two_tabs_summaries_of_one_conversation_the_newer_is_kept() {
+        let shared = MemoryKv::new();
+        let tab_a = Recording::new(&shared);
+        let mut service = KvSessionService::new(tab_a.clone(), SteppingClock::new(10.0, 1.0));
+        let mut session = service
+            .create_session(CreateSession::new("confab", "u"))
+            .unwrap();
+        let key = keys::index_entry("confab", "u", &session.id);
+        let older = shared.get(&key).unwrap().unwrap();
+        service
+            .append_event(&mut session, Event::text("user", "i", 20.0, "newer"))
+            .unwrap();
+        let newer = tab_a.last_written(&key).unwrap();
+        // Another tab's older summary landed over ours: ours goes back.
+        let fix = reconcile(&key, Some(&older), &newer).expect("write back");
+        let entry: IndexEntry = serde_json::from_str(&fix).unwrap();
+        assert_eq!(entry.summary().unwrap().title.as_deref(), Some("newer"));
+        // Theirs newer than ours: nothing to write back.
+        assert_eq!(reconcile(&key, Some(&newer), &older), None);
     }
 
     #[test]
     fn the_later_rename_or_pin_wins_between_two_tabs() {
-        use crate::manager::ConversationStatus;
         let status = |title: Option<&str>, pinned: bool, at: f64| ConversationStatus {
             session_id: "s".into(),
             conversation_id: "conv_1".into(),
@@ -392,6 +437,16 @@ mod tests {
         assert!(merged.conversations[0].pinned);
         let merged = merge_user_records(newer.clone(), &older);
         assert_eq!(merged.conversations[0].title.as_deref(), Some("new name"));
+        // A status under its own key (format 5), through reconcile.
+        let key = keys::status("confab", "u", "s");
+        let (old_status, new_status) = (&older.conversations[0], &newer.conversations[0]);
+        let text = |s: &ConversationStatus| serde_json::to_string(s).unwrap();
+        let back = reconcile(&key, Some(&text(old_status)), &text(new_status)).expect("write back");
+        assert!(back.contains("new name"), "{back}");
+        assert_eq!(
+            reconcile(&key, Some(&text(new_status)), &text(old_status)),
+            None
+        );
         // Through reconcile, as a storage event delivers it.
         let key = keys::user_record("confab", "u");
         let back = reconcile(

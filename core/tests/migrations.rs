@@ -4,11 +4,15 @@
 //! schema 3 (the schema-2 fixture packed, with the events tests/adk_agents'
 //! code_agent writes added to one session: its code, its result and its
 //! inline PNG, in ADK's URL-safe base64, then a reply with a named chart in
-//! standard base64, the PNG again, and data that is not base64).
+//! standard base64, the PNG again, and data that is not base64) and schema 4
+//! (by its `gen_history` at commit 174061e: three conversations of four
+//! messages, with a tombstone added to the index, as a deletion in another
+//! tab leaves).
 
 use std::collections::BTreeMap;
 
 use confab_core::clock::SteppingClock;
+use confab_core::manager::{Limits, SessionManager};
 use confab_core::session::{GetSessionConfig, KvSessionService, SessionService};
 use confab_core::storage::migrate::{self, MigrationError};
 use confab_core::storage::{KvStore, MemoryKv, keys, packed, stored_schema};
@@ -17,6 +21,7 @@ use serde_json::json;
 const V1: &str = include_str!("fixtures/store-v1.json");
 const V2: &str = include_str!("fixtures/store-v2.json");
 const V3: &str = include_str!("fixtures/store-v3.json");
+const V4: &str = include_str!("fixtures/store-v4.json");
 
 fn v1_store() -> MemoryKv {
     store_of(V1)
@@ -232,12 +237,10 @@ fn a_schema_2_store_is_packed_in_place_even_without_room_for_a_copy() {
     let before = snapshot(&kv);
     // No room for a backup copy: an upgrade that needed one would refuse.
     kv.set_quota(Some(kv.used_units() + 50));
+    // Packed in place (no inline bytes: nothing to move), which frees the
+    // room for the backup the index's split into entries needs.
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!(
-        (report.from, report.to),
-        (2, 4),
-        "no inline bytes: nothing to move"
-    );
+    assert_eq!((report.from, report.to), (2, keys::SCHEMA_VERSION));
     let after = snapshot(&kv);
     assert!(after.keys().all(|k| !k.starts_with(keys::BACKUP_PREFIX)));
     assert!(
@@ -286,6 +289,20 @@ fn a_packing_run_cut_short_leaves_a_readable_store() {
             .unwrap();
         assert_eq!(session.events.len(), 4);
     }
+}
+
+/// A run on `kv` with no room for a backup copy refuses (it upgrades from
+/// format `from`) and changes nothing; the room is given back after.
+fn refuses_without_room_for_a_copy(kv: &MemoryKv, from: u32) {
+    let before = snapshot(kv);
+    kv.set_quota(Some(kv.used_units() + 50));
+    let outcome = migrate::run(kv);
+    assert!(
+        matches!(outcome, Err(MigrationError::NoRoomForBackup { from: f, .. }) if f == from),
+        "{outcome:?}"
+    );
+    assert_eq!(snapshot(kv), before);
+    kv.set_quota(None);
 }
 
 const CODE_SESSION: &str = "67d81da2-9788-4c6d-bc87-25f7d3b1c2a2";
@@ -384,19 +401,12 @@ fn a_schema_3_store_with_inline_bytes_is_upgraded_with_a_backup_and_reads_back()
     use confab_core::session::SessionSummary;
     use confab_core::storage::pending_blobs;
     let kv = store_of(V3);
-    let before = snapshot(&kv);
     // Moving bytes is not encoding only: without room for a copy, nothing
     // is changed.
-    kv.set_quota(Some(kv.used_units() + 50));
-    assert!(matches!(
-        migrate::run(&kv),
-        Err(MigrationError::NoRoomForBackup { from: 3, .. })
-    ));
-    assert_eq!(snapshot(&kv), before);
-    kv.set_quota(None);
+    refuses_without_room_for_a_copy(&kv, 3);
 
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!((report.from, report.to), (3, 4));
+    assert_eq!((report.from, report.to), (3, keys::SCHEMA_VERSION));
     assert!(
         kv.keys()
             .unwrap()
@@ -426,4 +436,176 @@ fn a_schema_3_store_with_inline_bytes_is_upgraded_with_a_backup_and_reads_back()
     let (red, _) = fixture_pngs();
     assert!(pending.ready.iter().any(|(_, blob)| blob.bytes == red));
     assert_eq!(migrate::run(&kv).unwrap(), None, "nothing left to do");
+}
+
+/// Before the format-4 fixture's tombstone expires (it was written at
+/// about 1.796e9 s).
+fn v4_clock() -> SteppingClock {
+    SteppingClock::new(1.7961e9, 1.0)
+}
+
+const V4_DELETED: &str = "0b1e9d5e-deleted-in-another-tab";
+
+#[test]
+fn the_pure_migration_to_5_gives_each_session_its_own_index_entry() {
+    let old: migrate::Store = serde_json::from_str(V4).unwrap();
+    let new = migrate::v4_to_v5(&old).unwrap();
+    assert_eq!(new[keys::META], r#"{"schema":5}"#);
+    assert!(!new.contains_key(keys::INDEX), "the one big value is gone");
+    let index: serde_json::Value = serde_json::from_str(&old[keys::INDEX]).unwrap();
+    for summary in index["sessions"].as_array().unwrap() {
+        let id = summary["id"].as_str().unwrap();
+        let entry: serde_json::Value =
+            serde_json::from_str(&new[&keys::index_entry("confab", "local", id)]).unwrap();
+        assert_eq!(entry, json!({ "listed": summary }));
+    }
+    let tombstone: serde_json::Value =
+        serde_json::from_str(&new[&keys::index_entry("confab", "local", V4_DELETED)]).unwrap();
+    assert_eq!(tombstone["deleted"]["id"], V4_DELETED);
+    // Each status of the user's record moves to its own key; the record
+    // keeps the current session.
+    let user = keys::user_record("confab", "local");
+    let record: serde_json::Value = serde_json::from_str(&old[&user]).unwrap();
+    assert_eq!(
+        new[&user],
+        json!({ "current": record["current"] }).to_string()
+    );
+    for status in record["conversations"].as_array().unwrap() {
+        let id = status["sessionId"].as_str().unwrap();
+        let moved: serde_json::Value =
+            serde_json::from_str(&new[&keys::status("confab", "local", id)]).unwrap();
+        assert_eq!(&moved, status);
+    }
+    // Nothing else changes.
+    for (key, text) in &old {
+        if key != keys::INDEX && key != keys::META && *key != user {
+            assert_eq!(&new[key], text, "{key}");
+        }
+    }
+    assert_eq!(
+        new.len(),
+        old.len() - 1 + 4 + 3,
+        "three listed, one deleted, three statuses"
+    );
+
+    // A session both listed and tombstoned (a race the format-4 reader
+    // resolved as deleted) is deleted.
+    let mut racing = old.clone();
+    let mut index = index.clone();
+    let first = index["sessions"][0]["id"].as_str().unwrap().to_owned();
+    index["tombstones"][0]["id"] = json!(first);
+    racing.insert(keys::INDEX.into(), index.to_string());
+    let new = migrate::v4_to_v5(&racing).unwrap();
+    let entry = &new[&keys::index_entry("confab", "local", &first)];
+    assert!(entry.starts_with(r#"{"deleted":"#), "{entry}");
+}
+
+#[test]
+fn a_schema_4_store_is_upgraded_with_a_backup_and_lists_the_same() {
+    let kv = store_of(V4);
+    let before = snapshot(&kv);
+    let listed_before: Vec<confab_core::session::SessionSummary> = {
+        let index: serde_json::Value = serde_json::from_str(&before[keys::INDEX]).unwrap();
+        let mut sessions: Vec<confab_core::session::SessionSummary> =
+            serde_json::from_value(index["sessions"].clone()).unwrap();
+        sessions.sort_by(|a, b| b.last_update_time.total_cmp(&a.last_update_time));
+        sessions
+    };
+    // Not only an encoding: without room for a copy, nothing changes.
+    refuses_without_room_for_a_copy(&kv, 4);
+
+    let report = migrate::run(&kv).unwrap().unwrap();
+    assert_eq!((report.from, report.to), (4, 5));
+    let after = snapshot(&kv);
+    assert!(after.keys().all(|k| !k.starts_with(keys::BACKUP_PREFIX)));
+    assert!(!after.contains_key(keys::INDEX));
+    let mut service = KvSessionService::new(&kv, v4_clock());
+    assert_eq!(
+        service.list_sessions("confab", "local").unwrap(),
+        listed_before
+    );
+    for summary in &listed_before {
+        let session = service
+            .get_session("confab", "local", &summary.id, GetSessionConfig::default())
+            .unwrap();
+        assert_eq!(session.events.len(), 4);
+    }
+    // The tombstone is kept (a tab that had not heard cannot bring the
+    // session back).
+    let tombstone = kv
+        .get(&keys::index_entry("confab", "local", V4_DELETED))
+        .unwrap()
+        .unwrap();
+    assert!(tombstone.starts_with(r#"{"deleted":"#), "{tombstone}");
+    assert!(
+        service
+            .delete_session("confab", "local", V4_DELETED)
+            .is_err()
+    );
+    assert!(service.take_quarantined().is_empty(), "nothing unreadable");
+    // The manager lists them with the statuses and current session the
+    // user's record had.
+    let record: serde_json::Value =
+        serde_json::from_str(&before[&keys::user_record("confab", "local")]).unwrap();
+    let m = SessionManager::new(
+        KvSessionService::new(&kv, v4_clock()),
+        &kv,
+        v4_clock(),
+        "confab",
+        Limits::default(),
+    );
+    assert_eq!(
+        m.current_session_id("local").unwrap().as_deref(),
+        record["current"].as_str()
+    );
+    let listings = m.listings("local").unwrap();
+    assert_eq!(listings.len(), 3);
+    for listing in &listings {
+        let status = record["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["sessionId"] == listing.summary.id.as_str())
+            .unwrap();
+        assert_eq!(
+            listing.conversation_id,
+            status["conversationId"].as_str().unwrap()
+        );
+    }
+    assert_eq!(migrate::run(&kv).unwrap(), None, "nothing left to do");
+}
+
+#[test]
+fn a_schema_3_store_is_upgraded_through_4_to_5() {
+    let old: migrate::Store = serde_json::from_str(V3).unwrap();
+    let new = migrate::migrate(&old, 3).unwrap();
+    assert!(!new.contains_key(keys::INDEX));
+    let kv = MemoryKv::new();
+    for (key, value) in &new {
+        kv.set(key, value).unwrap();
+    }
+    let service = KvSessionService::new(&kv, SteppingClock::new(2e9, 1.0));
+    let listed = service.list_sessions("confab", "local").unwrap();
+    assert_eq!(listed.len(), 2);
+    let with_chart = listed.iter().find(|s| s.id == CODE_SESSION).unwrap();
+    assert_eq!(with_chart.attachments.len(), 2, "what the blob GC reads");
+}
+
+#[test]
+fn an_unreadable_format_4_index_is_moved_aside_after_the_upgrade_and_the_list_rebuilt() {
+    let kv = store_of(V4);
+    kv.set(keys::INDEX, "{\"sessions\":[{broken").unwrap();
+    assert_eq!(migrate::run(&kv).unwrap().unwrap().to, 5);
+    assert!(
+        kv.get(keys::INDEX).unwrap().is_some(),
+        "left for the reader"
+    );
+    let service = KvSessionService::new(&kv, v4_clock());
+    let listed = service.list_sessions("confab", "local").unwrap();
+    assert_eq!(listed.len(), 3, "every body listed again");
+    let reports = service.take_quarantined();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].key, keys::INDEX);
+    assert!(reports[0].to_string().contains("moved aside"));
+    assert_eq!(kv.get(keys::INDEX).unwrap(), None);
 }

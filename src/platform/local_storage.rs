@@ -20,6 +20,37 @@ thread_local! {
     static REHEARSAL: RefCell<Option<Vec<(String, String)>>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// The store's keys as last listed, kept until the current task ends:
+    /// startup and a profile switch list them several times (drafts,
+    /// expiry, the sidebar's entries and statuses), 8,000 `key()` calls
+    /// each at 2,000 conversations. This tab's own writes keep the list
+    /// current; another tab's reach this page in a task of their own,
+    /// after it is dropped; a length that no longer matches lists again.
+    static KEYS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// `op` on the kept key list, if there is one.
+fn kept_keys<R>(op: impl FnOnce(&mut Vec<String>) -> R) -> Option<R> {
+    KEYS.with_borrow_mut(|keys| keys.as_mut().map(op))
+}
+
+/// `key` was written: it is among the kept keys, if any are kept.
+fn note_written(key: &str) {
+    kept_keys(|keys| {
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_owned());
+        }
+    });
+}
+
+/// Keeps `keys` as the store's keys until the current task ends.
+fn keep_keys(keys: &[String]) {
+    KEYS.set(Some(keys.to_vec()));
+    // A microtask runs once the task's code has returned to the browser.
+    wasm_bindgen_futures::spawn_local(async { KEYS.set(None) });
+}
+
 /// Runs `steps` with every [`LocalStorageKv`] reading and writing an empty
 /// map of its own instead of localStorage, dropped at the end: the same
 /// code runs as with localStorage (so the browser compiles it), and
@@ -79,6 +110,7 @@ fn is_quota_name(name: &str) -> bool {
 pub fn save_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), KvError> {
     // gloo's raw() panics where there is no storage: ask first.
     storage()?;
+    note_written(key);
     gloo_storage::LocalStorage::set(key, value).map_err(|error| match error {
         gloo_storage::errors::StorageError::JsError(error) if is_quota_name(&error.name) => {
             KvError::QuotaExceeded {
@@ -111,7 +143,11 @@ impl KvStore for LocalStorageKv {
         {
             return Ok(());
         }
-        storage()?.set_item(key, value).map_err(|error| {
+        let written = storage()?.set_item(key, value);
+        if written.is_ok() {
+            note_written(key);
+        }
+        written.map_err(|error| {
             if is_quota_error(&error) {
                 KvError::QuotaExceeded {
                     key: key.to_owned(),
@@ -127,6 +163,7 @@ impl KvStore for LocalStorageKv {
         if rehearsing(|map| map.retain(|(k, _)| k != key)).is_some() {
             return Ok(());
         }
+        kept_keys(|keys| keys.retain(|k| k != key));
         storage()?
             .remove_item(key)
             .map_err(|e| KvError::Other(describe(&e)))
@@ -138,12 +175,20 @@ impl KvStore for LocalStorageKv {
         }
         let storage = storage()?;
         let length = storage.length().map_err(|e| KvError::Other(describe(&e)))?;
+        // A kept list whose length no longer matches was changed past this
+        // adapter (a page script, a test clearing the store): listed again.
+        if let Some(Some(keys)) =
+            kept_keys(|keys| (keys.len() == length as usize).then(|| keys.clone()))
+        {
+            return Ok(keys);
+        }
         let mut keys = Vec::with_capacity(length as usize);
         for i in 0..length {
             if let Ok(Some(key)) = storage.key(i) {
                 keys.push(key);
             }
         }
+        keep_keys(&keys);
         Ok(keys)
     }
 }

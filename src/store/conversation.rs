@@ -100,7 +100,11 @@ impl ChatStore {
     pub fn open(&self, id: &str) {
         match self.load_session(id) {
             Ok(session) => self.show(session),
-            Err(error) => self.report(error),
+            Err(error) => {
+                self.report(error);
+                // An unreadable one was moved aside: it leaves the list.
+                self.refresh_listings_of(&[id]);
+            }
         }
     }
 
@@ -232,7 +236,14 @@ impl ChatStore {
                 return false;
             }
         };
-        self.refresh_sidebar();
+        // The conversation written to, and the one on screen before (a
+        // message to an expired conversation ends it and starts another).
+        match open.as_deref() {
+            Some(open) if open != query.session.id => {
+                self.refresh_listings_of(&[open, &query.session.id]);
+            }
+            _ => self.refresh_listings_of(&[&query.session.id]),
+        }
         // A new conversation is answered as Settings say: by the model, or
         // by the default agent app.
         let default_agent = self

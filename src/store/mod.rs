@@ -37,7 +37,7 @@ use crate::platform::{BrowserClock, LocalStorageKv};
 pub use app_shell::AppShell;
 pub use attach::Pending;
 pub use conversation::OnScreen;
-pub use organize::{Found, PendingDelete, UNDO_WINDOW};
+pub use organize::{Found, PAGE, PendingDelete, UNDO_WINDOW};
 pub use view::{ActiveReply, MessageView, Role};
 
 /// localStorage, remembering this tab's last writes (for merging with other
@@ -246,6 +246,7 @@ impl ChatStore {
         };
         match self.with_manager(|m| m.enter(&user, keys, &|_| writer)) {
             Ok((list, left)) => {
+                self.show_first_screen();
                 self.show_listings(list);
                 self.follow_drafts(left);
             }

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use confab_core::manager::Listing;
+use confab_core::manager::{Listing, place_listing};
 use confab_core::notice::{NotNow, Notice};
-use confab_core::search::{self, SearchHit, Searchable};
+use confab_core::search::{self, SearchHit};
 use leptos::prelude::*;
 
 use super::ChatStore;
@@ -34,6 +34,21 @@ pub struct PendingDelete {
     serial: u64,
 }
 
+/// Entries of each group rendered with a profile's first frame (more than
+/// a tall screen shows). A page follows once that frame is painted:
+/// building 200 entries before the message box could show took ~10 ms, and
+/// laying them out ~4 ms more, measured on a 2-core machine.
+const FIRST_ENTRIES: usize = 24;
+
+/// Entries rendered per group once the first frame is painted, and how many
+/// more each "Show more" adds: rendering 2,000 entries at once was a task
+/// far over 50 ms (200 took about 50 ms on a 2-core machine).
+pub const PAGE: usize = 100;
+
+/// The latest the page waits, should no frame come (a tab opened in the
+/// background paints nothing until it is shown).
+const PAGE_AT_LATEST: Duration = Duration::from_millis(100);
+
 /// The sidebar: the profile's conversations, a deletion waiting for its
 /// undo window, and what search has read.
 #[derive(Clone, Copy)]
@@ -43,6 +58,10 @@ pub struct Sidebar {
     /// A conversation taken off the list, deleted when Undo is no longer
     /// offered.
     pub pending_delete: RwSignal<Option<PendingDelete>>,
+    /// How many entries of each group are rendered: a first screenful
+    /// when a profile opens, a page once it is painted, a page more per
+    /// "Show more".
+    pub shown: RwSignal<usize>,
     search_cache: StoredValue<SearchCache>,
 }
 
@@ -51,6 +70,7 @@ impl Sidebar {
         Self {
             listings: RwSignal::new(Vec::new()),
             pending_delete: RwSignal::new(None),
+            shown: RwSignal::new(FIRST_ENTRIES),
             search_cache: StoredValue::new(SearchCache::default()),
         }
     }
@@ -65,6 +85,18 @@ pub(super) struct SearchCache {
     serial: u64,
 }
 
+/// A search under way: the listings it goes through, where it is, what it
+/// found so far.
+struct SearchRun {
+    needle: Vec<char>,
+    listings: Vec<Listing>,
+    next: usize,
+    found: Vec<Found>,
+}
+
+/// How long one task of a search may go on before it lets the page run.
+const SEARCH_SLICE_MS: f64 = 8.0;
+
 /// A conversation that matched a search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Found {
@@ -73,6 +105,23 @@ pub struct Found {
 }
 
 impl ChatStore {
+    /// A profile's list is about to be shown: a first screenful with this
+    /// frame, a page in a task of its own once the frame is painted (at
+    /// startup and on a profile switch, the task that read the list is
+    /// long enough already).
+    pub(super) fn show_first_screen(&self) {
+        let shown = self.sidebar.shown;
+        shown.set(FIRST_ENTRIES);
+        let show_page = move || {
+            if shown.try_get_untracked().is_some_and(|n| n < PAGE) {
+                shown.set(PAGE);
+            }
+        };
+        // A task queued from the frame's callback runs once it is on screen.
+        request_animation_frame(move || set_timeout(show_page, Duration::ZERO));
+        set_timeout(show_page, PAGE_AT_LATEST);
+    }
+
     /// Shows `list` in the sidebar, without a conversation whose deletion
     /// is pending.
     pub(super) fn show_listings(&self, mut list: Vec<Listing>) {
@@ -82,31 +131,79 @@ impl ChatStore {
         self.sidebar.listings.set(list);
     }
 
+    /// Puts the conversations `ids` in their places in the sidebar, reading
+    /// only their own entries: after a message, a reply, a rename or a pin,
+    /// so these do not cost more with more conversations.
+    pub(super) fn refresh_listings_of(&self, ids: &[&str]) {
+        let user = self.user_id();
+        let fresh = self.with_manager(|m| {
+            ids.iter()
+                .map(|id| m.listing(&user, id))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let fresh = match fresh {
+            Ok(fresh) => fresh,
+            Err(error) => return self.report(error),
+        };
+        let pending = self
+            .sidebar
+            .pending_delete
+            .with_untracked(|p| p.as_ref().map(|p| p.session_id.clone()));
+        self.sidebar.listings.update(|list| {
+            for (id, listing) in ids.iter().zip(fresh) {
+                let listing = listing.filter(|_| pending.as_deref() != Some(*id));
+                place_listing(list, id, listing);
+            }
+        });
+    }
+
     // --- search ----------------------------------------------------------
 
-    /// The active profile's conversations matching `query` (titles and
-    /// message text), in sidebar order. Reads message text only now, the
-    /// first time, and keeps it until [`Self::end_search`].
-    pub fn search(&self, query: &str) -> Vec<Found> {
-        let listings = self.sidebar.listings.get_untracked();
-        if search::prepare(query).is_none() {
-            return Vec::new();
+    /// Searches the active profile's conversations for `query` (titles and
+    /// message text), in sidebar order, a slice of them per task, and
+    /// hands what it found to `done`, unless another search (or clearing
+    /// the box) started meanwhile. Message text is read only now, the first
+    /// time, and kept until [`Self::end_search`]: a first search at 2,000
+    /// conversations reads 2,000 of them, far more than one task should.
+    pub fn search_in_steps(&self, query: &str, done: impl FnOnce(Vec<Found>) + 'static) {
+        let serial = self.next_search_serial();
+        let Some(needle) = search::prepare(query) else {
+            return done(Vec::new());
+        };
+        let run = SearchRun {
+            needle,
+            listings: self.sidebar.listings.get_untracked(),
+            next: 0,
+            found: Vec::new(),
+        };
+        self.search_step(run, serial, Box::new(done));
+    }
+
+    fn search_step(&self, mut run: SearchRun, serial: u64, done: Box<dyn FnOnce(Vec<Found>)>) {
+        if self.sidebar.search_cache.try_with_value(|c| c.serial) != Some(serial) {
+            return;
         }
-        let searchable: Vec<Searchable> = listings
-            .iter()
-            .map(|listing| Searchable {
-                id: listing.summary.id.clone(),
-                title: listing.summary.title.clone().unwrap_or_default(),
-                texts: self.texts_of(listing),
-            })
-            .collect();
-        let hits = search::search(query, &searchable);
-        hits.into_iter()
-            .filter_map(|hit| {
-                let listing = listings.iter().find(|l| l.summary.id == hit.id)?.clone();
-                Some(Found { listing, hit })
-            })
-            .collect()
+        let started = js_sys::Date::now();
+        while run.next < run.listings.len() && js_sys::Date::now() - started < SEARCH_SLICE_MS {
+            let listing = &run.listings[run.next];
+            let title = listing.summary.title.as_deref().unwrap_or_default();
+            let hit = self.with_texts(listing, |texts| {
+                search::search_one(&run.needle, &listing.summary.id, title, texts)
+            });
+            if let Some(hit) = hit {
+                run.found.push(Found {
+                    listing: listing.clone(),
+                    hit,
+                });
+            }
+            run.next += 1;
+        }
+        if run.next < run.listings.len() {
+            let store = *self;
+            set_timeout(move || store.search_step(run, serial, done), Duration::ZERO);
+        } else {
+            done(run.found);
+        }
     }
 
     /// Forgets the text read for search.
@@ -114,35 +211,36 @@ impl ChatStore {
         self.sidebar.search_cache.update_value(|c| c.texts.clear());
     }
 
-    fn texts_of(&self, listing: &Listing) -> Vec<String> {
+    /// Runs `f` over a conversation's message texts, read (and kept) the
+    /// first time.
+    fn with_texts<R>(&self, listing: &Listing, f: impl FnOnce(&[String]) -> R) -> R {
         let id = &listing.summary.id;
         let updated = listing.summary.last_update_time;
-        let cached = self.sidebar.search_cache.with_value(|c| {
-            c.texts
-                .get(id)
-                .filter(|(at, _)| *at == updated)
-                .map(|(_, texts)| texts.clone())
-        });
-        if let Some(texts) = cached {
-            return texts;
+        let cached = self
+            .sidebar
+            .search_cache
+            .with_value(|c| c.texts.get(id).is_some_and(|(at, _)| *at == updated));
+        if !cached {
+            // An unreadable session is searched by its title only; opening
+            // it reports what is wrong.
+            let texts: Vec<String> = self
+                .load_session(id)
+                .map(|session| {
+                    session
+                        .events
+                        .iter()
+                        .map(|e| e.text_content())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.sidebar.search_cache.update_value(|c| {
+                c.texts.insert(id.clone(), (updated, texts));
+            });
         }
-        // An unreadable session is searched by its title only; opening it
-        // reports what is wrong.
-        let texts: Vec<String> = self
-            .load_session(id)
-            .map(|session| {
-                session
-                    .events
-                    .iter()
-                    .map(|e| e.text_content())
-                    .filter(|t| !t.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.sidebar.search_cache.update_value(|c| {
-            c.texts.insert(id.clone(), (updated, texts.clone()));
-        });
-        texts
+        self.sidebar
+            .search_cache
+            .with_value(|c| f(c.texts.get(id).map_or(&[][..], |(_, t)| t)))
     }
 
     /// A number that changes with every search input, for debouncing.
@@ -166,7 +264,7 @@ impl ChatStore {
     pub fn rename(&self, session_id: &str, title: &str) {
         let user = self.user_id();
         match self.with_manager(|m| m.rename_conversation(&user, session_id, title)) {
-            Ok(_) => self.refresh_sidebar(),
+            Ok(_) => self.refresh_listings_of(&[session_id]),
             Err(error) => self.report(Notice::RenameFailed(error)),
         }
     }
@@ -174,7 +272,7 @@ impl ChatStore {
     pub fn set_pinned(&self, session_id: &str, pinned: bool) {
         let user = self.user_id();
         match self.with_manager(|m| m.set_pinned(&user, session_id, pinned)) {
-            Ok(()) => self.refresh_sidebar(),
+            Ok(()) => self.refresh_listings_of(&[session_id]),
             Err(error) => self.report(Notice::PinFailed { pinned, error }),
         }
     }

@@ -38,7 +38,7 @@ impl ChatStore {
                 m.clear_session(&user)?;
                 let query = m.begin_query_with(&user, "A rehearsal", &[])?;
                 let id = query.session.id.as_str();
-                m.listings(&user)?;
+                m.listing(&user, id)?;
                 let options = m.conversation(&user, id)?.options;
                 m.begin_call(&user, id, None)?;
                 let app = m.app_name().to_owned();

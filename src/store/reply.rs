@@ -269,7 +269,7 @@ impl ChatStore {
         let saved = view.saved.get_untracked();
         self.writing.reply.set(None);
         self.writing.abort.set_value(None);
-        self.refresh_sidebar();
+        self.refresh_listings_of(&[&call.session_id]);
         // An unsaved reply stays on screen as it is (re-reading the session
         // from storage would drop it).
         if saved

@@ -5,17 +5,7 @@ use leptos::prelude::*;
 
 use super::keyboard::{SEARCH_ID, ShortcutsButton, use_ui};
 use super::profiles::ProfileSwitcher;
-use crate::store::{Found, use_store};
-
-/// Entries rendered with the page's first frame (more than a tall screen
-/// shows). The rest follow once that frame is painted: building all 200
-/// entries of a long history before the message box could show took ~10 ms,
-/// and laying them out ~4 ms more, measured on a 2-core machine.
-const FIRST_ENTRIES: usize = 24;
-
-/// The latest the rest of the entries wait, should no frame come (a tab
-/// opened in the background paints nothing until it is shown).
-const REST_AT_LATEST: Duration = Duration::from_millis(100);
+use crate::store::{Found, PAGE, use_store};
 
 /// Searching waits for a pause in typing this long: each search may read
 /// every conversation's messages the first time.
@@ -27,18 +17,8 @@ const SEARCH_DEBOUNCE: Duration = Duration::from_millis(200);
 pub fn Sidebar() -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
-    // How many entries are rendered: a first screenful at startup, then all
-    // of them, for good (later changes to the list render in full at once).
-    let shown = RwSignal::new(FIRST_ENTRIES);
-    let show_all = move || {
-        if shown.try_get_untracked().is_some_and(|n| n != usize::MAX) {
-            shown.set(usize::MAX);
-        }
-    };
-    // After the first paint: a task queued from the frame's callback runs
-    // once that frame is on screen.
-    request_animation_frame(move || set_timeout(show_all, Duration::ZERO));
-    set_timeout(show_all, REST_AT_LATEST);
+    // How many entries of each group are rendered (see `SidebarPage`).
+    let shown = store.sidebar.shown;
     let group = move |pinned: bool, ended: bool| {
         Memo::new(move |_| {
             let limit = shown.get();
@@ -51,6 +31,22 @@ pub fn Sidebar() -> impl IntoView {
             })
         })
     };
+    // Entries not rendered (offered by "Show more"), once the first page is.
+    let not_shown = Memo::new(move |_| {
+        let limit = shown.get();
+        if limit < PAGE {
+            return 0;
+        }
+        store.sidebar.listings.with(|l| {
+            let pinned = l.iter().filter(|l| l.pinned).count();
+            let ended = l.iter().filter(|l| !l.pinned && l.ended.is_some()).count();
+            let active = l.len() - pinned - ended;
+            [pinned, active, ended]
+                .iter()
+                .map(|n| n.saturating_sub(limit))
+                .sum::<usize>()
+        })
+    });
     let pinned = group(true, false);
     let active = group(false, false);
     let ended = group(false, true);
@@ -63,7 +59,10 @@ pub fn Sidebar() -> impl IntoView {
             results.set(None);
             store.end_search();
         } else {
-            results.set(Some(store.search(&text)));
+            store.search_in_steps(&text, move |found| {
+                // Not if the sidebar is gone meanwhile.
+                let _ = results.try_set(Some(found));
+            });
         }
     };
     let on_input = move |ev| {
@@ -124,20 +123,19 @@ pub fn Sidebar() -> impl IntoView {
             >
                 "New chat"
             </button>
-            <Show
-                when=move || results.with(Option::is_some)
-                fallback=move || {
-                    view! {
-                        <Show when=move || pinned.with(|p| !p.is_empty())>
-                            <Group heading="Pinned" listings=pinned />
-                        </Show>
-                        <Group heading="Active" listings=active />
-                        <Show when=move || ended.with(|e| !e.is_empty())>
-                            <Group heading="Ended" listings=ended />
-                        </Show>
-                    }
-                }
-            >
+            // Hidden, not removed, while searching: clearing the search then
+            // shows them without rendering every entry again.
+            <div class="groups" hidden=move || results.with(Option::is_some)>
+                <Show when=move || pinned.with(|p| !p.is_empty())>
+                    <Group heading="Pinned" listings=pinned />
+                </Show>
+                <Group heading="Active" listings=active />
+                <Show when=move || ended.with(|e| !e.is_empty())>
+                    <Group heading="Ended" listings=ended />
+                </Show>
+                <ShowMore not_shown=not_shown.into() shown />
+            </div>
+            <Show when=move || results.with(Option::is_some)>
                 <SearchResults results />
             </Show>
             <div class="sidebar-foot">
@@ -153,6 +151,14 @@ fn SearchResults(results: RwSignal<Option<Vec<Found>>>) -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
     let count = move || results.with(|r| r.as_ref().map_or(0, Vec::len));
+    // As the groups: a page of results, a page more per "Show more" (a
+    // new search starts again at one page).
+    let shown = RwSignal::new(PAGE);
+    Effect::new(move |_| {
+        results.track();
+        shown.set(PAGE);
+    });
+    let not_shown = Signal::derive(move || count().saturating_sub(shown.get()));
     view! {
         <section class="group search-results" aria-labelledby="group-results">
             <h2 id="group-results">
@@ -164,7 +170,11 @@ fn SearchResults(results: RwSignal<Option<Vec<Found>>>) -> impl IntoView {
             </h2>
             <ul class="sessions">
                 <For
-                    each=move || results.get().unwrap_or_default()
+                    each=move || {
+                        let limit = shown.get();
+                        results
+                            .with(|r| r.iter().flatten().take(limit).cloned().collect::<Vec<_>>())
+                    }
                     key=|f| (f.listing.summary.id.clone(), f.hit.snippet.clone())
                     let:found
                 >
@@ -200,7 +210,21 @@ fn SearchResults(results: RwSignal<Option<Vec<Found>>>) -> impl IntoView {
                     }
                 </For>
             </ul>
+            <ShowMore not_shown shown />
         </section>
+    }
+}
+
+/// "Show more" under a list cut at `shown` entries, saying how many are not
+/// shown; it shows a page more.
+#[component]
+fn ShowMore(not_shown: Signal<usize>, shown: RwSignal<usize>) -> impl IntoView {
+    view! {
+        <Show when=move || { not_shown.get() > 0 }>
+            <button type="button" class="show-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                {move || format!("Show more ({} not shown)", not_shown.get())}
+            </button>
+        </Show>
     }
 }
 
@@ -359,7 +383,10 @@ fn Entry(listing: Listing) -> impl IntoView {
             >
                 "⋯"
             </button>
-            <div class="entry-actions" id=menu_id hidden=move || !menu_open.get()>
+            // Built when opened: every entry carrying its menu made a page
+            // of entries twice as slow to render.
+            <Show when=move || menu_open.get()>
+                <div class="entry-actions" id=menu_id.clone()>
                 <button
                     type="button"
                     on:click=move |_| {
@@ -371,9 +398,12 @@ fn Entry(listing: Listing) -> impl IntoView {
                 </button>
                 <button
                     type="button"
-                    on:click=move |_| {
-                        menu_open.set(false);
-                        store.set_pinned(&pin_id, !pinned);
+                    on:click={
+                        let pin_id = pin_id.clone();
+                        move |_| {
+                            menu_open.set(false);
+                            store.set_pinned(&pin_id, !pinned);
+                        }
                     }
                 >
                     {if pinned { "Unpin" } else { "Pin" }}
@@ -381,14 +411,18 @@ fn Entry(listing: Listing) -> impl IntoView {
                 <button
                     type="button"
                     class="delete"
-                    on:click=move |_| {
-                        menu_open.set(false);
-                        store.delete_with_undo(&delete_id);
+                    on:click={
+                        let delete_id = delete_id.clone();
+                        move |_| {
+                            menu_open.set(false);
+                            store.delete_with_undo(&delete_id);
+                        }
                     }
                 >
                     "Delete"
                 </button>
-            </div>
+                </div>
+            </Show>
         </li>
     }
 }

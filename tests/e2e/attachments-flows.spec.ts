@@ -243,7 +243,7 @@ test('a store of format 3 with inline images: the bytes move to IndexedDB, the i
   // The fixture's agent replies hold their images inline, as format 3 did.
   expect(Object.values(await unpackedStorage(page)).join('\n')).toContain('inlineData');
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 3 to 4');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 3 to 5');
   const images = page.locator('[data-role="assistant"] [data-role="attachment"][data-kind="image"]');
   await expect(images.first()).toHaveAttribute('data-state', 'ready');
   for (const image of await images.all()) await expect(image).toHaveAttribute('data-state', 'ready');

@@ -138,18 +138,22 @@ test.describe('working with conversations', () => {
     await expect(toast).toBeVisible();
     // Still in storage during the window (nothing is written until it ends)...
     // (a crash now would lose nothing the user did not confirm)...
-    const stored = () => page.evaluate(() => localStorage.getItem('confab:index') ?? '');
-    expect(await stored()).toContain('gamma');
-    const id = await page.evaluate(() => {
-      const index = JSON.parse(localStorage.getItem('confab:index') ?? '{}');
-      return index.sessions.find((s: { title: string }) => s.title === 'gamma: tax forms').id as string;
-    });
+    // Format 5: each conversation has its own index entry, its summary or its tombstone.
+    const entryKey = await page.evaluate(() =>
+      Object.keys(localStorage).find(
+        (k) => k.startsWith('confab:entry:') && JSON.parse(localStorage.getItem(k)!).listed?.title === 'gamma: tax forms',
+      ),
+    );
+    expect(entryKey).toBeDefined();
+    const id = entryKey!.split(':').pop()!;
+    const stored = () => page.evaluate((key) => localStorage.getItem(key) ?? '', entryKey!);
+    expect(JSON.parse(await stored())).toHaveProperty('listed');
     const bodyKeys = () =>
       page.evaluate((id) => Object.keys(localStorage).filter((k) => k.startsWith('confab:session:') && k.endsWith(id)), id);
     expect(await bodyKeys()).toHaveLength(1);
     // ...and deleted when it ends (about 8 s).
     await expect(toast).toHaveCount(0, { timeout: 15_000 });
-    await expect.poll(stored).not.toContain('"title":"gamma');
+    await expect.poll(async () => Object.keys(JSON.parse(await stored()))).toEqual(['deleted']);
     expect(await bodyKeys()).toHaveLength(0);
     await page.reload();
     await expect(chat.sessionButtons).toHaveText(['beta: gardening in spring', 'alpha: we talked about the Louvre']);
@@ -163,6 +167,36 @@ test.describe('working with conversations', () => {
     await page.goto(`${server.url}/?again`);
     await expect(chat.box).toBeVisible();
     await expect(chat.sessionButtons).toHaveText(['gamma: tax forms', 'beta: gardening in spring']);
+  });
+});
+
+test.describe('a long list', () => {
+  test('the sidebar shows 100 conversations per group and "Show more" the next 100; the oldest still opens', async ({ chat, page }) => {
+    await chat.send('the oldest one');
+    await chat.lastReplyDone();
+    // 230 newer conversations, as index entries only (format 5: one key
+    // each): the sidebar lists them without reading any conversation.
+    await page.evaluate(() => {
+      const now = Date.now() / 1000;
+      for (let i = 0; i < 230; i++) {
+        const id = `seeded-${String(i).padStart(3, '0')}`;
+        const summary = { id, appName: 'confab', userId: 'local', title: `seeded ${i}`, lastUpdateTime: now + 1000 - i, eventCount: 2 };
+        localStorage.setItem(`confab:entry:confab:local:${id}`, JSON.stringify({ listed: summary }));
+      }
+    });
+    await page.reload();
+    const more = chat.sidebar.getByRole('button', { name: /^Show more/ });
+    await expect(chat.sessionButtons).toHaveCount(100);
+    await expect(chat.sessionButtons.first()).toHaveText('seeded 0');
+    await expect(more).toHaveText('Show more (131 not shown)');
+    await more.click();
+    await expect(chat.sessionButtons).toHaveCount(200);
+    await expect(more).toHaveText('Show more (31 not shown)');
+    await more.click();
+    await expect(chat.sessionButtons).toHaveCount(231);
+    await expect(more).toHaveCount(0);
+    await chat.sessionButtons.last().click();
+    await expect(chat.userMessages).toHaveText(['the oldest one']);
   });
 });
 

@@ -48,7 +48,7 @@ async function chatOnce(chat: ChatPage, text: string) {
 
 const notice = (page: Page) => page.locator('.notice[role="alert"]');
 
-test('a corrupt session and a corrupt index are moved aside; everything else loads and works', async ({ chat, page }) => {
+test('a corrupt session and a corrupt index entry are moved aside; everything else loads and works', async ({ chat, page }) => {
   await chatOnce(chat, 'First conversation');
   await page.getByRole('button', { name: 'New chat' }).click();
   await chatOnce(chat, 'Second conversation');
@@ -56,26 +56,35 @@ test('a corrupt session and a corrupt index are moved aside; everything else loa
   const keys = sessionKeys(before);
   expect(keys).toHaveLength(2);
   const broken = keys.find((k) => before[k].includes('First conversation'))!;
+  // The healthy conversation's own index entry (format 5: one per conversation).
+  const healthyEntry = keys.find((k) => k !== broken)!.replace('confab:session:', 'confab:entry:');
+  expect(before[healthyEntry]).toContain('"listed"');
 
   await page.evaluate(
-    ([session]) => {
+    ([session, entry]) => {
       localStorage.setItem(session, '{"id": "half a sess');
-      localStorage.setItem('confab:index', 'not json at all');
+      localStorage.setItem(entry, 'not json at all');
     },
-    [broken],
+    [broken, healthyEntry],
   );
   await page.reload();
   await expect(chat.box).toBeVisible();
 
-  // Both bad entries are reported and kept under quarantine keys.
+  // The bad entry is reported, kept under a quarantine key, and made anew
+  // from its conversation.
+  await expect(notice(page)).toContainText(`The stored entry ${healthyEntry} could not be read`);
+  expect(JSON.parse((await storage(page))[healthyEntry]).listed.title).toBe('Second conversation');
+  // The broken body is found when its conversation is opened (its entry is
+  // fine, so it is listed until then): reported, moved aside, off the list.
+  await expect(chat.sessionButtons).toHaveText(['Second conversation', 'First conversation']);
+  await chat.sessionButtons.filter({ hasText: 'First conversation' }).click();
   await expect(notice(page)).toContainText(`The stored entry ${broken} could not be read`);
-  await expect(notice(page)).toContainText('The stored entry confab:index could not be read');
   const after = await storage(page);
   const quarantined = Object.entries(after).filter(([k]) => k.startsWith('confab:quarantine:'));
   expect(quarantined.map(([, v]) => v).sort()).toEqual(['not json at all', '{"id": "half a sess'].sort());
   expect(after[broken]).toBeUndefined();
 
-  // The healthy conversation is listed (the index was rebuilt) and still works.
+  // The healthy conversation is listed and still works.
   await expect(chat.sessionButtons).toHaveText(['Second conversation']);
   await chat.sessionButtons.first().click();
   await expect(chat.userMessages).toHaveText(['Second conversation']);
@@ -83,6 +92,25 @@ test('a corrupt session and a corrupt index are moved aside; everything else loa
   await page.reload();
   await expect(chat.userMessages).toHaveText(['Second conversation', 'Still working']);
   await expect(chat.replies).toHaveCount(2);
+});
+
+test('an unreadable confab:index left from an upgrade is moved aside and every conversation stays listed', async ({ chat, page }) => {
+  await chatOnce(chat, 'First conversation');
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await chatOnce(chat, 'Second conversation');
+  await page.evaluate(() => localStorage.setItem('confab:index', 'not json at all'));
+  await page.reload();
+  await expect(chat.box).toBeVisible();
+
+  await expect(notice(page)).toContainText('The stored entry confab:index could not be read');
+  await expect(notice(page)).toContainText('the list was rebuilt');
+  const after = await storage(page);
+  expect(after['confab:index']).toBeUndefined();
+  const quarantined = Object.entries(after).filter(([k]) => k.startsWith('confab:quarantine:'));
+  expect(quarantined.map(([, v]) => v)).toEqual(['not json at all']);
+  await expect(chat.sessionButtons).toHaveText(['Second conversation', 'First conversation']);
+  await chat.sessionButtons.filter({ hasText: 'First conversation' }).click();
+  await expect(chat.userMessages).toHaveText(['First conversation']);
 });
 
 test('with storage full before chatting, the text stays in the box, a banner says why, and nothing half-written remains', async ({ chat, page }) => {
@@ -216,12 +244,12 @@ test('a store of format 1 is upgraded, and its backup dropped once the new store
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v1);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 4');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 5');
   await expect(chat.sessionButtons).toHaveText(['Stop this one', 'Plan a trip to Paris']);
   await chat.sessionButtons.filter({ hasText: 'Plan a trip to Paris' }).click();
   await expect(chat.userMessages).toHaveText(['Plan a trip to Paris']);
   const after = await storage(page);
-  expect(JSON.parse(after['confab:meta']).schema).toBe(4);
+  expect(JSON.parse(after['confab:meta']).schema).toBe(5);
   // The backup is dropped once the migrated store was read back.
   expect(Object.keys(after).filter((k) => k.startsWith('confab:backup:'))).toEqual([]);
   // It keeps working. The fixture's conversations are a year old, so they
@@ -242,7 +270,7 @@ test('a store of format 2 is packed in place: the same conversations in a fracti
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v2);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 4');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 5');
   await expect(chat.sessionButtons).toHaveCount(2);
   await chat.sessionButtons.nth(1).click();
   await expect(chat.userMessages).toHaveCount(2);

@@ -1,6 +1,6 @@
-//! What the user sets on a conversation: its title and pin (in the user's
-//! record, so the list needs no conversation record and a rename does not
-//! reorder it) and its own options (in its record). Across tabs, the later
+//! What the user sets on a conversation: its title and pin (in its status,
+//! so the list needs no conversation record and a rename does not reorder
+//! it) and its own options (in its record). Across tabs, the later
 //! change of each wins.
 
 use super::{
@@ -63,12 +63,11 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         // Adopts a session that has no record yet (and so no status).
         self.conversation(user_id, session_id)?;
         let now = self.clock.now();
-        let mut record = self.user_record(user_id)?;
-        let status = record
-            .status_mut(session_id)
+        let mut status = self
+            .status(user_id, session_id)?
             .ok_or_else(|| SessionError::not_found(&self.app_name, user_id, session_id))?;
-        change(status);
+        change(&mut status);
         status.labels_at = now;
-        self.save_user_record(user_id, &record)
+        self.save_status(user_id, &status)
     }
 }

@@ -2,11 +2,13 @@
 //! new on request, or one the user went back to), ended by the user or by
 //! expiry, deleted by the user or by retention.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{
-    Conversation, EndReason, Ending, ManagerError, Satisfaction, SessionManager,
-    new_conversation_id,
+    Conversation, ConversationStatus, EndReason, Ending, ManagerError, Satisfaction,
+    SessionManager, UserRecord, new_conversation_id,
 };
 use crate::clock::Clock;
 use crate::session::{CreateSession, Session, SessionError, SessionService, SessionSummary, State};
@@ -15,16 +17,19 @@ use crate::telemetry::SpanStatus;
 
 impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// The user's current session, or a new one if there is none or it has
-    /// ended (or expired just now).
+    /// ended (or expired just now). Only the current one's expiry is
+    /// checked: a message costs the same with 20 conversations or 2,000
+    /// (the others are checked when a profile is opened, by `enter`).
     pub fn get_or_create_session(&mut self, user_id: &str) -> Result<Session, ManagerError> {
         self.atomically(|m| {
-            m.expire_due(user_id)?;
-            let record = m.user_record(user_id)?;
-            if let Some(current) = &record.current
-                && record.status(current).is_some_and(|s| s.ended.is_none())
+            if let Some(current) = m.current_session_id(user_id)?
+                && let Some(status) = m.status(user_id, &current)?.filter(|s| s.ended.is_none())
             {
-                match m.get_session(user_id, current) {
-                    Ok(session) => return Ok(session),
+                match m.get_session(user_id, &current) {
+                    Ok(session) if !m.is_due(&status, session.last_update_time) => {
+                        return Ok(session);
+                    }
+                    Ok(_) => m.end(user_id, &current, m.expiry())?,
                     // Deleted elsewhere: fall through to a new one.
                     Err(ManagerError::Session(SessionError::NotFound { .. })) => {}
                     Err(error) => return Err(error),
@@ -32,6 +37,23 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             }
             m.create_new_session(user_id)
         })
+    }
+
+    /// Whether an active conversation is due to expire: idle longer than
+    /// the limit since `last_update`, or older than the maximum.
+    fn is_due(&self, status: &ConversationStatus, last_update: f64) -> bool {
+        let now = self.clock.now();
+        now - last_update > self.limits.idle || now - status.started_at > self.limits.max_duration
+    }
+
+    /// The ending of a conversation that expires now.
+    fn expiry(&self) -> Ending {
+        Ending {
+            at: self.clock.now(),
+            reason: EndReason::Expired,
+            satisfaction: None,
+            comment: String::new(),
+        }
     }
 
     /// Starts a fresh context: a new session with a new conversation id and
@@ -56,13 +78,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// Forgets the user's current session (the seed's `clear_session`): the
     /// next message starts a new one. Nothing is deleted.
     pub fn clear_session(&mut self, user_id: &str) -> Result<(), ManagerError> {
-        self.atomically(|m| {
-            let mut record = m.user_record(user_id)?;
-            if record.current.take().is_some() {
-                m.save_user_record(user_id, &record)?;
-            }
-            Ok(())
-        })
+        self.atomically(|m| m.set_current(user_id, None))
     }
 
     /// Makes an active conversation the current one (the user opened it).
@@ -70,19 +86,10 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub fn switch_to(&mut self, user_id: &str, session_id: &str) -> Result<bool, ManagerError> {
         self.atomically(|m| {
             let conversation = m.conversation(user_id, session_id)?;
-            let mut record = m.user_record(user_id)?;
             let active = conversation.is_active();
-            let current = active.then(|| session_id.to_owned());
-            if record.current != current {
-                record.current = current;
-                m.save_user_record(user_id, &record)?;
-            }
+            m.set_current(user_id, active.then(|| session_id.to_owned()))?;
             Ok(active)
         })
-    }
-
-    pub fn current_session_id(&self, user_id: &str) -> Result<Option<String>, ManagerError> {
-        Ok(self.user_record(user_id)?.current)
     }
 
     /// The current conversation's id (the seed's `get_conversation_id`).
@@ -166,25 +173,27 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 Err(error) => return Err(error.into()),
             }
             m.kv.remove(&keys::conversation(&m.app_name, user_id, session_id))?;
-            let mut record = m.user_record(user_id)?;
-            record.conversations.retain(|s| s.session_id != session_id);
-            if record.current.as_deref() == Some(session_id) {
-                record.current = None;
-            }
-            m.save_user_record(user_id, &record)
+            m.kv.remove(&keys::status(&m.app_name, user_id, session_id))?;
+            m.leave_current(user_id, session_id)
         })
     }
 
-    /// Adds a new conversation to the user's record, as the current one.
+    /// Gives a new conversation its status, as the current one.
     pub(super) fn list_as_current(
         &self,
         user_id: &str,
         conversation: &Conversation,
     ) -> Result<(), ManagerError> {
-        let mut record = self.user_record(user_id)?;
-        record.conversations.push(conversation.status());
-        record.current = Some(conversation.session_id.clone());
-        self.save_user_record(user_id, &record)
+        self.save_status(user_id, &conversation.status())?;
+        self.set_current(user_id, Some(conversation.session_id.clone()))
+    }
+
+    /// No current session any more if it was `session_id`.
+    fn leave_current(&self, user_id: &str, session_id: &str) -> Result<(), ManagerError> {
+        if self.current_session_id(user_id)?.as_deref() == Some(session_id) {
+            self.set_current(user_id, None)?;
+        }
+        Ok(())
     }
 
     /// Ends the conversation in `session_id` (if still active): its trace's
@@ -222,16 +231,15 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
         conversation.ended = Some(ending.clone());
         self.save_conversation(&conversation)?;
-        let mut record = self.user_record(user_id)?;
-        match record.status_mut(session_id) {
-            Some(status) => status.ended = Some(ending),
-            None => record.conversations.push(conversation.status()),
-        }
-        if record.current.as_deref() == Some(session_id) {
-            record.current = None;
-        }
-        self.save_user_record(user_id, &record)?;
-        Ok(())
+        let status = match self.status(user_id, session_id)? {
+            Some(status) => ConversationStatus {
+                ended: Some(ending),
+                ..status
+            },
+            None => conversation.status(),
+        };
+        self.save_status(user_id, &status)?;
+        self.leave_current(user_id, session_id)
     }
 
     /// Expiry, also returning the user's sessions as it read them: ending a
@@ -239,30 +247,25 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub(super) fn expire(
         &mut self,
         user_id: &str,
-    ) -> Result<(Vec<String>, Vec<SessionSummary>), ManagerError> {
-        let now = self.clock.now();
+    ) -> Result<(Vec<String>, Vec<SessionSummary>, UserRecord), ManagerError> {
         let record = self.user_record(user_id)?;
         let summaries = self.service.list_sessions(&self.app_name, user_id)?;
+        // By id: one lookup per conversation, not a scan of every summary.
+        let last_updates: HashMap<&str, f64> = summaries
+            .iter()
+            .map(|s| (s.id.as_str(), s.last_update_time))
+            .collect();
         let mut expired = Vec::new();
         for status in record.conversations.iter().filter(|s| s.ended.is_none()) {
-            let Some(summary) = summaries.iter().find(|s| s.id == status.session_id) else {
-                continue;
-            };
-            let idle = now - summary.last_update_time > self.limits.idle;
-            let too_old = now - status.started_at > self.limits.max_duration;
-            if idle || too_old {
+            if let Some(&last_update) = last_updates.get(status.session_id.as_str())
+                && self.is_due(status, last_update)
+            {
                 expired.push(status.session_id.clone());
             }
         }
         for session_id in &expired {
-            let ending = Ending {
-                at: now,
-                reason: EndReason::Expired,
-                satisfaction: None,
-                comment: String::new(),
-            };
-            self.end(user_id, session_id, ending)?;
+            self.end(user_id, session_id, self.expiry())?;
         }
-        Ok((expired, summaries))
+        Ok((expired, summaries, record))
     }
 }

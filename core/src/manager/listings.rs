@@ -1,9 +1,13 @@
 //! The sidebar's entries, and [`SessionManager::enter`]: what opening a
 //! profile runs before it lists them.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::{Ending, FoundDraft, ManagerError, SessionManager, Settled, UserRecord, Writer};
+use super::{
+    ConversationStatus, Ending, FoundDraft, ManagerError, SessionManager, Settled, UserRecord,
+    Writer,
+};
 use crate::clock::Clock;
 use crate::session::{SessionService, SessionSummary};
 use crate::storage::KvStore;
@@ -26,13 +30,31 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(listings_of(&record, summaries))
     }
 
+    /// One conversation's sidebar entry, reading only its own index entry
+    /// and status; `None` when it is not listed (deleted, or never saved).
+    /// What a reply refreshes, instead of every entry.
+    pub fn listing(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<Listing>, ManagerError> {
+        let Some(summary) = self
+            .service
+            .session_summary(&self.app_name, user_id, session_id)?
+        else {
+            return Ok(None);
+        };
+        let status = self.status(user_id, session_id)?;
+        Ok(Some(listing_of(summary, status.as_ref())))
+    }
+
     /// What opening a profile does, in order: drafts of closed tabs saved
     /// (those `writer_of` says are gone, or too old when it cannot tell),
     /// expiry, retention, and the sidebar's listings. Returns the listings
     /// and the drafts left (still being written, as far as is known). Each
-    /// step is the operation of the same name; the session list, the
-    /// largest thing read, is read once for expiry and the listings unless
-    /// retention deleted something. `keys`: the store's keys, if listed.
+    /// step is the operation of the same name; the session list and the
+    /// statuses, the largest things read, are read once for expiry and the
+    /// listings unless expiry or retention changed something. `keys`: the store's keys, if listed.
     pub fn enter(
         &mut self,
         user_id: &str,
@@ -55,11 +77,17 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 _ => None,
             })
             .collect();
-        let (_, summaries) = self.atomically(|m| m.expire(user_id))?;
+        let (expired, summaries, record) = self.atomically(|m| m.expire(user_id))?;
         if !self.apply_retention(user_id)?.is_empty() {
             return Ok((self.listings(user_id)?, left));
         }
-        let record = self.user_record(user_id)?;
+        // The statuses expiry read, unless it changed some: at 2,000
+        // conversations, 2,000 reads saved.
+        let record = if expired.is_empty() {
+            record
+        } else {
+            self.user_record(user_id)?
+        };
         Ok((listings_of(&record, summaries), left))
     }
 }
@@ -75,22 +103,54 @@ fn listings_of(record: &UserRecord, summaries: Vec<SessionSummary>) -> Vec<Listi
     }
     let mut listings: Vec<Listing> = summaries
         .into_iter()
-        .map(|mut summary| {
-            let status = statuses.get(summary.id.as_str());
-            if let Some(title) = status.and_then(|s| s.title.clone()) {
-                summary.title = Some(title);
-            }
-            Listing {
-                conversation_id: status
-                    .map(|s| s.conversation_id.clone())
-                    .unwrap_or_default(),
-                ended: status.and_then(|s| s.ended.clone()),
-                pinned: status.is_some_and(|s| s.pinned),
-                summary,
-            }
+        .map(|summary| {
+            let status = statuses.get(summary.id.as_str()).copied();
+            listing_of(summary, status)
         })
         .collect();
     // Stable: the newest-first order holds within each group.
     crate::order::sort_stable_by(&mut listings, |a, b| b.pinned.cmp(&a.pinned));
     listings
+}
+
+fn listing_of(mut summary: SessionSummary, status: Option<&ConversationStatus>) -> Listing {
+    if let Some(title) = status.and_then(|s| s.title.clone()) {
+        summary.title = Some(title);
+    }
+    Listing {
+        conversation_id: status
+            .map(|s| s.conversation_id.clone())
+            .unwrap_or_default(),
+        ended: status.and_then(|s| s.ended.clone()),
+        pinned: status.is_some_and(|s| s.pinned),
+        summary,
+    }
+}
+
+/// The sidebar's order, as [`SessionManager::listings`] gives it: pinned
+/// first, then newest first, then by id.
+fn sidebar_order(a: &Listing, b: &Listing) -> Ordering {
+    b.pinned
+        .cmp(&a.pinned)
+        .then_with(|| {
+            b.summary
+                .last_update_time
+                .total_cmp(&a.summary.last_update_time)
+        })
+        .then_with(|| a.summary.id.cmp(&b.summary.id))
+}
+
+/// Puts one conversation's fresh entry (from [`SessionManager::listing`])
+/// in its place in `listings`, or takes `session_id` out when it is no
+/// longer listed: the sidebar after a change to one conversation, without
+/// reading the others.
+pub fn place_listing(listings: &mut Vec<Listing>, session_id: &str, fresh: Option<Listing>) {
+    listings.retain(|l| l.summary.id != session_id);
+    if let Some(fresh) = fresh {
+        let at = listings
+            .iter()
+            .position(|l| sidebar_order(&fresh, l) == Ordering::Less)
+            .unwrap_or(listings.len());
+        listings.insert(at, fresh);
+    }
 }

@@ -35,7 +35,7 @@ pub(crate) mod tests;
 pub use calls::{CallResult, CallStart, QueryStart};
 pub use drafts::*;
 pub use fork::Branch;
-pub use listings::Listing;
+pub use listings::{Listing, place_listing};
 pub use records::*;
 
 use thiserror::Error;

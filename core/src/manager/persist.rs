@@ -5,7 +5,8 @@
 use serde::de::DeserializeOwned;
 
 use super::{
-    Conversation, ManagerError, QueryLog, SessionManager, UserRecord, new_conversation_id,
+    Conversation, ConversationStatus, ManagerError, QueryLog, SessionManager, UserRecord,
+    new_conversation_id,
 };
 use crate::clock::Clock;
 use crate::session::{GetSessionConfig, Session, SessionService};
@@ -43,22 +44,68 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         }
     }
 
+    /// The user's record: the current session and every conversation's
+    /// status. It reads one key per conversation: for the listings and the
+    /// sweeps over all conversations, not for what one conversation needs
+    /// ([`Self::status`], [`Self::current_session_id`]).
     pub fn user_record(&self, user_id: &str) -> Result<UserRecord, ManagerError> {
-        Ok(self
-            .read_record(&keys::user_record(&self.app_name, user_id))?
-            .unwrap_or_default())
+        let prefix = keys::statuses_of(&self.app_name, user_id);
+        let mut conversations = Vec::new();
+        for key in self.kv.keys()?.iter().filter(|k| k.starts_with(&prefix)) {
+            if let Some(status) = self.read_record::<ConversationStatus>(key)? {
+                conversations.push(status);
+            }
+        }
+        Ok(UserRecord {
+            current: self.current_session_id(user_id)?,
+            conversations,
+        })
     }
 
-    pub(crate) fn save_user_record(
+    /// The user's current session (the seed's `current_sessions[user_id]`).
+    pub fn current_session_id(&self, user_id: &str) -> Result<Option<String>, ManagerError> {
+        Ok(self
+            .read_record::<UserRecord>(&keys::user_record(&self.app_name, user_id))?
+            .and_then(|record| record.current))
+    }
+
+    /// Makes `current` the user's current session (`None`: none), writing
+    /// only if it changes.
+    pub(crate) fn set_current(
         &self,
         user_id: &str,
-        record: &UserRecord,
+        current: Option<String>,
     ) -> Result<(), ManagerError> {
+        if self.current_session_id(user_id)? == current {
+            return Ok(());
+        }
+        let record = UserRecord {
+            current,
+            conversations: Vec::new(),
+        };
         Ok(write_json(
             &self.kv,
             &keys::user_record(&self.app_name, user_id),
-            record,
+            &record,
         )?)
+    }
+
+    /// The status of one conversation, if it has one.
+    pub fn status(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<ConversationStatus>, ManagerError> {
+        self.read_record(&keys::status(&self.app_name, user_id, session_id))
+    }
+
+    pub(crate) fn save_status(
+        &self,
+        user_id: &str,
+        status: &ConversationStatus,
+    ) -> Result<(), ManagerError> {
+        let key = keys::status(&self.app_name, user_id, &status.session_id);
+        Ok(write_json(&self.kv, &key, status)?)
     }
 
     /// The conversation record of a session. A session without one (made
@@ -75,10 +122,8 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
             let session = m.get_session(user_id, session_id)?;
             let conversation = m.adopt(&session);
             m.save_conversation(&conversation)?;
-            let mut record = m.user_record(user_id)?;
-            if record.status(session_id).is_none() {
-                record.conversations.push(conversation.status());
-                m.save_user_record(user_id, &record)?;
+            if m.status(user_id, session_id)?.is_none() {
+                m.save_status(user_id, &conversation.status())?;
             }
             Ok(conversation)
         })

@@ -202,8 +202,11 @@ impl Conversation {
     }
 }
 
-/// A conversation as the sidebar needs it (kept in the user's record so
-/// startup need not read every conversation).
+/// A conversation as the sidebar needs it, so startup need not read every
+/// conversation's record. Stored under its own key ([`keys::status`]):
+/// renaming, pinning or ending one conversation rewrites its status only.
+///
+/// [`keys::status`]: crate::storage::keys::status
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationStatus {
@@ -234,14 +237,16 @@ fn is_zero(value: &f64) -> bool {
 /// Longest title a user can give, in characters.
 pub const MAX_TITLE_CHARS: usize = 120;
 
-/// One user's manager state in one app.
+/// One user's manager state in one app. Stored, it holds `current` only;
+/// `SessionManager::user_record` fills `conversations` from the statuses'
+/// own keys (format 4 stored them here).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRecord {
     /// The user's current session (the seed's `current_sessions[user_id]`).
     #[serde(default)]
     pub current: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversations: Vec<ConversationStatus>,
 }
 

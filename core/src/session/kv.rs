@@ -1,14 +1,17 @@
 //! The session service over a key-value store: what persists conversations
 //! in the browser's localStorage (and in a [`MemoryKv`] in host tests).
 //!
-//! Layout: one key per session body (with its session-scoped state), one
-//! key per app's and per user's shared state, and one small index of
-//! summaries and tombstones (see [`crate::storage::keys`]). Writes go body
-//! first, index last, so the index never points at a session that is not
-//! there. Every read checks the schema version in `confab:meta` first.
+//! Layout (format 5): one key per session body (with its session-scoped
+//! state), one key per app's and per user's shared state, and one index
+//! entry per session: its summary, or its tombstone once deleted (see
+//! [`crate::storage::keys`]). A write touches the entry of its own session
+//! only, so its cost does not grow with the number of sessions; listing
+//! reads every entry. Writes go body first, entry last, so an entry never
+//! lists a session that is not there. Every operation checks the schema
+//! version in `confab:meta` first.
 //!
-//! An entry that does not parse is moved aside (quarantined) and reported;
-//! an unreadable index is rebuilt from the session bodies.
+//! An entry that does not parse is moved aside (quarantined) and reported,
+//! and made anew from its session's body.
 //!
 //! [`MemoryKv`]: crate::storage::MemoryKv
 
@@ -17,7 +20,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::index::Index;
+use super::index::{IndexEntry, Tombstone};
 use super::model::{Event, Session, SessionSummary, State, new_id};
 use super::service::{
     CreateSession, GetSessionConfig, SessionError, SessionService, apply_event,
@@ -29,6 +32,10 @@ use crate::storage::quarantine::quarantine;
 use crate::storage::{
     KvError, KvStore, Meta, Quarantined, keys, read_json, stored_schema, write_json,
 };
+
+/// Why a format-4 index still present in a format-5 store is moved aside:
+/// the upgrade found it unreadable and listed the sessions from their bodies.
+const LEFTOVER_INDEX: &str = "the old list of conversations could not be read when the storage was upgraded; the list was rebuilt from the conversations themselves";
 
 pub struct KvSessionService<K: KvStore, C: Clock> {
     kv: K,
@@ -56,7 +63,8 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
 
     /// Every summary in the index, all apps and users, newest first.
     pub fn all_summaries(&self) -> Result<Vec<SessionSummary>, SessionError> {
-        let mut sessions = self.read_index()?.sessions;
+        self.check_schema()?;
+        let mut sessions = self.listed(keys::INDEX_ENTRIES)?;
         newest_first(&mut sessions);
         Ok(sessions)
     }
@@ -92,35 +100,86 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         }
     }
 
-    fn read_index(&self) -> Result<Index, SessionError> {
-        self.check_schema()?;
-        match read_json::<Index>(&self.kv, keys::INDEX) {
-            Ok(index) => Ok(index.unwrap_or_default()),
-            Err(KvError::Corrupt { reason, .. }) => {
-                self.set_aside(keys::INDEX, &reason)?;
-                self.rebuild_index()
-            }
-            Err(error) => Err(error.into()),
+    /// The summaries of the listed sessions whose entries start with
+    /// `prefix`, in no order. Tombstones past [`super::index::TOMBSTONE_SECONDS`]
+    /// are forgotten on the way, and an unreadable index left by the
+    /// upgrade to format 5 is moved aside.
+    fn listed(&self, prefix: &str) -> Result<Vec<SessionSummary>, SessionError> {
+        let now = self.clock.now();
+        let mut stored = self.kv.keys()?;
+        if stored.iter().any(|k| k == keys::INDEX) {
+            self.set_aside(keys::INDEX, LEFTOVER_INDEX)?;
+            self.list_unlisted_bodies(&stored)?;
+            stored = self.kv.keys()?;
         }
-    }
-
-    /// The index made anew from the session bodies (after it was lost).
-    fn rebuild_index(&self) -> Result<Index, SessionError> {
-        let mut index = Index::default();
-        let prefix = format!("{}session:", keys::PREFIX);
-        for key in self.kv.keys()? {
-            if !key.starts_with(&prefix) {
+        let mut listed = Vec::new();
+        for key in stored {
+            if !key.starts_with(prefix) {
                 continue;
             }
-            if let Some(session) = self.read_or_set_aside::<Session>(&key)? {
-                index.upsert(SessionSummary::of(&session));
+            match self.read_entry_at(&key)? {
+                Some(IndexEntry::Listed(summary)) => listed.push(summary),
+                Some(entry) if entry.is_expired_tombstone(now) => self.kv.remove(&key)?,
+                _ => {}
             }
         }
-        self.write_index(&index)?;
-        Ok(index)
+        Ok(listed)
     }
 
-    fn write_index(&self, index: &Index) -> Result<(), KvError> {
+    /// Gives every readable session body among `stored` keys that has no
+    /// index entry one (after the index it was listed in was lost).
+    fn list_unlisted_bodies(&self, stored: &[String]) -> Result<(), SessionError> {
+        let present: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let bodies = format!("{}session:", keys::PREFIX);
+        for key in stored.iter().filter(|k| k.starts_with(&bodies)) {
+            let Some(session) = self.read_or_set_aside::<Session>(key)? else {
+                continue;
+            };
+            let entry = IndexEntry::Listed(SessionSummary::of(&session));
+            if !present.contains(entry.key().as_str()) {
+                self.write_entry(&entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_entry(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<IndexEntry>, SessionError> {
+        self.read_entry_at(&keys::index_entry(app_name, user_id, session_id))
+    }
+
+    /// The index entry under `key`. An unreadable one (or one that names
+    /// another session) is moved aside and made anew from its session's
+    /// body, if that reads.
+    fn read_entry_at(&self, key: &str) -> Result<Option<IndexEntry>, SessionError> {
+        let reason = match read_json::<IndexEntry>(&self.kv, key) {
+            Ok(Some(entry)) if entry.key() == key => return Ok(Some(entry)),
+            Ok(Some(_)) => "the entry names another conversation".to_owned(),
+            Ok(None) => return Ok(None),
+            Err(KvError::Corrupt { reason, .. }) => reason,
+            Err(error) => return Err(error.into()),
+        };
+        self.set_aside(key, &reason)?;
+        let Some(body_key) = keys::session_of_entry(key) else {
+            return Ok(None);
+        };
+        let Some(session) = self.read_or_set_aside::<Session>(&body_key)? else {
+            return Ok(None);
+        };
+        let entry = IndexEntry::Listed(SessionSummary::of(&session));
+        if entry.key() != key {
+            // A body under another session's key: left for its reader.
+            return Ok(None);
+        }
+        self.write_entry(&entry)?;
+        Ok(Some(entry))
+    }
+
+    fn write_entry(&self, entry: &IndexEntry) -> Result<(), KvError> {
         if self.kv.get(keys::META)?.is_none() {
             write_json(
                 &self.kv,
@@ -130,14 +189,7 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
                 },
             )?;
         }
-        write_json(&self.kv, keys::INDEX, index)
-    }
-
-    fn upsert_summary(&mut self, summary: SessionSummary) -> Result<(), SessionError> {
-        let mut index = self.read_index()?;
-        index.upsert(summary);
-        self.write_index(&index)?;
-        Ok(())
+        write_json(&self.kv, &entry.key(), entry)
     }
 
     fn write_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
@@ -190,19 +242,19 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
         Ok(())
     }
 
-    /// The stored body of a live session. A deleted one (tombstoned in the
-    /// index, perhaps rewritten by a tab that had not heard) is not found,
+    /// The stored body of a live session. A deleted one (tombstoned in its
+    /// entry, perhaps rewritten by a tab that had not heard) is not found,
     /// and its body is removed again; an unreadable one is moved aside,
     /// taken out of the index and reported as corrupt.
     fn read_body(
         &self,
-        index: &Index,
+        entry: Option<&IndexEntry>,
         app_name: &str,
         user_id: &str,
         session_id: &str,
     ) -> Result<Session, SessionError> {
         let key = keys::session(app_name, user_id, session_id);
-        if index.is_deleted(app_name, user_id, session_id) {
+        if entry.is_some_and(IndexEntry::is_deleted) {
             if self.kv.get(&key)?.is_some() {
                 self.kv.remove(&key)?;
             }
@@ -213,11 +265,10 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
             Ok(None) => Err(SessionError::not_found(app_name, user_id, session_id)),
             Err(KvError::Corrupt { reason, .. }) => {
                 self.set_aside(&key, &reason)?;
-                let mut index = index.clone();
-                index.sessions.retain(|s| {
-                    !(s.id == session_id && s.app_name == app_name && s.user_id == user_id)
-                });
-                self.write_index(&index)?;
+                if entry.is_some() {
+                    self.kv
+                        .remove(&keys::index_entry(app_name, user_id, session_id))?;
+                }
                 Err(SessionError::Corrupt { key, reason })
             }
             Err(error) => Err(error.into()),
@@ -235,8 +286,8 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
     }
 
     fn create_session(&mut self, request: CreateSession) -> Result<Session, SessionError> {
-        // Refuse before writing anything if the index cannot be read.
-        self.read_index()?;
+        // Refuse before writing anything if the store is of another format.
+        self.check_schema()?;
         let id = request.session_id.unwrap_or_else(new_id);
         let key = keys::session(&request.app_name, &request.user_id, &id);
         if self.kv.get(&key)?.is_some() {
@@ -253,10 +304,10 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         };
         self.store_shared(&session.app_name, &session.user_id, initial)?;
         self.write_json(&key, &session)?;
-        if let Err(error) = self.upsert_summary(SessionSummary::of(&session)) {
+        if let Err(error) = self.write_entry(&IndexEntry::Listed(SessionSummary::of(&session))) {
             // Without an index entry nobody could find it again: undo.
             let _ = self.kv.remove(&key);
-            return Err(error);
+            return Err(error.into());
         }
         self.view(session)
     }
@@ -268,8 +319,9 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         session_id: &str,
         config: GetSessionConfig,
     ) -> Result<Session, SessionError> {
-        let index = self.read_index()?;
-        let stored = self.read_body(&index, app_name, user_id, session_id)?;
+        self.check_schema()?;
+        let entry = self.read_entry(app_name, user_id, session_id)?;
+        let stored = self.read_body(entry.as_ref(), app_name, user_id, session_id)?;
         let mut session = self.view(stored)?;
         trim_events(&mut session, config);
         Ok(session)
@@ -280,14 +332,23 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         app_name: &str,
         user_id: &str,
     ) -> Result<Vec<SessionSummary>, SessionError> {
-        let mut sessions: Vec<SessionSummary> = self
-            .read_index()?
-            .sessions
-            .into_iter()
-            .filter(|s| s.app_name == app_name && s.user_id == user_id)
-            .collect();
+        self.check_schema()?;
+        let mut sessions = self.listed(&keys::index_entries_of(app_name, user_id))?;
         newest_first(&mut sessions);
         Ok(sessions)
+    }
+
+    fn session_summary(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionSummary>, SessionError> {
+        self.check_schema()?;
+        Ok(match self.read_entry(app_name, user_id, session_id)? {
+            Some(IndexEntry::Listed(summary)) => Some(summary),
+            _ => None,
+        })
     }
 
     fn delete_session(
@@ -296,18 +357,27 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
         user_id: &str,
         session_id: &str,
     ) -> Result<(), SessionError> {
+        self.check_schema()?;
         let key = keys::session(app_name, user_id, session_id);
-        let mut index = self.read_index()?;
+        let entry = self.read_entry(app_name, user_id, session_id)?;
         let exists = self.kv.get(&key)?.is_some();
-        let now = self.clock.now();
-        let listed = index.delete(app_name, user_id, session_id, now);
+        let listed = entry.as_ref().is_some_and(|e| !e.is_deleted());
         if !listed && !exists {
             return Err(SessionError::not_found(app_name, user_id, session_id));
         }
-        index.prune(now);
-        // Index (with its tombstone) first: a crash in between leaves an
-        // unlisted body, never a listed session without one.
-        self.write_index(&index)?;
+        // An earlier deletion keeps its time.
+        let tombstone = match entry {
+            Some(deleted @ IndexEntry::Deleted(_)) => deleted,
+            _ => IndexEntry::Deleted(Tombstone {
+                id: session_id.to_owned(),
+                app_name: app_name.to_owned(),
+                user_id: user_id.to_owned(),
+                deleted_at: self.clock.now(),
+            }),
+        };
+        // The tombstone first: a crash in between leaves an unlisted body,
+        // never a listed session without one.
+        self.write_entry(&tombstone)?;
         self.kv.remove(&key)?;
         Ok(())
     }
@@ -317,16 +387,24 @@ impl<K: KvStore, C: Clock> SessionService for KvSessionService<K, C> {
             return Ok(event);
         }
         let key = keys::session(&session.app_name, &session.user_id, &session.id);
-        let index = self.read_index()?;
-        let mut stored =
-            self.read_body(&index, &session.app_name, &session.user_id, &session.id)?;
+        self.check_schema()?;
+        let entry = self.read_entry(&session.app_name, &session.user_id, &session.id)?;
+        let mut stored = self.read_body(
+            entry.as_ref(),
+            &session.app_name,
+            &session.user_id,
+            &session.id,
+        )?;
         ensure_fresh(&stored, session)?;
         let shared = apply_event_to_stored(&mut stored, &event);
         // The event itself first: once its body is written, it is saved.
         self.write_json(&key, &stored)?;
         let after = self
             .store_shared(&session.app_name, &session.user_id, shared)
-            .and_then(|()| self.upsert_summary(SessionSummary::of(&stored)));
+            .and_then(|()| {
+                let entry = IndexEntry::Listed(SessionSummary::of(&stored));
+                Ok(self.write_entry(&entry)?)
+            });
         if let Err(SessionError::Storage(error)) = after {
             // The event is saved; only shared state or the summary lag.
             self.warning = Some(error);

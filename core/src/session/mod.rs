@@ -49,6 +49,30 @@ mod tests {
         KvSessionService::new(kv, SteppingClock::new(1_000.0, 1.0))
     }
 
+    /// The ids of the sessions `service` lists for confab/local, newest first.
+    fn listed_ids(service: &impl SessionService) -> Vec<String> {
+        service
+            .list_sessions("confab", "local")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    }
+
+    /// A service over `kv` with one session holding one message, `text`.
+    fn with_one_message<'a>(
+        kv: &'a MemoryKv,
+        text: &str,
+    ) -> (KvSessionService<&'a MemoryKv, SteppingClock>, Session) {
+        let mut service = kv_service(kv);
+        let mut session = service
+            .create_session(CreateSession::new("confab", "local"))
+            .unwrap();
+        let event = Event::text("user", "i", 2_000.0, text);
+        service.append_event(&mut session, event).unwrap();
+        (service, session)
+    }
+
     #[test]
     fn everything_is_stored_under_the_namespace() {
         let kv = MemoryKv::new();
@@ -62,11 +86,11 @@ mod tests {
         assert_eq!(
             stored,
             [
-                keys::INDEX.to_owned(),
+                keys::index_entry("confab", "local", &session.id),
                 keys::META.to_owned(),
                 keys::session("confab", "local", &session.id)
             ],
-            "meta, index and one session body"
+            "meta, the session's index entry and its body"
         );
         assert_eq!(
             kv.get(keys::META).unwrap().as_deref(),
@@ -132,27 +156,51 @@ mod tests {
         assert_eq!(kv.get(&moved_to).unwrap().as_deref(), Some("{not json"));
         assert_eq!(kv.get(&key).unwrap(), None);
         // The index no longer lists it; the other session is untouched.
-        let listed: Vec<String> = service
-            .list_sessions("confab", "local")
-            .unwrap()
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        assert_eq!(listed, vec![fine.id.clone()]);
+        assert_eq!(listed_ids(&service), vec![fine.id.clone()]);
         service
             .get_session("confab", "local", &fine.id, GetSessionConfig::default())
             .unwrap();
     }
 
     #[test]
-    fn a_corrupt_index_is_moved_aside_and_rebuilt_from_the_sessions() {
+    fn a_corrupt_index_entry_is_moved_aside_and_made_anew_from_its_session() {
         let kv = MemoryKv::new();
-        let mut service = kv_service(&kv);
-        let mut session = service
+        let (mut service, session) = with_one_message(&kv, "still here");
+        let other = service
             .create_session(CreateSession::new("confab", "local"))
             .unwrap();
-        let event = Event::text("user", "i", 2_000.0, "still here");
-        service.append_event(&mut session, event).unwrap();
+        let entry = keys::index_entry("confab", "local", &session.id);
+        let intact = kv.get(&entry).unwrap().unwrap();
+        kv.set(&entry, "{half").unwrap();
+
+        let list = service.list_sessions("confab", "local").unwrap();
+        assert_eq!(list.len(), 2, "both listed");
+        let reports = service.take_quarantined();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].key, entry);
+        let moved_to = reports[0].moved_to.clone().unwrap();
+        assert_eq!(kv.get(&moved_to).unwrap().as_deref(), Some("{half"));
+        assert_eq!(kv.get(&entry).unwrap(), Some(intact), "made anew");
+
+        // An entry that names another conversation is not believed either.
+        let key = keys::index_entry("confab", "local", &other.id);
+        kv.set(&key, &kv.get(&entry).unwrap().unwrap()).unwrap();
+        service
+            .get_session("confab", "local", &other.id, GetSessionConfig::default())
+            .unwrap();
+        assert_eq!(service.take_quarantined()[0].key, key);
+        let listed = listed_ids(&service);
+        assert!(listed.contains(&other.id) && listed.contains(&session.id));
+    }
+
+    #[test]
+    fn an_unreadable_index_left_by_the_upgrade_is_moved_aside_and_the_sessions_listed() {
+        let kv = MemoryKv::new();
+        let (mut service, session) = with_one_message(&kv, "still here");
+        // As the migration to format 5 leaves an index it could not read,
+        // with an entry lost.
+        kv.remove(&keys::index_entry("confab", "local", &session.id))
+            .unwrap();
         kv.set(keys::INDEX, "garbage").unwrap();
 
         let list = service.list_sessions("confab", "local").unwrap();

@@ -92,6 +92,22 @@ pub trait SessionService {
         user_id: &str,
     ) -> Result<Vec<SessionSummary>, SessionError>;
 
+    /// One listed session's summary, or `None` when it is not listed. The
+    /// default lists them all; a backend that stores one index entry per
+    /// session reads only its own, so refreshing one conversation's place
+    /// in the sidebar does not grow with the number of conversations.
+    fn session_summary(
+        &self,
+        app_name: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionSummary>, SessionError> {
+        Ok(self
+            .list_sessions(app_name, user_id)?
+            .into_iter()
+            .find(|s| s.id == session_id))
+    }
+
     fn delete_session(
         &mut self,
         app_name: &str,

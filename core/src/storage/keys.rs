@@ -7,14 +7,43 @@
 pub const PREFIX: &str = "confab:";
 
 /// The version of the stored layout that this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// `{"schema": N}`: the layout version of everything under [`PREFIX`].
 /// Written last by a migration, so a half-done one is never taken as done.
 pub const META: &str = "confab:meta";
 
-/// The list of sessions (summaries only) and tombstones, read at startup.
+/// Formats 1 to 4: the whole index (every session's summary and the
+/// tombstones) in one value. Format 5 keeps one [`index_entry`] per
+/// session instead; this key is only read by the migration to it.
 pub const INDEX: &str = "confab:index";
+
+/// The prefix of every index entry (format 5).
+pub const INDEX_ENTRIES: &str = "confab:entry:";
+
+/// One session's entry in the index: its summary, or its tombstone once it
+/// is deleted. One key per session, so a reply rewrites its own entry and
+/// not a list that grows with every conversation.
+pub fn index_entry(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{INDEX_ENTRIES}{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
+/// The key of the session body an index entry is about (the two keys
+/// differ only in their kind).
+pub fn session_of_entry(entry_key: &str) -> Option<String> {
+    let owner = entry_key.strip_prefix(INDEX_ENTRIES)?;
+    Some(format!("{PREFIX}session:{owner}"))
+}
+
+/// The prefix of the index entries of one user.
+pub fn index_entries_of(app_name: &str, user_id: &str) -> String {
+    format!("{INDEX_ENTRIES}{}:{}:", escape(app_name), escape(user_id))
+}
 
 /// Unreadable entries are moved under this prefix, never deleted.
 pub const QUARANTINE_PREFIX: &str = "confab:quarantine:";
@@ -78,9 +107,39 @@ pub const SETTINGS: &str = "confab:settings";
 pub const PROFILES: &str = "confab:profiles";
 
 /// The session manager's record of one user in one app: the current
-/// session and a status line per conversation.
+/// session (and, up to format 4, a status line per conversation).
 pub fn user_record(app_name: &str, user_id: &str) -> String {
     format!("{PREFIX}user:{}:{}", escape(app_name), escape(user_id))
+}
+
+/// The prefix of every conversation's status (format 5).
+pub const STATUSES: &str = "confab:status:";
+
+/// The session manager's status line of one conversation (its id, start,
+/// ending, title and pin): what the sidebar needs without reading the
+/// conversation's record. One key per conversation (format 5; format 4
+/// listed them all in the user's record, rewritten whenever any changed).
+pub fn status(app_name: &str, user_id: &str, session_id: &str) -> String {
+    format!(
+        "{STATUSES}{}:{}:{}",
+        escape(app_name),
+        escape(user_id),
+        escape(session_id)
+    )
+}
+
+/// The prefix of the statuses of one user's conversations.
+pub fn statuses_of(app_name: &str, user_id: &str) -> String {
+    format!("{STATUSES}{}:{}:", escape(app_name), escape(user_id))
+}
+
+/// The key of the status of `session_id` of the user whose record is
+/// stored under `user_record_key` (for the migration, which has the key).
+pub fn status_beside(user_record_key: &str, session_id: &str) -> Option<String> {
+    let owner = user_record_key
+        .strip_prefix(PREFIX)?
+        .strip_prefix("user:")?;
+    Some(format!("{STATUSES}{owner}:{}", escape(session_id)))
 }
 
 /// The session manager's record of one conversation (query log, trace,
@@ -135,5 +194,19 @@ mod tests {
         assert_ne!(session("a%3Ab", "c", "d"), session("a:b", "c", "d"));
         assert!(key.starts_with(PREFIX));
         assert!(INDEX.starts_with(PREFIX) && SETTINGS.starts_with(PREFIX));
+        let entry = index_entry("confab", "lo:cal", "abc");
+        assert_eq!(entry, "confab:entry:confab:lo%3Acal:abc");
+        assert!(entry.starts_with(&index_entries_of("confab", "lo:cal")));
+        assert!(!entry.starts_with(INDEX), "not read as the old index");
+        assert_eq!(
+            session_of_entry(&entry),
+            Some(session("confab", "lo:cal", "abc"))
+        );
+        assert_eq!(session_of_entry(INDEX), None);
+        assert_eq!(
+            status_beside(&user_record("confab", "lo:cal"), "a:b"),
+            Some(status("confab", "lo:cal", "a:b"))
+        );
+        assert!(status("confab", "u", "s").starts_with(&statuses_of("confab", "u")));
     }
 }

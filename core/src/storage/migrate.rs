@@ -42,6 +42,10 @@ const MIGRATIONS: &[Migration] = &[
         step: v3_to_v4,
         encoding_only: false,
     },
+    Migration {
+        step: v4_to_v5,
+        encoding_only: false,
+    },
 ];
 
 #[derive(Clone, Debug, Error, PartialEq)]
@@ -212,6 +216,76 @@ pub fn v3_to_v4(old: &Store) -> Result<Store, String> {
     Ok(new)
 }
 
+/// Schema 4 → 5: the index, one value rewritten whole on every change to
+/// any conversation, becomes one entry per session
+/// ([`keys::index_entry`]): `{"listed": summary}` for each summary,
+/// `{"deleted": tombstone}` for each tombstone (a session both listed and
+/// tombstoned is deleted, as the format-4 reader took it). An index that
+/// does not read as format 4's (or names a session without its app, user
+/// and id) is left under its key: the format-5 reader moves it aside,
+/// reports it, and lists the sessions from their bodies, as the format-4
+/// reader did with an unreadable index.
+///
+/// The same for the manager's user records: each conversation's status
+/// moves to its own key ([`keys::status`]; of two for one conversation the
+/// first, as the format-4 reader found it), and the record keeps the
+/// current session. A record that does not read is left for the reader.
+pub fn v4_to_v5(old: &Store) -> Result<Store, String> {
+    let mut new = old.clone();
+    if let Some(entries) = old.get(keys::INDEX).and_then(|text| index_entries(text)) {
+        new.remove(keys::INDEX);
+        new.extend(entries);
+    }
+    let users = format!("{}user:", keys::PREFIX);
+    for (key, text) in old.iter().filter(|(k, _)| k.starts_with(&users)) {
+        if let Some((record, statuses)) = split_user_record(key, text) {
+            new.insert(key.clone(), record);
+            for (status_key, status) in statuses {
+                new.entry(status_key).or_insert(status);
+            }
+        }
+    }
+    new.insert(keys::META.to_owned(), json!({ "schema": 5 }).to_string());
+    Ok(new)
+}
+
+/// A format-4 user record under `key` as format 5 stores it: the record
+/// without its statuses, and each status's key and text (in the record's
+/// order); `None` if it does not read or lists no statuses.
+fn split_user_record(key: &str, text: &str) -> Option<(String, Vec<(String, String)>)> {
+    let Value::Object(mut record) = serde_json::from_str::<Value>(text).ok()? else {
+        return None;
+    };
+    let Value::Array(listed) = record.remove("conversations")? else {
+        return None;
+    };
+    let mut statuses = Vec::with_capacity(listed.len());
+    for status in listed {
+        let session_id = status.get("sessionId").and_then(Value::as_str)?;
+        statuses.push((keys::status_beside(key, session_id)?, status.to_string()));
+    }
+    Some((Value::Object(record).to_string(), statuses))
+}
+
+/// The format-5 entries of a format-4 index (key and text), tombstones
+/// last so they win; `None` if it does not read.
+fn index_entries(text: &str) -> Option<Vec<(String, String)>> {
+    let index: Value = serde_json::from_str(&packed::unpack(text).ok()?).ok()?;
+    let mut entries = Vec::new();
+    for (list, kind) in [("sessions", "listed"), ("tombstones", "deleted")] {
+        let items = match index.get(list) {
+            None => continue,
+            Some(items) => items.as_array()?,
+        };
+        for item in items {
+            let field = |name: &str| item.get(name).and_then(Value::as_str);
+            let key = keys::index_entry(field("appName")?, field("userId")?, field("id")?);
+            entries.push((key, json!({ kind: item }).to_string()));
+        }
+    }
+    Some(entries)
+}
+
 /// The steps from schema `from` to the current one.
 fn steps_from(from: u32) -> Result<&'static [Migration], String> {
     MIGRATIONS
@@ -222,18 +296,26 @@ fn steps_from(from: u32) -> Result<&'static [Migration], String> {
 
 /// Applies every migration from schema `from` to the current one.
 pub fn migrate(store: &Store, from: u32) -> Result<Store, String> {
+    migrate_to(store, from, keys::SCHEMA_VERSION)
+}
+
+/// Applies the migrations from schema `from` to schema `to`.
+fn migrate_to(store: &Store, from: u32, to: u32) -> Result<Store, String> {
     let mut store = store.clone();
-    for migration in steps_from(from)? {
+    for migration in steps_from(from)?.iter().take((to - from) as usize) {
         store = (migration.step)(&store)?;
     }
     Ok(store)
 }
 
-/// Whether the steps from `from` can run without a backup: each one only
-/// re-encodes, or has nothing to change in this store but the version (a
-/// store with no inline bytes needs no copy to move none).
-fn runs_in_place(old: &Store, from: u32) -> Result<bool, String> {
+/// How far the steps from `from` can go without a backup: the version
+/// reached while each step only re-encodes, or has nothing to change in
+/// this store but the version (a store with no inline bytes needs no copy
+/// to move none). Those steps run first, in place: packing frees the room
+/// the backup of a later step needs.
+fn in_place_until(old: &Store, from: u32) -> Result<u32, String> {
     let mut store = old.clone();
+    let mut reached = from;
     for migration in steps_from(from)? {
         let next = (migration.step)(&store)?;
         let same_but_version = next.len() == store.len()
@@ -241,11 +323,12 @@ fn runs_in_place(old: &Store, from: u32) -> Result<bool, String> {
                 .iter()
                 .all(|(k, v)| k == keys::META || store.get(k) == Some(v));
         if !migration.encoding_only && !same_but_version {
-            return Ok(false);
+            break;
         }
         store = next;
+        reached += 1;
     }
-    Ok(true)
+    Ok(reached)
 }
 
 fn backup_key(version: u32) -> String {
@@ -280,12 +363,13 @@ fn write_store(kv: &impl KvStore, target: &Store) -> Result<(), KvError> {
     }
 }
 
-/// Runs encoding-only steps in place: the version first (the new version
-/// reads both encodings, an older one must not read the new), then each
-/// value that changes. A value that cannot be rewritten (no room) stays in
-/// the old encoding, which reads just as well.
-fn reencode(kv: &impl KvStore, old: &Store, from: u32) -> Result<(), MigrationError> {
-    let new = migrate(old, from).map_err(|reason| MigrationError::Failed { from, reason })?;
+/// Runs encoding-only steps (from `from` to `to`) in place: the version
+/// first (the new version reads both encodings, an older one must not read
+/// the new), then each value that changes. A value that cannot be rewritten
+/// (no room) stays in the old encoding, which reads just as well.
+fn reencode(kv: &impl KvStore, old: &Store, from: u32, to: u32) -> Result<(), MigrationError> {
+    let new =
+        migrate_to(old, from, to).map_err(|reason| MigrationError::Failed { from, reason })?;
     if let Some(meta) = new.get(keys::META) {
         kv.set(keys::META, meta)?;
     }
@@ -350,19 +434,23 @@ pub fn run_among(
         }
         Some(found) => found,
     };
-    let old = read_store(kv)?;
-    let in_place = runs_in_place(&old, from).map_err(|reason| MigrationError::Failed {
+    let first = from;
+    let mut old = read_store(kv)?;
+    let from = in_place_until(&old, from).map_err(|reason| MigrationError::Failed {
         from,
         reason: reason.clone(),
     })?;
-    if in_place {
-        return reencode(kv, &old, from).map(|()| {
-            Some(MigrationReport {
-                from,
-                to: keys::SCHEMA_VERSION,
-                recovered,
-            })
-        });
+    if from > first {
+        reencode(kv, &old, first, from)?;
+        old = read_store(kv)?;
+    }
+    let report = MigrationReport {
+        from: first,
+        to: keys::SCHEMA_VERSION,
+        recovered,
+    };
+    if from == keys::SCHEMA_VERSION {
+        return Ok(Some(report));
     }
     let backup = backup_key(from);
     let copy = serde_json::to_string(&old).map_err(|e| KvError::Other(e.to_string()))?;
@@ -385,9 +473,5 @@ pub fn run_among(
         Err(error) => return Err(fail(error.to_string())),
     }
     kv.remove(&backup)?;
-    Ok(Some(MigrationReport {
-        from,
-        to: keys::SCHEMA_VERSION,
-        recovered,
-    }))
+    Ok(Some(report))
 }

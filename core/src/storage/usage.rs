@@ -9,7 +9,8 @@ pub struct SessionUsage {
     pub app_name: String,
     pub user_id: String,
     pub session_id: String,
-    /// The session body, its conversation record and any draft.
+    /// The session body, its index entry, its conversation record and
+    /// status, and any draft.
     pub bytes: u64,
 }
 
@@ -29,7 +30,7 @@ fn bytes(key: &str, value: &str) -> u64 {
 
 /// `(app, user, session)` of a per-session key, undoing the key escaping.
 fn owner(key: &str) -> Option<(String, String, String)> {
-    let rest = ["session:", "conversation:", "draft:"]
+    let rest = ["session:", "entry:", "status:", "conversation:", "draft:"]
         .iter()
         .find_map(|kind| key.strip_prefix(keys::PREFIX)?.strip_prefix(kind))?;
     let mut parts = rest.splitn(3, ':');
@@ -81,6 +82,8 @@ mod tests {
             .unwrap();
         kv.set(&keys::conversation("confab", "u:1", "big"), "{}")
             .unwrap();
+        kv.set(&keys::index_entry("confab", "u:1", "big"), "{}")
+            .unwrap();
         kv.set(&keys::session("confab", "u:1", "small"), "{}")
             .unwrap();
         kv.set(keys::INDEX, "{}").unwrap();
@@ -91,7 +94,11 @@ mod tests {
         assert_eq!(usage.sessions[0].user_id, "u:1");
         let big_session = bytes(&keys::session("confab", "u:1", "big"), &"x".repeat(1_000));
         let big_record = bytes(&keys::conversation("confab", "u:1", "big"), "{}");
-        assert_eq!(usage.sessions[0].bytes, big_session + big_record);
+        let big_entry = bytes(&keys::index_entry("confab", "u:1", "big"), "{}");
+        assert_eq!(
+            usage.sessions[0].bytes,
+            big_session + big_record + big_entry
+        );
         assert_eq!(
             usage.total_bytes - usage.confab_bytes,
             bytes("someone-else", "abc")

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::manager::{Conversation, ManagerError, SessionManager, UserRecord};
+use crate::manager::{Conversation, ConversationStatus, ManagerError, SessionManager};
 use crate::session::{
     APP_PREFIX, CreateSession, GetSessionConfig, Session, SessionError, SessionService, State,
     USER_PREFIX,
@@ -215,7 +215,6 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         Ok(self.atomically(|m| {
             let app = m.app_name().to_owned();
             let mut report = ImportReport::default();
-            let mut record = m.user_record(user_id)?;
             for item in &file.conversations {
                 let mut incoming = item.session.clone();
                 // Shared scopes stay with their owner; only session keys travel.
@@ -269,23 +268,29 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 conversation.user_id = user_id.to_owned();
                 conversation.session_id = session.id.clone();
                 m.save_conversation(&conversation)?;
-                upsert_status(&mut record, &conversation);
+                let status = upserted(m.status(user_id, &session.id)?, &conversation);
+                m.save_status(user_id, &status)?;
             }
-            m.save_user_record(user_id, &record)?;
             Ok(report)
         })?)
     }
 }
 
-fn upsert_status(record: &mut UserRecord, conversation: &Conversation) {
+/// The status of an imported conversation: the one it had (gaining the
+/// imported ending, if it had none), or the record's.
+fn upserted(
+    existing: Option<ConversationStatus>,
+    conversation: &Conversation,
+) -> ConversationStatus {
     let status = conversation.status();
-    match record.status_mut(&conversation.session_id) {
-        Some(existing) => {
+    match existing {
+        Some(mut existing) => {
             if existing.ended.is_none() {
                 existing.ended = status.ended;
             }
+            existing
         }
-        None => record.conversations.push(status),
+        None => status,
     }
 }
 

@@ -83,3 +83,48 @@ fn enter_equals_its_steps_one_by_one() {
     assert_eq!(entered, m.listings("alice").unwrap());
     assert!(entered.iter().all(|l| l.ended.is_some()), "both expired");
 }
+
+/// One conversation's entry put in its place (what the sidebar does after a
+/// reply, a pin or a deletion) gives the list `listings` reads whole.
+#[test]
+fn one_listing_put_in_its_place_equals_the_list_read_whole() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, limits());
+    let mut ids = Vec::new();
+    for text in ["one", "two", "three", "four"] {
+        m.clear_session("alice").unwrap();
+        ids.push(exchange(&mut m, &clock, "alice", text, "r").0.session.id);
+    }
+    let mut shown = m.listings("alice").unwrap();
+    let check = |m: &Manager, id: &str, shown: &mut Vec<Listing>| {
+        place_listing(shown, id, m.listing("alice", id).unwrap());
+        assert_eq!(
+            *shown,
+            m.listings("alice").unwrap(),
+            "after a change to {id}"
+        );
+    };
+    // A reply in the oldest moves it to the top.
+    m.switch_to("alice", &ids[0]).unwrap();
+    exchange(&mut m, &clock, "alice", "again", "r");
+    check(&m, &ids[0], &mut shown);
+    // A pinned one goes first, renamed it keeps its place with the new title.
+    m.set_pinned("alice", &ids[1], true).unwrap();
+    check(&m, &ids[1], &mut shown);
+    m.rename_conversation("alice", &ids[2], "named").unwrap();
+    check(&m, &ids[2], &mut shown);
+    // An ended one keeps its place, marked; a deleted one leaves.
+    m.switch_to("alice", &ids[3]).unwrap();
+    m.end_conversation("alice", Satisfaction::Satisfied, "")
+        .unwrap();
+    check(&m, &ids[3], &mut shown);
+    m.delete_conversation("alice", &ids[2]).unwrap();
+    check(&m, &ids[2], &mut shown);
+    // A new conversation comes in at the top of the unpinned ones.
+    m.clear_session("alice").unwrap();
+    let new = exchange(&mut m, &clock, "alice", "five", "r").0.session.id;
+    check(&m, &new, &mut shown);
+    assert_eq!(shown.len(), 4);
+    assert!(m.listing("alice", &ids[2]).unwrap().is_none());
+}

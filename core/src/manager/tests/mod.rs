@@ -8,6 +8,7 @@ mod labels;
 mod lifecycle;
 mod listings;
 mod persist;
+mod scale;
 
 use serde_json::json;
 
