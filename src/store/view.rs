@@ -56,6 +56,18 @@ pub struct MessageView {
 }
 
 impl MessageView {
+    /// A message that is never stored, for rendering rehearsed off the
+    /// page (ui::conversation::rehearse_rendering).
+    pub fn rehearsal(role: Role, text: &str, status: MessageStatus) -> Self {
+        Self::new(
+            format!("rehearsal-{}", role.as_str()),
+            role,
+            "",
+            text.to_owned(),
+            status,
+        )
+    }
+
     pub(super) fn new(
         id: String,
         role: Role,

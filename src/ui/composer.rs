@@ -145,9 +145,10 @@ pub fn Composer() -> impl IntoView {
                 rows="3"
                 prop:value=move || draft.get()
                 on:input=move |ev| {
-                    // A reply will need the markdown renderer: fetched now,
-                    // while the user types (once; a no-op after).
-                    super::markdown::prepare();
+                    // A reply will need the markdown renderer and the
+                    // streaming code: fetched now, while the user types, and
+                    // a first message rendered off the page (once).
+                    super::conversation::prepare_first_reply();
                     draft.set(event_target_value(&ev));
                 }
                 on:keydown=on_keydown

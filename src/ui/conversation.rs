@@ -3,6 +3,7 @@ use confab_core::manager::{Rating, ReplyFeedback};
 use confab_core::session::{MessageStatus, Part};
 use leptos::prelude::*;
 use serde_json::Value;
+use wasm_bindgen::JsCast;
 
 use crate::store::{MessageView, Role, use_store};
 
@@ -113,6 +114,74 @@ fn Ended() -> impl IntoView {
             </aside>
         })
     }
+}
+
+thread_local! {
+    static FIRST_REPLY_PREPARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called as the user types: fetches the markdown renderer (with the
+/// reply's streaming code, one chunk) and, once it is there and the page
+/// is idle, renders a message and a reply off the page and drops them.
+/// The browser compiles WebAssembly functions the first time they run;
+/// without this the first send's task compiled the message components
+/// (the store's part of a send is rehearsed at startup, store/rehearsal.rs).
+pub fn prepare_first_reply() {
+    if FIRST_REPLY_PREPARED.replace(true) {
+        return;
+    }
+    let owner = Owner::current();
+    leptos::task::spawn_local(async move {
+        if !super::markdown::renderer_ready().await {
+            // Not fetched (offline): the next keystroke tries again.
+            FIRST_REPLY_PREPARED.set(false);
+            return;
+        }
+        let rehearse = move || {
+            if let Some(owner) = owner {
+                owner.with(rehearse_rendering);
+            }
+        };
+        let idle = wasm_bindgen::closure::Closure::once_into_js(rehearse);
+        // Without idle callbacks the rehearsal is skipped, nothing else.
+        let _ = window().request_idle_callback(idle.unchecked_ref());
+    });
+}
+
+/// A user message and a streamed reply rendered into an element that is
+/// never in the page, under an owner dropped a frame later (after their
+/// effects, the markdown rendering among them, have run once).
+fn rehearse_rendering() {
+    let Ok(holder) = document().create_element("div") else {
+        return;
+    };
+    let owner = Owner::new();
+    let state = owner.with(|| {
+        let user = MessageView::rehearsal(Role::User, "A rehearsal", MessageStatus::Complete);
+        let reply = MessageView::rehearsal(
+            Role::Assistant,
+            "A *rehearsed* reply:\n\n- one\n- two",
+            MessageStatus::Streaming,
+        );
+        let text = reply.text.clone();
+        let status = reply.status.clone();
+        let mut state = view! {
+            <Message message=user />
+            <Message message=reply />
+        }
+        .build();
+        state.mount(&holder, None);
+        (state, text, status)
+    });
+    request_animation_frame(move || {
+        let (state, text, status) = state;
+        text.update(|t| t.push_str("\n- three"));
+        status.set(MessageStatus::Complete);
+        request_animation_frame(move || {
+            drop(state);
+            owner.cleanup();
+        });
+    });
 }
 
 #[component]

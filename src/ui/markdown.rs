@@ -72,12 +72,24 @@ pub fn prepare() {
         return;
     }
     leptos::task::spawn_local(async {
-        if let Ok(renderer) = load_renderer().await {
-            RENDERER.set(Some(renderer));
-            RENDERER_READY.with(ArcTrigger::notify);
-        }
+        renderer_ready().await;
         LOADING.set(false);
     });
+}
+
+/// Whether the renderer is there, fetching it first if need be (a fetch
+/// already under way is shared, not repeated).
+pub async fn renderer_ready() -> bool {
+    if RENDERER.get().is_some() {
+        return true;
+    }
+    let Ok(renderer) = load_renderer().await else {
+        return false;
+    };
+    if RENDERER.replace(Some(renderer)).is_none() {
+        RENDERER_READY.with(ArcTrigger::notify);
+    }
+    true
 }
 
 /// Where the rendering is while a reply streams.
