@@ -16,7 +16,7 @@ cargo test -p confab-core -p confab-proxy -p confab-render --locked
 step "browser tests: localStorage session service in headless Chromium"
 cargo test -p confab --target wasm32-unknown-unknown --locked
 
-step "release build: app (trunk) and proxy"
+step "release build: the app (its wasm split; Trunk for the rest) and the proxy"
 scripts/build-release.sh
 
 step "end-to-end tests: Playwright driving Chromium against confab-proxy"
