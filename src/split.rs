@@ -25,8 +25,23 @@ impl From<leptos::wasm_split::SplitLoaderError> for PartLoadError {
 
 /// Declares `async fn $name(args) -> Result<$ret, PartLoadError>` running
 /// `$body`; in a split build the body lives in the chunk `$chunk` (a chunk
-/// may hold several split points).
+/// may hold several split points). Declared `async fn`, the part waits
+/// itself: `$name` then returns its future, boxed (a split function cannot
+/// be async), to be awaited once loaded.
 macro_rules! split_point {
+    (
+        $chunk:ident,
+        $(#[$attr:meta])*
+        $vis:vis async fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block
+    ) => {
+        $crate::split::split_point!(
+            $chunk,
+            $(#[$attr])*
+            $vis fn $name($($arg: $ty),*) -> ::std::pin::Pin<Box<dyn ::std::future::Future<Output = $ret>>> {
+                Box::pin(async move $body)
+            }
+        );
+    };
     (
         $chunk:ident,
         $(#[$attr:meta])*

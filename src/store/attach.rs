@@ -80,19 +80,13 @@ async fn take_file(file: web_sys::File) -> Result<(AttachmentRef, web_sys::Blob)
     Ok((reference, blob))
 }
 
-/// [`take_file`] under way.
-type TakingFile = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(AttachmentRef, web_sys::Blob), String>>>,
->;
-
 crate::split::split_point!(
     attach,
     /// Taking a file in (its checks, an image's downscaling, SHA-256, a
     /// CSV's preview): in the release build a chunk fetched when the user
-    /// first attaches, pastes or drops a file. Boxed: a split point cannot
-    /// be async itself.
-    fn taking_file(file: web_sys::File) -> TakingFile {
-        Box::pin(take_file(file))
+    /// first attaches, pastes or drops a file.
+    async fn taking_file(file: web_sys::File) -> Result<(AttachmentRef, web_sys::Blob), String> {
+        take_file(file).await
     }
 );
 
@@ -394,18 +388,15 @@ impl ChatStore {
     }
 }
 
-/// [`collect_garbage`] under way.
-type CollectingGarbage = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
-
 crate::split::split_point!(
     blob_gc,
     /// Collecting unused blobs: in the release build a chunk fetched the
     /// first time a conversation is deleted for good.
-    fn collecting_garbage(
+    async fn collecting_garbage(
         store: ChatStore,
         summaries: Vec<confab_core::session::SessionSummary>,
-    ) -> CollectingGarbage {
-        Box::pin(collect_garbage(store, summaries))
+    ) -> () {
+        collect_garbage(store, summaries).await
     }
 );
 

@@ -118,16 +118,13 @@ impl ChatStore {
     }
 }
 
-/// [`send_batch`] under way.
-type SendingBatch = std::pin::Pin<Box<dyn std::future::Future<Output = SendResult>>>;
-
 crate::split::split_point!(
     trace_export,
     /// Sending spans as OTLP/JSON: in the release build a chunk fetched
     /// the first time a batch goes out (export is off unless Settings name
-    /// a URL). Boxed: a split point cannot be async itself.
-    fn sending_batch(url: String, batch: Vec<Span>) -> SendingBatch {
-        Box::pin(send_batch(url, batch))
+    /// a URL).
+    async fn sending_batch(url: String, batch: Vec<Span>) -> SendResult {
+        send_batch(url, batch).await
     }
 );
 

@@ -294,17 +294,14 @@ struct Streaming {
     signal: web_sys::AbortSignal,
 }
 
-/// [`stream_reply`] under way.
-type StreamingReply = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
-
 crate::split::split_point!(
     markdown,
     /// Streaming a reply (the request, SSE and the model's chunks, retries,
     /// the stall watch): in the release build it shares the markdown
     /// renderer's chunk, fetched at the first keystroke, so a first visit
     /// downloads neither until the user starts writing.
-    fn streaming_reply(streaming: Streaming) -> StreamingReply {
-        Box::pin(stream_reply(streaming))
+    async fn streaming_reply(streaming: Streaming) -> () {
+        stream_reply(streaming).await
     }
 );
 

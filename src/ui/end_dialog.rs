@@ -1,7 +1,7 @@
 use confab_core::manager::Satisfaction;
-use leptos::html;
 use leptos::prelude::*;
 
+use super::split::PartDialog;
 use crate::store::{ChatStore, use_store};
 
 /// "End conversation": asks whether the user was satisfied, and for an
@@ -10,37 +10,23 @@ use crate::store::{ChatStore, use_store};
 #[component]
 pub fn EndConversationButton() -> impl IntoView {
     let store = use_store();
-    let dialog = NodeRef::<html::Dialog>::new();
+    let dialog = PartDialog::new();
     let satisfied = RwSignal::new(None::<Satisfaction>);
     let comment = RwSignal::new(String::new());
-    let opened = RwSignal::new(false);
     let open = move |_| {
-        opened.set(true);
         satisfied.set(None);
         comment.set(String::new());
-        if let Some(dialog) = dialog.get_untracked() {
-            let _ = dialog.show_modal();
-        }
+        dialog.open();
     };
-    let close = Callback::new(move |()| {
-        if let Some(dialog) = dialog.get_untracked() {
-            dialog.close();
-        }
-    });
     view! {
         <button type="button" on:click=open>
             "End conversation"
         </button>
-        <dialog
-            node_ref=dialog
-            class="small-dialog"
-            aria-label="End conversation"
-            on:close=move |_| opened.set(false)
-        >
-            <Show when=move || opened.get()>
-                {super::split::show(end_form(store, satisfied, comment, close))}
-            </Show>
-        </dialog>
+        {dialog.view(
+            "small-dialog",
+            Signal::stored("End conversation"),
+            move || end_form(store, satisfied, comment, dialog),
+        )}
     }
 }
 
@@ -50,9 +36,9 @@ crate::split::split_point!(
         store: ChatStore,
         satisfied: RwSignal<Option<Satisfaction>>,
         comment: RwSignal<String>,
-        close: Callback<()>,
+        dialog: PartDialog,
     ) -> AnyView {
-        end_form_view(store, satisfied, comment, close)
+        end_form_view(store, satisfied, comment, dialog)
     }
 );
 
@@ -60,14 +46,14 @@ fn end_form_view(
     store: ChatStore,
     satisfied: RwSignal<Option<Satisfaction>>,
     comment: RwSignal<String>,
-    close: Callback<()>,
+    dialog: PartDialog,
 ) -> AnyView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(satisfaction) = satisfied.get_untracked() else {
             return;
         };
-        close.run(());
+        dialog.close();
         store.end_conversation(satisfaction, &comment.get_untracked());
     };
     let choice = move |value: Satisfaction, label: &'static str| {
@@ -102,7 +88,7 @@ fn end_form_view(
             ></textarea>
         </label>
         <div class="actions">
-            <button type="button" on:click=move |_| close.run(())>
+            <button type="button" on:click=move |_| dialog.close()>
                 "Cancel"
             </button>
             <button type="submit" class="primary">

@@ -1,6 +1,6 @@
-use leptos::html;
 use leptos::prelude::*;
 
+use super::split::PartDialog;
 use crate::store::{ChatStore, use_store};
 
 /// Who is chatting: a profile picker, and a dialog to add or rename one
@@ -8,13 +8,11 @@ use crate::store::{ChatStore, use_store};
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
     let store = use_store();
-    let dialog = NodeRef::<html::Dialog>::new();
+    let dialog = PartDialog::new();
     // `Some(true)` adds a profile, `Some(false)` renames the active one.
     let adding = RwSignal::new(true);
     let name = RwSignal::new(String::new());
-    let opened = RwSignal::new(false);
     let open = move |add: bool| {
-        opened.set(true);
         adding.set(add);
         name.set(if add {
             String::new()
@@ -23,15 +21,8 @@ pub fn ProfileSwitcher() -> impl IntoView {
                 .profiles
                 .with_untracked(|p| p.active_profile().name.clone())
         });
-        if let Some(dialog) = dialog.get_untracked() {
-            let _ = dialog.show_modal();
-        }
+        dialog.open();
     };
-    let close = Callback::new(move |()| {
-        if let Some(dialog) = dialog.get_untracked() {
-            dialog.close();
-        }
-    });
 
     view! {
         <div class="profiles">
@@ -63,16 +54,11 @@ pub fn ProfileSwitcher() -> impl IntoView {
                     "Rename profile"
                 </button>
             </div>
-            <dialog
-                node_ref=dialog
-                class="small-dialog"
-                aria-label=move || if adding.get() { "New profile" } else { "Rename profile" }
-                on:close=move |_| opened.set(false)
-            >
-                <Show when=move || opened.get()>
-                    {super::split::show(profile_form(store, adding, name, close))}
-                </Show>
-            </dialog>
+            {dialog.view(
+                "small-dialog",
+                Signal::derive(move || if adding.get() { "New profile" } else { "Rename profile" }),
+                move || profile_form(store, adding, name, dialog),
+            )}
         </div>
     }
 }
@@ -83,9 +69,9 @@ crate::split::split_point!(
         store: ChatStore,
         adding: RwSignal<bool>,
         name: RwSignal<String>,
-        close: Callback<()>,
+        dialog: PartDialog,
     ) -> AnyView {
-        profile_form_view(store, adding, name, close)
+        profile_form_view(store, adding, name, dialog)
     }
 );
 
@@ -93,7 +79,7 @@ fn profile_form_view(
     store: ChatStore,
     adding: RwSignal<bool>,
     name: RwSignal<String>,
-    close: Callback<()>,
+    dialog: PartDialog,
 ) -> AnyView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -104,7 +90,7 @@ fn profile_form_view(
             store.rename_profile(&text)
         };
         if done {
-            close.run(());
+            dialog.close();
         }
     };
     view! {
@@ -124,7 +110,7 @@ fn profile_form_view(
             />
         </label>
         <div class="actions">
-            <button type="button" on:click=move |_| close.run(())>
+            <button type="button" on:click=move |_| dialog.close()>
                 "Cancel"
             </button>
             <button type="submit" class="primary">

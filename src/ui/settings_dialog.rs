@@ -1,7 +1,7 @@
 use confab_core::settings::{Settings, Theme};
-use leptos::html;
 use leptos::prelude::*;
 
+use super::split::PartDialog;
 use crate::store::{ChatStore, use_store};
 
 /// What the form shows and edits, read from the settings when the dialog
@@ -125,55 +125,35 @@ fn export_status_text(store: &ChatStore) -> String {
 #[component]
 pub fn SettingsButton() -> impl IntoView {
     let store = use_store();
-    let dialog = NodeRef::<html::Dialog>::new();
     let fields = Fields::new();
-    // The form is built at each opening (so the data tools measure then,
-    // and a part that could not be fetched is tried again) and dropped at
-    // each closing, however the dialog closed.
-    let opened = RwSignal::new(false);
+    let dialog = PartDialog::new();
     let open = move |_| {
         fields.fill(store.settings.get_untracked());
-        opened.set(true);
         store.refresh_models();
         store.refresh_agent_apps();
-        if let Some(dialog) = dialog.get_untracked() {
-            let _ = dialog.show_modal();
-        }
+        dialog.open();
     };
-    let close = Callback::new(move |()| {
-        if let Some(dialog) = dialog.get_untracked() {
-            dialog.close();
-        }
-    });
-
     view! {
         <button type="button" class="settings-button" on:click=open>
             "Settings"
         </button>
-        // Named here, not by its heading: the heading is in the form, which
-        // may not have arrived (or could not be fetched).
-        <dialog
-            node_ref=dialog
-            class="settings"
-            aria-label="Settings"
-            on:close=move |_| opened.set(false)
-        >
-            <Show when=move || opened.get()>
-                {super::split::show(settings_form(store, fields, close))}
-            </Show>
-        </dialog>
+        {dialog.view(
+            "settings",
+            Signal::stored("Settings"),
+            move || settings_form(store, fields, dialog),
+        )}
     }
 }
 
 crate::split::split_point!(
     settings_form,
     /// The form of the Settings dialog.
-    fn settings_form(store: ChatStore, fields: Fields, close: Callback<()>) -> AnyView {
-        settings_form_view(store, fields, close)
+    fn settings_form(store: ChatStore, fields: Fields, dialog: PartDialog) -> AnyView {
+        settings_form_view(store, fields, dialog)
     }
 );
 
-fn settings_form_view(store: ChatStore, fields: Fields, close: Callback<()>) -> AnyView {
+fn settings_form_view(store: ChatStore, fields: Fields, dialog: PartDialog) -> AnyView {
     let Fields {
         endpoint,
         model,
@@ -193,7 +173,7 @@ fn settings_form_view(store: ChatStore, fields: Fields, close: Callback<()>) -> 
         ev.prevent_default();
         let current = store.settings.get_untracked();
         store.save_settings(fields.read(&current));
-        close.run(());
+        dialog.close();
     };
     view! {
     <form on:submit=save>
@@ -340,7 +320,7 @@ fn settings_form_view(store: ChatStore, fields: Fields, close: Callback<()>) -> 
         <p class="meta export-status" aria-live="polite">{move || export_status_text(&store)}</p>
         {super::split::show(super::data::data_tools())}
         <div class="actions">
-            <button type="button" on:click=move |_| close.run(())>
+            <button type="button" on:click=move |_| dialog.close()>
                 "Cancel"
             </button>
             <button type="submit" class="primary">
