@@ -1,8 +1,6 @@
 //! The conversation on screen: opening one, sending, asking again,
 //! branching, its options, rating and ending it.
 
-use std::time::Duration;
-
 use confab_core::manager::{Conversation, ManagerError, Rating, Satisfaction};
 use confab_core::notice::NotNow;
 use confab_core::session::{
@@ -11,9 +9,6 @@ use confab_core::session::{
 use leptos::prelude::*;
 
 use super::{ChatStore, MessageView, Role};
-
-/// The latest the conversation shown at startup waits for a first frame.
-const OPEN_AT_LATEST: Duration = Duration::from_millis(100);
 
 /// Shown when a conversation ends with a user message, no reply saved and
 /// no draft of one: the page was closed before its draft reached the disk.
@@ -33,7 +28,7 @@ pub struct OnScreen {
     /// or attachments do not fit: `(first message sent, how many earlier
     /// messages are left out, how many earlier attachments go by name only)`.
     pub context_cut: RwSignal<Option<(String, usize, usize)>>,
-    /// Shown at startup and still being read (see `open_after_first_frame`).
+    /// Shown at startup and still being read (see `mark_opening`).
     pub opening: RwSignal<bool>,
 }
 
@@ -52,31 +47,28 @@ impl OnScreen {
 
 impl ChatStore {
     /// At startup, the current conversation is opened once the page's
-    /// first frame is painted: the message box is usable at once, and a long
-    /// conversation's messages follow a frame later (reading and rendering
-    /// them first made startup with a large history 1.6 times as slow as
-    /// with none). Its id is set at once, so a message sent before then goes
-    /// to it; if one was sent, or another conversation opened, this is
-    /// skipped.
-    pub(super) fn open_after_first_frame(&self, id: String) {
-        self.on_screen.id.set(Some(id.clone()));
+    /// first frame is painted (`ChatStore::enter_at_startup`): the message
+    /// box is usable at once, and a long conversation's messages follow a
+    /// frame later (reading and rendering them first made startup with a
+    /// large history 1.6 times as slow as with none). Its id is set at
+    /// once, so a message sent before then goes to it.
+    pub(super) fn mark_opening(&self, id: String) {
+        self.on_screen.id.set(Some(id));
         self.on_screen.opening.set(true);
-        let store = *self;
-        let finish = move || {
-            if !store.on_screen.opening.get_untracked() {
-                return;
-            }
-            store.on_screen.opening.set(false);
-            if store.on_screen.id.get_untracked().as_deref() == Some(id.as_str())
-                && store.on_screen.messages.with_untracked(Vec::is_empty)
-            {
-                store.open(&id);
-            }
-        };
-        let after_frame = finish.clone();
-        request_animation_frame(move || set_timeout(after_frame, Duration::ZERO));
-        // A tab opened in the background paints no frame until it is shown.
-        set_timeout(finish, OPEN_AT_LATEST);
+    }
+
+    /// Opens what `mark_opening` marked, unless a message was sent or
+    /// another conversation opened since.
+    pub(super) fn finish_opening(&self) {
+        if !self.on_screen.opening.get_untracked() {
+            return;
+        }
+        self.on_screen.opening.set(false);
+        if let Some(id) = self.on_screen.id.get_untracked()
+            && self.on_screen.messages.with_untracked(Vec::is_empty)
+        {
+            self.open(&id);
+        }
     }
 
     pub(super) fn load_session(&self, id: &str) -> Result<Session, ManagerError> {
@@ -111,6 +103,7 @@ impl ChatStore {
     /// [`Self::open`] with its session already read (a send has just read
     /// it: reading and parsing it again cost as much as the first time).
     pub(super) fn show(&self, session: Session) {
+        self.on_screen.opening.set(false);
         let user = self.user_id();
         let id = session.id.as_str();
         if let Err(error) = self.with_manager(|m| m.switch_to(&user, id)) {
@@ -178,6 +171,7 @@ impl ChatStore {
     }
 
     pub(super) fn show_new_chat(&self) {
+        self.on_screen.opening.set(false);
         self.on_screen.id.set(None);
         self.on_screen.messages.set(Vec::new());
         self.on_screen.record.set(None);

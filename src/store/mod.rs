@@ -46,6 +46,10 @@ pub type Kv = Journaled<Recording<LocalStorageKv>>;
 
 pub type Manager = SessionManager<KvSessionService<Kv, BrowserClock>, Kv, BrowserClock>;
 
+/// The latest startup waits for its first frame before listing the sidebar
+/// and opening the current conversation.
+const AFTER_FRAME_AT_LATEST: Duration = Duration::from_millis(100);
+
 /// How often idle conversations are checked for expiry while the page is open.
 const EXPIRY_CHECK: Duration = Duration::from_secs(30);
 
@@ -244,6 +248,10 @@ impl ChatStore {
         } else {
             Writer::Unknown
         };
+        if starting {
+            return self.enter_at_startup(&user, keys, writer);
+        }
+        self.sidebar.listing.set(false);
         match self.with_manager(|m| m.enter(&user, keys, &|_| writer)) {
             Ok((list, left)) => {
                 self.show_first_screen();
@@ -256,7 +264,6 @@ impl ChatStore {
             }
         }
         match self.with_manager(|m| m.current_session_id(&user)) {
-            Ok(Some(id)) if starting => self.open_after_first_frame(id),
             Ok(Some(id)) => self.open(&id),
             Ok(None) => self.show_new_chat(),
             Err(error) => {
@@ -264,6 +271,51 @@ impl ChatStore {
                 self.show_new_chat();
             }
         }
+    }
+
+    /// Startup's half of `enter_profile`. The first frame needs only the
+    /// drafts and which conversation is current. Listing the sidebar reads
+    /// every conversation's entry and status (at 2,000 conversations most
+    /// of startup's own time, and it grew with them), so expiry, retention
+    /// and the listing run right after that frame, then the current
+    /// conversation opens.
+    fn enter_at_startup(&self, user: &str, keys: Option<&[String]>, writer: Writer) {
+        match self.with_manager(|m| m.enter_drafts(user, keys, &|_| writer)) {
+            Ok(left) => self.follow_drafts(left),
+            Err(error) => self.report(error),
+        }
+        match self.with_manager(|m| m.current_session_id(user)) {
+            Ok(Some(id)) => self.mark_opening(id),
+            Ok(None) => self.show_new_chat(),
+            Err(error) => {
+                self.report(error);
+                self.show_new_chat();
+            }
+        }
+        self.sidebar.listing.set(true);
+        let store = *self;
+        after_first_frame(move || {
+            // A profile switched in the meantime has listed its own.
+            if store.sidebar.listing.get_untracked() {
+                store.list_at_startup();
+            }
+            store.finish_opening();
+        });
+    }
+
+    fn list_at_startup(&self) {
+        let user = self.user_id();
+        match self.with_manager(|m| m.enter_listings(&user)) {
+            Ok(list) => {
+                self.show_first_screen();
+                self.show_listings(list);
+            }
+            Err(error) => {
+                self.report(error);
+                self.refresh_sidebar();
+            }
+        }
+        self.sidebar.listing.set(false);
     }
 
     /// Ends conversations that went idle while the page was open.
@@ -329,6 +381,21 @@ impl ChatStore {
             }
         });
     }
+}
+
+/// Runs `then` once, in a task queued when the next frame is painted, or
+/// after `AFTER_FRAME_AT_LATEST` should no frame come (a tab opened in the
+/// background paints nothing until it is shown).
+fn after_first_frame(then: impl FnOnce() + 'static) {
+    let once = std::rc::Rc::new(std::cell::Cell::new(Some(then)));
+    let run = move || {
+        if let Some(then) = once.take() {
+            then();
+        }
+    };
+    let after_frame = run.clone();
+    request_animation_frame(move || set_timeout(after_frame, Duration::ZERO));
+    set_timeout(run, AFTER_FRAME_AT_LATEST);
 }
 
 /// The page is being torn down: the manager is gone.

@@ -62,6 +62,9 @@ pub struct Sidebar {
     /// when a profile opens, a page once it is painted, a page more per
     /// "Show more".
     pub shown: RwSignal<usize>,
+    /// Set while startup is listing the conversations, which it does after
+    /// the first frame.
+    pub listing: RwSignal<bool>,
     search_cache: StoredValue<SearchCache>,
 }
 
@@ -71,6 +74,7 @@ impl Sidebar {
             listings: RwSignal::new(Vec::new()),
             pending_delete: RwSignal::new(None),
             shown: RwSignal::new(FIRST_ENTRIES),
+            listing: RwSignal::new(false),
             search_cache: StoredValue::new(SearchCache::default()),
         }
     }

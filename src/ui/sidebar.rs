@@ -125,7 +125,11 @@ pub fn Sidebar() -> impl IntoView {
             </button>
             // Hidden, not removed, while searching: clearing the search then
             // shows them without rendering every entry again.
-            <div class="groups" hidden=move || results.with(Option::is_some)>
+            <div
+                class="groups"
+                hidden=move || results.with(Option::is_some)
+                aria-busy=move || store.sidebar.listing.get().then_some("true")
+            >
                 <Show when=move || pinned.with(|p| !p.is_empty())>
                     <Group heading="Pinned" listings=pinned />
                 </Show>

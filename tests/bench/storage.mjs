@@ -45,6 +45,8 @@ const HEADROOM_UNITS = 64 * 1024;
 const SIDEBAR_PAGE = 100;
 /** The whole run is cut off after this long (the servers still stop). */
 const DEADLINE_MS = env('BENCH_DEADLINE_MS', 1_200_000);
+// BENCH_ONLY=startup: only the startup loads (for working on startup).
+const ONLY_STARTUP = process.env.BENCH_ONLY === 'startup';
 
 // --- the history ---------------------------------------------------------
 
@@ -108,7 +110,7 @@ function readyProbe(expectedSessions) {
       if (marks.sessions >= expectedSessions) marks.sidebar = performance.now();
     }
     // The open conversation's newest message, drawn a frame after the box.
-    if (marks.messages === null && document.querySelector('.messages .message:last-of-type')) {
+    if (marks.messages === null && document.querySelector('.messages .message')) {
       marks.messages = performance.now();
     }
     if (marks.ready !== null && marks.sidebar !== null && (marks.messages !== null || expectedSessions === 0)) {
@@ -180,6 +182,53 @@ function readCounter() {
 }
 
 
+/** The startup figures' rows: per size, cold and warm, against the empty store. */
+function startupRows(runs, names) {
+  const col = (values) => values.join('  |  ');
+  const ready = (name, mode) => runs[name][mode].map((r) => r.ready);
+  const loads = (name) => [...runs[name].cold, ...runs[name].warm];
+  const readsOf = (name) => {
+    const sorted = [...runs[name].cold].sort((a, b) => a.ready - b.ready);
+    const { reads } = sorted[sorted.length >> 1];
+    return (
+      `${reads.getItem} getItem (${fmt(reads.chars)} chars), ${reads.key} key(): ` +
+      `${reads.ms.toFixed(1)} ms in them, ${reads.first.ms.toFixed(1)} ms in the first (${reads.first.op})`
+    );
+  };
+  return [
+    ...['cold', 'warm'].flatMap((mode) => {
+      const empty = median(ready('empty', mode));
+      return [
+        [`startup ${mode}, empty storage`, `${ms(empty)}  [${ready('empty', mode).map((t) => t.toFixed(0)).join(', ')}]`],
+        [
+          `startup ${mode}, with the history`,
+          col(names.map((n) => `${ms(median(ready(n, mode)))} (${(median(ready(n, mode)) / empty).toFixed(2)}x)`)) +
+            '   (x: vs empty; goal: within 1.5x)',
+        ],
+      ];
+    }),
+    [
+      "sidebar's first page drawn, cold",
+      col(names.map((n) => ms(median(runs[n].cold.map((r) => r.sidebar ?? NaN))))),
+    ],
+    [
+      'newest message drawn, cold',
+      col(names.map((n) => ms(median(runs[n].cold.map((r) => r.messages ?? NaN))))),
+    ],
+    [
+      'conversations in the sidebar at first',
+      col(names.map((n) => [...new Set(loads(n).map((r) => r.sessions))].join('/'))) +
+        `   (a page of ${SIDEBAR_PAGE} per group, then "Show more")`,
+    ],
+    ...names.map((n) => [`reads until the box was ready, ${n}`, readsOf(n)]),
+    ['writes before the box was ready', col(names.map((n) => `${Math.max(...loads(n).map((r) => r.writes))}`))],
+    [
+      'entries moved aside as unreadable',
+      col(names.map((n) => `${Math.max(0, ...loads(n).map((r) => r.quarantined))}`)),
+    ],
+  ];
+}
+
 // --- the measurements ------------------------------------------------------
 
 /** The most characters one origin's localStorage takes (one key, one value). */
@@ -250,6 +299,7 @@ async function startupRun(context, origin, entries) {
       return {
         reads: window.__bench.reads,
         ready: window.__bench.ready,
+        sidebar: window.__bench.sidebar,
         messages: window.__bench.messages,
         sessions: document.querySelectorAll('nav[aria-label="Conversations"] .session').length,
         quarantined: Object.keys(localStorage).filter((k) => k.startsWith('confab:quarantine:')).length,
@@ -287,7 +337,8 @@ async function startup(browser, origin, cases) {
         const hot = await startupRun(warm[c.name], origin, c.entries);
         log(
           `startup ${c.name} ${i < 0 ? 'warm-up' : `run ${i + 1}`}: box at ${cold.ready.toFixed(0)} ms cold, ` +
-            `${hot.ready.toFixed(0)} ms warm; ${cold.sessions} conversations listed`,
+            `${hot.ready.toFixed(0)} ms warm; ${cold.sessions} conversations listed; sidebar at ${cold.sidebar?.toFixed(0)} ms, ` +
+            `newest message at ${cold.messages?.toFixed(0)} ms cold`,
         );
         if (i >= 0) {
           runs[c.name].cold.push(cold);
@@ -624,8 +675,14 @@ async function main() {
     });
 
     const runs = await startup(browser, origin, [{ name: 'empty', entries: null, conversations: 0 }, ...sizes]);
+    if (ONLY_STARTUP) {
+      console.log('');
+      console.log(table([['conversations', sizes.map((s) => s.name).join('  |  ')], ...startupRows(runs, sizes.map((s) => s.name))]));
+      clearTimeout(deadline);
+      return;
+    }
     const replies = {};
-    for (const size of sizes) {
+    for (const size of ONLY_STARTUP ? [] : sizes) {
       replies[size.name] = [];
       for (let i = 0; i < REPLY_RUNS; i++) {
         log(`one ${REPLY_TOKENS}-token reply with ${size.conversations} conversations (run ${i + 1}) ...`);
@@ -699,14 +756,6 @@ async function main() {
         .map(([k, v]) => `${k} ${v.calls}x ${fmt(v.chars)}`)
         .join(', ');
     };
-    const readsOf = (name) => {
-      const sorted = [...runs[name].cold].sort((a, b) => a.ready - b.ready);
-      const { reads } = sorted[sorted.length >> 1];
-      return (
-        `${reads.getItem} getItem (${fmt(reads.chars)} chars), ${reads.key} key(): ` +
-        `${reads.ms.toFixed(1)} ms in them, ${reads.first.ms.toFixed(1)} ms in the first (${reads.first.op})`
-      );
-    };
     const baseRows = base
       ? [
           [
@@ -735,32 +784,7 @@ async function main() {
         ]),
         ['', ''],
         ['conversations', col(names)],
-        ...['cold', 'warm'].flatMap((mode) => {
-          const empty = median(ready('empty', mode));
-          return [
-            [`startup ${mode}, empty storage`, `${ms(empty)}  [${ready('empty', mode).map((t) => t.toFixed(0)).join(', ')}]`],
-            [
-              `startup ${mode}, with the history`,
-              col(names.map((n) => `${ms(median(ready(n, mode)))} (${(median(ready(n, mode)) / empty).toFixed(2)}x)`)) +
-                '   (x: vs empty; goal: within 1.5x)',
-            ],
-          ];
-        }),
-        [
-          'newest message drawn, cold',
-          col(names.map((n) => ms(median(runs[n].cold.map((r) => r.messages ?? NaN))))),
-        ],
-        [
-          'conversations in the sidebar at first',
-          col(names.map((n) => [...new Set(loads(n).map((r) => r.sessions))].join('/'))) +
-            `   (a page of ${SIDEBAR_PAGE} per group, then "Show more")`,
-        ],
-        ...names.map((n) => [`reads until the box was ready, ${n}`, readsOf(n)]),
-        ['writes before the box was ready', col(names.map((n) => `${Math.max(...loads(n).map((r) => r.writes))}`))],
-        [
-          'entries moved aside as unreadable',
-          col(names.map((n) => `${Math.max(0, ...loads(n).map((r) => r.quarantined))}`)),
-        ],
+        ...startupRows(runs, names),
         ['', ''],
         [
           'one reply',

@@ -51,16 +51,29 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     /// What opening a profile does, in order: drafts of closed tabs saved
     /// (those `writer_of` says are gone, or too old when it cannot tell),
     /// expiry, retention, and the sidebar's listings. Returns the listings
-    /// and the drafts left (still being written, as far as is known). Each
-    /// step is the operation of the same name; the session list and the
-    /// statuses, the largest things read, are read once for expiry and the
-    /// listings unless expiry or retention changed something. `keys`: the store's keys, if listed.
+    /// and the drafts left (still being written, as far as is known). The
+    /// two halves are [`Self::enter_drafts`] and [`Self::enter_listings`];
+    /// the app runs the second after its first frame, since it reads every
+    /// conversation's entry and status. `keys`: the store's keys, if listed.
     pub fn enter(
         &mut self,
         user_id: &str,
         keys: Option<&[String]>,
         writer_of: &dyn Fn(&FoundDraft) -> Writer,
     ) -> Result<(Vec<Listing>, Vec<FoundDraft>), ManagerError> {
+        let left = self.enter_drafts(user_id, keys, writer_of)?;
+        Ok((self.enter_listings(user_id)?, left))
+    }
+
+    /// Opening a profile, first half: the drafts of closed tabs saved.
+    /// Reads only the drafts (found among the keys), so its cost does not
+    /// grow with the number of conversations. Returns the drafts left.
+    pub fn enter_drafts(
+        &mut self,
+        user_id: &str,
+        keys: Option<&[String]>,
+        writer_of: &dyn Fn(&FoundDraft) -> Writer,
+    ) -> Result<Vec<FoundDraft>, ManagerError> {
         let listed;
         let keys = match keys {
             Some(keys) => keys,
@@ -69,17 +82,24 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
                 &listed
             }
         };
-        let left = self
+        Ok(self
             .settle_drafts(user_id, keys, writer_of)?
             .into_iter()
             .filter_map(|(found, settled)| match settled {
                 Settled::Left(draft) => Some(FoundDraft { draft, ..found }),
                 _ => None,
             })
-            .collect();
+            .collect())
+    }
+
+    /// Opening a profile, second half: expiry, retention, and the sidebar's
+    /// listings. The session list and the statuses, the largest things
+    /// read, are read once for expiry and the listings unless expiry or
+    /// retention changed something.
+    pub fn enter_listings(&mut self, user_id: &str) -> Result<Vec<Listing>, ManagerError> {
         let (expired, summaries, record) = self.atomically(|m| m.expire(user_id))?;
         if !self.apply_retention(user_id)?.is_empty() {
-            return Ok((self.listings(user_id)?, left));
+            return self.listings(user_id);
         }
         // The statuses expiry read, unless it changed some: at 2,000
         // conversations, 2,000 reads saved.
@@ -88,7 +108,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         } else {
             self.user_record(user_id)?
         };
-        Ok((listings_of(&record, summaries), left))
+        Ok(listings_of(&record, summaries))
     }
 }
 

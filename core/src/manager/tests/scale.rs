@@ -59,16 +59,38 @@ impl KvStore for Counting {
 /// user's message and the model's answer) in the newest of `conversations`
 /// conversations of one exchange each.
 fn one_reply_with(conversations: usize) -> [usize; 4] {
-    let kv = Counting::default();
+    with_history(conversations, |m, kv, reply| {
+        kv.reset();
+        reply(m, "one more question");
+        [
+            kv.writes.get(),
+            kv.written_units.get(),
+            kv.reads.get(),
+            kv.read_units.get(),
+        ]
+    })
+}
+
+type Manager<'a> =
+    SessionManager<KvSessionService<&'a Counting, ManualClock>, &'a Counting, ManualClock>;
+
+/// `conversations` conversations of one exchange each, then `then` with the
+/// manager, the store, and a function that makes one more exchange.
+fn with_history<R>(
+    conversations: usize,
+    then: impl FnOnce(&mut Manager, &Counting, &dyn Fn(&mut Manager, &str)) -> R,
+) -> R {
+    // Leaked, so the manager can borrow it for as long as the test runs.
+    let kv: &'static Counting = Box::leak(Box::default());
     let clock = ManualClock::at(1_000.0);
     let mut m = SessionManager::new(
-        KvSessionService::new(&kv, clock.clone()),
-        &kv,
+        KvSessionService::new(kv, clock.clone()),
+        kv,
         clock.clone(),
         "confab",
         limits(),
     );
-    let reply = |m: &mut SessionManager<_, _, _>, text: &str| {
+    let reply = |m: &mut Manager, text: &str| {
         let query = m.begin_query("ada", text).unwrap();
         clock.advance(1.0);
         let call = m.begin_call("ada", &query.session.id, None).unwrap();
@@ -85,14 +107,7 @@ fn one_reply_with(conversations: usize) -> [usize; 4] {
         m.create_new_session("ada").unwrap();
         reply(&mut m, &format!("conversation {n}"));
     }
-    kv.reset();
-    reply(&mut m, "one more question");
-    [
-        kv.writes.get(),
-        kv.written_units.get(),
-        kv.reads.get(),
-        kv.read_units.get(),
-    ]
+    then(&mut m, kv, &reply)
 }
 
 #[test]
@@ -115,5 +130,37 @@ fn one_reply_reads_and_writes_the_same_with_20_conversations_or_2000() {
         "units read within 1.2x: {} at 20, {} at 2,000",
         few[3],
         many[3]
+    );
+}
+
+/// What startup reads before its first frame (`enter_drafts` and the
+/// current conversation's id): the same at 20 and 2,000 conversations.
+/// The listing, which reads every entry, comes after the frame.
+#[test]
+fn startup_reads_the_same_before_its_first_frame_with_20_conversations_or_2000() {
+    let first_frame = |conversations| {
+        with_history(conversations, |m, kv, _| {
+            let keys = kv.keys().unwrap();
+            kv.reset();
+            let left = m
+                .enter_drafts("ada", Some(&keys), &|_| Writer::Gone)
+                .unwrap();
+            assert!(left.is_empty());
+            assert!(m.current_session_id("ada").unwrap().is_some());
+            let before = kv.reads.get();
+            let listed = m.enter_listings("ada").unwrap();
+            assert_eq!(listed.len(), conversations);
+            (before, kv.reads.get() - before)
+        })
+    };
+    let (few, few_listing) = first_frame(20);
+    let (many, many_listing) = first_frame(2_000);
+    eprintln!(
+        "reads before the first frame: {few} at 20, {many} at 2,000; the listing after it: {few_listing}, {many_listing}"
+    );
+    assert_eq!(few, many, "the same reads before the first frame");
+    assert!(
+        many_listing >= 2_000,
+        "the listing reads every conversation"
     );
 }
