@@ -1,4 +1,5 @@
-// Screenshots of the main views for the README (docs/*.png): the release
+// Screenshots of the main views for the README (docs/*.png: light, dark,
+// narrow, an empty new chat, a reply with reasoning and attachments): the release
 // build served by confab-proxy with its offline model, driven by Playwright
 // in Debian's Chromium. Run by scripts/screenshots.sh.
 import { chromium } from '@playwright/test';
@@ -48,7 +49,32 @@ try {
   for (const theme of ['light', 'dark']) {
     const { context, page } = await prepared(browser, url, { width: 1100, height: 680 }, theme);
     await page.locator('section.messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    // The actions of the message under the mouse.
+    await page.locator('[data-role="assistant"]').last().hover();
     await page.screenshot({ path: path.join(docs, `screenshot-${theme}.png`) });
+    await context.close();
+  }
+  {
+    // An empty new chat: the welcome and the starter prompts.
+    const context = await browser.newContext({ viewport: { width: 1100, height: 680 }, deviceScaleFactor: 1, colorScheme: 'light' });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.locator('.welcome li').first().waitFor();
+    await page.screenshot({ path: path.join(docs, 'screenshot-new-chat.png') });
+    // A reply with reasoning (the offline thinking model, chosen in the
+    // header), and a message with attachments.
+    await page.getByRole('button', { name: /^Answered by/ }).click();
+    await page.getByRole('menuitemradio', { name: 'confab-echo-think' }).click();
+    await page.locator('input[name="attach-files"]').setInputFiles([
+      { name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from('month,units\nJan,120\nFeb,135\nMar,150\n') },
+      { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n- call Ana\n') },
+    ]);
+    await page.locator('.pending-attachments .attachment').nth(1).waitFor();
+    await send(page, 'What stands out in these sales figures?');
+    await page.locator('[data-role="assistant"] details.reasoning').first().waitFor();
+    await page.locator('section.messages').evaluate((el) => el.scrollTo(0, 0));
+    await page.locator('[data-role="user"]').last().hover();
+    await page.screenshot({ path: path.join(docs, 'screenshot-reply.png') });
     await context.close();
   }
   const { context, page } = await prepared(browser, url, { width: 360, height: 740 }, 'light');

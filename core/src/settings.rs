@@ -50,7 +50,20 @@ pub struct Settings {
     pub default_agent_app: String,
     /// Light, dark, or as the system says.
     pub theme: Theme,
+    /// Shown in a new conversation; choosing one fills the message box.
+    pub starter_prompts: Vec<String>,
 }
+
+/// The starter prompts a new install shows (Settings can change them).
+pub const DEFAULT_STARTER_PROMPTS: [&str; 4] = [
+    "Explain a concept to me in simple terms",
+    "Help me write a short, friendly email",
+    "Review this code and suggest improvements",
+    "Summarise the key points of a text I paste",
+];
+
+/// At most this many starter prompts are shown.
+pub const MAX_STARTER_PROMPTS: usize = 4;
 
 /// The colour theme. Stored as `"system"`, `"light"` or `"dark"`; anything
 /// else (a later version's theme) reads as `System` rather than making the
@@ -112,6 +125,7 @@ impl Default for Settings {
             agent_endpoint: DEFAULT_AGENT_ENDPOINT.to_owned(),
             default_agent_app: String::new(),
             theme: Theme::System,
+            starter_prompts: DEFAULT_STARTER_PROMPTS.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -149,6 +163,13 @@ impl Settings {
             self.agent_endpoint = DEFAULT_AGENT_ENDPOINT.to_owned();
         }
         self.default_agent_app = self.default_agent_app.trim().to_owned();
+        self.starter_prompts = self
+            .starter_prompts
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .take(MAX_STARTER_PROMPTS)
+            .collect();
         self.trace_export_url = self
             .trace_export_url
             .trim()
@@ -186,6 +207,13 @@ impl Settings {
 
     pub fn models_url(&self) -> String {
         format!("{}/models", self.endpoint)
+    }
+
+    /// confab-proxy's health URL, which names its default model, when the
+    /// endpoint is a path on the page's own origin (the proxy); `None` for
+    /// another server, whose default model is not known.
+    pub fn health_url(&self) -> Option<&'static str> {
+        self.endpoint.starts_with('/').then_some("/healthz")
     }
 
     /// Reads stored settings; anything unreadable falls back to defaults
@@ -282,5 +310,43 @@ mod tests {
         assert_eq!(Settings::default().theme, Theme::System);
         assert_eq!(Theme::parse("light"), Theme::Light);
         assert_eq!(Theme::parse("nope"), Theme::System);
+    }
+}
+
+#[cfg(test)]
+mod starter_tests {
+    use super::*;
+
+    #[test]
+    fn starter_prompts_default_to_four_and_are_trimmed_and_capped() {
+        assert_eq!(Settings::default().starter_prompts.len(), 4);
+        // A stored record from before they existed gets the defaults.
+        let old = Settings::from_stored(Some(r#"{"model":"m"}"#));
+        assert_eq!(old.starter_prompts, Settings::default().starter_prompts);
+        let edited = Settings {
+            starter_prompts: ["  one ", "", "two", "three", "four", "five"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Settings::default()
+        }
+        .normalized();
+        assert_eq!(edited.starter_prompts, ["one", "two", "three", "four"]);
+        // None at all is a choice that is kept.
+        let none = Settings {
+            starter_prompts: Vec::new(),
+            ..Settings::default()
+        }
+        .normalized();
+        assert!(none.starter_prompts.is_empty());
+    }
+
+    #[test]
+    fn the_default_model_is_asked_of_the_proxy_only_on_the_same_origin() {
+        assert_eq!(Settings::default().health_url(), Some("/healthz"));
+        let elsewhere = Settings {
+            endpoint: "https://api.example.com/v1".into(),
+            ..Settings::default()
+        };
+        assert_eq!(elsewhere.health_url(), None);
     }
 }

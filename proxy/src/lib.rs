@@ -13,7 +13,8 @@
 //!   (`<identity>.<profile id>`): see adk.rs and identity.rs.
 //! - Every answer to a browser without a valid identity cookie sets one
 //!   (unless the identity comes from a trusted header).
-//! - `GET /healthz` answers `{"status":"ok"}`.
+//! - `GET /healthz` answers `{"status":"ok","mode":…,"default_model":…}`: the
+//!   model a request that names none gets (the page shows it by name).
 //! - With `--dist`, the built web app is served at `/`, so one binary serves
 //!   the whole app: its precompressed copies by `Accept-Encoding`, hashed
 //!   files cached for good, the rest revalidated (app_files.rs).

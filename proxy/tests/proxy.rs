@@ -206,7 +206,10 @@ async fn only_the_api_routes_exist_and_health_answers() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health, json!({"status": "ok", "mode": "offline"}));
+    assert_eq!(
+        health,
+        json!({"status": "ok", "mode": "offline", "default_model": "confab-echo"})
+    );
     let models: Value = client
         .get(format!("{}/api/v1/models", proxy.url))
         .send()
@@ -329,7 +332,11 @@ async fn models_are_forwarded_and_a_missing_model_passes_through() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health, json!({"status": "ok", "mode": "upstream"}));
+    assert_eq!(
+        health,
+        json!({"status": "ok", "mode": "upstream", "default_model": null}),
+        "no default model configured: the upstream chooses"
+    );
 }
 
 #[tokio::test]
@@ -392,6 +399,13 @@ async fn a_default_model_is_filled_in_for_the_upstream() {
     .unwrap();
     let sent = upstream.bodies.lock().unwrap().clone();
     assert_eq!(sent[0]["model"], "gpt-default");
+    // The page names it before the first message.
+    let health: Value = http_get(format!("{}/healthz", proxy.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["default_model"], "gpt-default");
 }
 
 #[tokio::test]

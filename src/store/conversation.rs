@@ -30,6 +30,9 @@ pub struct OnScreen {
     pub context_cut: RwSignal<Option<(String, usize, usize)>>,
     /// Shown at startup and still being read (see `mark_opening`).
     pub opening: RwSignal<bool>,
+    /// Who answers a new chat, as chosen in the header before its first
+    /// message (`None`: as Settings say).
+    pub next_options: RwSignal<Option<confab_core::manager::ConversationOptions>>,
 }
 
 impl OnScreen {
@@ -41,6 +44,7 @@ impl OnScreen {
             state: RwSignal::new(State::new()),
             context_cut: RwSignal::new(None),
             opening: RwSignal::new(false),
+            next_options: RwSignal::new(None),
         }
     }
 }
@@ -104,6 +108,7 @@ impl ChatStore {
     /// it: reading and parsing it again cost as much as the first time).
     pub(super) fn show(&self, session: Session) {
         self.on_screen.opening.set(false);
+        self.on_screen.next_options.set(None);
         let user = self.user_id();
         let id = session.id.as_str();
         if let Err(error) = self.with_manager(|m| m.switch_to(&user, id)) {
@@ -238,21 +243,32 @@ impl ChatStore {
             }
             _ => self.refresh_listings_of(&[&query.session.id]),
         }
-        // A new conversation is answered as Settings say: by the model, or
-        // by the default agent app.
+        // A new conversation is answered as chosen in the header, else as
+        // Settings say: by the model, or by the default agent app.
         let default_agent = self
             .settings
             .with_untracked(|s| s.default_agent_app.clone());
-        if query.number == 1 && !default_agent.is_empty() {
-            let options = confab_core::manager::ConversationOptions {
-                agent_app: Some(default_agent),
-                ..Default::default()
-            };
-            if let Err(error) =
+        let chosen = if query.number == 1 {
+            self.on_screen
+                .next_options
+                .try_update(Option::take)
+                .flatten()
+        } else {
+            None
+        };
+        let options = chosen.or_else(|| {
+            (query.number == 1 && !default_agent.is_empty()).then(|| {
+                confab_core::manager::ConversationOptions {
+                    agent_app: Some(default_agent),
+                    ..Default::default()
+                }
+            })
+        });
+        if let Some(options) = options
+            && let Err(error) =
                 self.with_manager(|m| m.set_options(&user, &query.session.id, options))
-            {
-                self.report(error);
-            }
+        {
+            self.report(error);
         }
         self.start_reply(&query.session.id, None);
         true
@@ -263,32 +279,57 @@ impl ChatStore {
     /// it, linked both ways; the original stays whole), the branch opens,
     /// and the text is sent in it. Returns whether it was sent.
     pub fn edit_and_resend(&self, event_id: &str, text: &str) -> bool {
-        if text.trim().is_empty() || self.writing.reply.with_untracked(Option::is_some) {
+        if text.trim().is_empty() {
             return false;
         }
-        let Some(open) = self.on_screen.id.get_untracked() else {
-            return false;
-        };
+        match self.branch_open(|m, user, open| m.branch_at(user, open, event_id)) {
+            Some((branch, _)) => {
+                self.open(&branch);
+                self.send(text)
+            }
+            None => false,
+        }
+    }
+
+    /// "Branch from here": a new conversation with the open one's messages
+    /// up to and including `event_id`, answered as the original was, opened
+    /// for the user to go on from there. The original stays as it is.
+    pub fn branch_from(&self, event_id: &str) {
+        if let Some((branch, open)) =
+            self.branch_open(|m, user, open| m.branch_after(user, open, event_id))
+        {
+            self.open(&branch);
+            self.refresh_listings_of(&[branch.as_str(), open.as_str()]);
+        }
+    }
+
+    /// Branches the open conversation with `make`, unless a reply is being
+    /// written: the branch is answered as the original was (model, prompt,
+    /// agent app), in an agent session of its own. Returns the branch's id
+    /// and the original's; a failure is reported.
+    fn branch_open(
+        &self,
+        make: impl FnOnce(&mut super::Manager, &str, &str) -> Result<Session, ManagerError>,
+    ) -> Option<(String, String)> {
+        if self.writing.reply.with_untracked(Option::is_some) {
+            return None;
+        }
+        let open = self.on_screen.id.get_untracked()?;
         let user = self.user_id();
         let branched = self.with_manager(|m| {
-            // The branch is answered as the original was (model, prompt,
-            // agent app), in a server session of its own.
             let options = confab_core::manager::ConversationOptions {
                 agent_session_id: None,
                 ..m.conversation(&user, &open)?.options
             };
-            let branch = m.branch_at(&user, &open, event_id)?;
+            let branch = make(m, &user, &open)?;
             m.set_options(&user, &branch.id, options)?;
             Ok(branch.id)
         });
         match branched {
-            Ok(branch) => {
-                self.open(&branch);
-                self.send(text)
-            }
+            Ok(branch) => Some((branch, open)),
             Err(error) => {
                 self.report(error);
-                false
+                None
             }
         }
     }

@@ -83,6 +83,9 @@ pub struct Offered {
     pub models: RwSignal<Vec<String>>,
     /// Agent apps (`GET /list-apps`).
     pub agent_apps: RwSignal<Vec<String>>,
+    /// The model that answers when none is chosen, as confab-proxy's
+    /// `/healthz` names it (`None`: not known, or the upstream's choice).
+    pub default_model: RwSignal<Option<String>>,
 }
 
 fn new_manager(settings: &Settings, recording: &Recording<LocalStorageKv>) -> Manager {
@@ -127,6 +130,7 @@ impl ChatStore {
             offered: Offered {
                 models: RwSignal::new(Vec::new()),
                 agent_apps: RwSignal::new(Vec::new()),
+                default_model: RwSignal::new(None),
             },
             traces: export::Traces::new(),
             shell: AppShell::new(),
@@ -300,6 +304,7 @@ impl ChatStore {
                 store.list_at_startup();
             }
             store.finish_opening();
+            store.refresh_default_model();
         });
     }
 
@@ -370,6 +375,23 @@ impl ChatStore {
 
     /// Asks the endpoint which models it offers (for the settings dialog).
     /// Endpoints without `/models` simply offer no suggestions.
+    /// Asks confab-proxy which model answers by default (shown by name in
+    /// the header before the first message).
+    pub fn refresh_default_model(&self) {
+        let Some(url) = self.settings.with_untracked(|s| s.health_url()) else {
+            return self.offered.default_model.set(None);
+        };
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(body) = crate::platform::http::get_text(url).await
+                && let Ok(health) = serde_json::from_str::<serde_json::Value>(&body)
+            {
+                let model = health["default_model"].as_str().map(str::to_owned);
+                store.offered.default_model.set(model);
+            }
+        });
+    }
+
     pub fn refresh_models(&self) {
         let store = *self;
         let url = self.settings.get_untracked().models_url();

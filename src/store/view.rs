@@ -28,6 +28,8 @@ pub struct MessageView {
     pub role: Role,
     /// `user`, or the model's name (known once its reply starts arriving).
     pub author: ArcRwSignal<String>,
+    /// When it was written, in seconds since the epoch (shown on hover).
+    pub time: f64,
     pub text: ArcRwSignal<String>,
     /// What a reasoning model thought before answering (shown apart,
     /// above the answer; empty for most replies).
@@ -79,6 +81,7 @@ impl MessageView {
             id,
             role,
             author: ArcRwSignal::new(author.to_owned()),
+            time: js_sys::Date::now() / 1000.0,
             text: ArcRwSignal::new(text),
             reasoning: ArcRwSignal::new(String::new()),
             thought_millis: ArcRwSignal::new(None),
@@ -121,6 +124,7 @@ impl MessageView {
                 .collect(),
             attachments: event.attachments(),
             missing_artifacts: confab_core::agent::missing_artifacts(event),
+            time: event.timestamp,
             ..view
         }
     }

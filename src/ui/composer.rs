@@ -10,10 +10,15 @@ use crate::store::use_store;
 /// cleared only once the message has been saved. Files come in through
 /// Attach, a paste (a screenshot) or a drop on the conversation, and wait
 /// as chips until the message is sent; with files, the text may be empty.
+/// What the message box holds: the composer's, shared with the starter
+/// prompts of a new chat, which fill it.
+#[derive(Clone, Copy)]
+pub struct ComposerText(pub RwSignal<String>);
+
 #[component]
 pub fn Composer() -> impl IntoView {
     let store = use_store();
-    let draft = RwSignal::new(String::new());
+    let ComposerText(draft) = expect_context();
     let picker = NodeRef::<html::Input>::new();
     let send = move || {
         let text = draft.get_untracked();
@@ -142,7 +147,7 @@ pub fn Composer() -> impl IntoView {
                         "Message (Enter to send, Shift+Enter for a new line)"
                     }
                 }
-                rows="3"
+                rows="1"
                 prop:value=move || draft.get()
                 on:input=move |ev| {
                     // A reply will need the markdown renderer and the

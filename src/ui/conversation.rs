@@ -64,7 +64,7 @@ pub fn Conversation() -> impl IntoView {
             on:click=super::markdown::on_click
         >
             <Show when=move || store.on_screen.messages.with(Vec::is_empty) && !store.on_screen.opening.get()>
-                <p class="empty">"Send a message to start the conversation."</p>
+                <Welcome />
             </Show>
             <BranchedFrom />
             <Show when=move || hidden() != 0>
@@ -81,6 +81,40 @@ pub fn Conversation() -> impl IntoView {
             </For>
             <Ended />
         </section>
+    }
+}
+
+/// A new chat's welcome: who answers, and the starter prompts (Settings),
+/// each of which fills the message box when chosen.
+#[component]
+fn Welcome() -> impl IntoView {
+    let store = use_store();
+    let super::composer::ComposerText(draft) = expect_context();
+    let starters = move || store.settings.with(|s| s.starter_prompts.clone());
+    view! {
+        <div class="welcome">
+            <h2>{move || format!("Chat with {}", super::answerer::answerer_name(store))}</h2>
+            <p class="empty">"Send a message to start the conversation, or begin with one of these:"</p>
+            <ul class="starters" aria-label="Starter prompts">
+                <For each=starters key=|p| p.clone() let:prompt>
+                    <li>
+                        <button
+                            type="button"
+                            on:click={
+                                let prompt = prompt.clone();
+                                move |_| {
+                                    draft.set(prompt.clone());
+                                    prepare_first_reply();
+                                    super::keyboard::focus_composer();
+                                }
+                            }
+                        >
+                            {prompt.clone()}
+                        </button>
+                    </li>
+                </For>
+            </ul>
+        </div>
     }
 }
 
@@ -191,6 +225,7 @@ fn Message(message: MessageView) -> impl IntoView {
         id,
         role,
         author,
+        time,
         text,
         reasoning,
         thought_millis,
@@ -281,23 +316,23 @@ fn Message(message: MessageView) -> impl IntoView {
     };
     let parts = rich_parts.iter().map(rich_part).collect_view();
     let continue_id = id.clone();
-    let feedback_id = id.clone();
-    let copied_text = text.clone();
+    // A user message's edit form, opened from its actions.
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let (hh_mm, iso) = clock_time(time);
     view! {
         {cut}
         <article class="message" data-role=role.as_str() data-status=status_attr data-message-id=id.clone()>
-            <header class="author">{label}</header>
+            <header class="author">
+                <span class="name">{label}</span>
+                " "
+                <time datetime=iso>{hh_mm}</time>
+            </header>
             {parts}
             {super::attachments::message_attachments(attachments, missing_artifacts)}
             {match role {
                 // What the user typed is shown as typed.
-                Role::User => {
-                    let can_edit = {
-                        let actions = actions.clone();
-                        move || actions().edit
-                    };
-                    view! { <UserText id=id.clone() text=text.clone() can_edit /> }.into_any()
-                }
+                Role::User => view! { <UserText id=id.clone() text=text.clone() editing draft /> }.into_any(),
                 Role::Assistant => {
                     view! {
                         <super::reasoning::Reasoning
@@ -306,14 +341,11 @@ fn Message(message: MessageView) -> impl IntoView {
                             status=status.clone()
                             thought_millis
                         />
-                        <super::markdown::MarkdownText text status=status.clone() />
+                        <super::markdown::MarkdownText text=text.clone() status=status.clone() />
                     }
                     .into_any()
                 }
             }}
-            <Show when={let actions = actions.clone(); move || actions().copy}>
-                <super::copy::CopyButton text=copied_text.clone() class="copy-message" label="Copy" />
-            </Show>
             {stopped}
             {move || note.get().map(|n| view! { <p class="meta elsewhere" role="status">{n}</p> })}
             {move || {
@@ -342,33 +374,41 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Answer with the model instead"
                 </button>
             </Show>
-            <Show when={let actions = actions.clone(); move || actions().regenerate}>
-                <button type="button" class="regenerate" on:click=move |_| store.retry()>
-                    "Regenerate"
-                </button>
-            </Show>
-            <Show when={let actions = actions.clone(); move || actions().rate}>
-                <Feedback event_id=feedback_id.clone() />
-            </Show>
+            <Actions id=id.clone() role text status=status.clone() saved actions editing draft />
         </article>
     }
 }
 
-/// Image types shown inline; others (SVG above all) are not rendered.
-const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// `time` (seconds since the epoch) as the local hour and minute, and as
+/// an ISO date for `<time datetime>`.
+fn clock_time(time: f64) -> (String, String) {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(time * 1000.0));
+    let hh_mm = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    let iso = date.to_iso_string().as_string().unwrap_or_default();
+    (hh_mm, iso)
+}
 
-/// A message the user sent, as typed, with Edit: the edited text is sent in
-/// a branch of the conversation made at this message (the original stays),
-/// and a link to any branch already made here.
+/// A message's everyday actions as one row of icon buttons under it: Copy,
+/// Edit (the user's), Regenerate (the last reply), Branch, and the thumbs
+/// (a reply). On a desktop the row shows on hover and keyboard focus; on
+/// touch screens and narrow windows, always (style/main.css). Each icon
+/// button has its accessible name, and the same text as its tooltip.
 #[component]
-fn UserText(
+fn Actions(
     id: String,
+    role: Role,
     text: ArcRwSignal<String>,
-    can_edit: impl Fn() -> bool + Clone + Send + Sync + 'static,
+    status: ArcRwSignal<MessageStatus>,
+    saved: ArcRwSignal<bool>,
+    actions: impl Fn() -> MessageActions + Clone + Send + Sync + 'static,
+    editing: RwSignal<bool>,
+    draft: RwSignal<String>,
 ) -> impl IntoView {
     let store = use_store();
-    let editing = RwSignal::new(false);
-    let draft = RwSignal::new(String::new());
+    let can = move |pick: fn(&MessageActions) -> bool| {
+        let actions = actions.clone();
+        move || pick(&actions())
+    };
     let start_editing = {
         let text = text.clone();
         move |_| {
@@ -376,6 +416,86 @@ fn UserText(
             editing.set(true);
         }
     };
+    // Branch: a new conversation with the messages up to this one; not
+    // while a reply is being written, nor from one not yet saved.
+    let can_branch = {
+        let (status, saved) = (status.clone(), saved.clone());
+        move || {
+            saved.get()
+                && !store.is_streaming()
+                && matches!(
+                    status.get(),
+                    MessageStatus::Complete | MessageStatus::Stopped
+                )
+        }
+    };
+    let can_edit = Signal::derive(can(|a| a.edit));
+    let branch_id = id.clone();
+    let feedback_id = id.clone();
+    view! {
+        <div class="actions" role="group" aria-label="Message actions">
+            <Show when=can(|a| a.copy)>
+                <super::copy::CopyButton text=text.clone() class="copy-message" label="Copy" icon=true />
+            </Show>
+            <Show when=move || role == Role::User && !editing.get()>
+                <button
+                    type="button"
+                    class="edit-message"
+                    aria-label="Edit"
+                    title="Edit (sent as a branch)"
+                    disabled=move || !can_edit.get()
+                    on:click=start_editing.clone()
+                >
+                    {super::icons::pencil()}
+                </button>
+            </Show>
+            <Show when=can(|a| a.regenerate)>
+                <button
+                    type="button"
+                    class="regenerate"
+                    aria-label="Regenerate"
+                    title="Regenerate"
+                    on:click=move |_| store.retry()
+                >
+                    {super::icons::again()}
+                </button>
+            </Show>
+            <Show when=can_branch.clone()>
+                <button
+                    type="button"
+                    class="branch"
+                    aria-label="Branch from here"
+                    title="Branch from here: a new conversation with the messages up to this one"
+                    on:click={
+                        let id = branch_id.clone();
+                        move |_| store.branch_from(&id)
+                    }
+                >
+                    {super::icons::branch()}
+                </button>
+            </Show>
+            <Show when=can(|a| a.rate)>
+                <Feedback event_id=feedback_id.clone() />
+            </Show>
+        </div>
+    }
+}
+
+/// Image types shown inline; others (SVG above all) are not rendered.
+const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// A message the user sent, as typed, or its edit form (opened by Edit in
+/// its actions): the edited text is sent in a branch of the conversation
+/// made at this message (the original stays), and a link to any branch
+/// already made here.
+#[component]
+fn UserText(
+    id: String,
+    text: ArcRwSignal<String>,
+    editing: RwSignal<bool>,
+    draft: RwSignal<String>,
+) -> impl IntoView {
+    let store = use_store();
     let submit = {
         let id = id.clone();
         move |event: leptos::ev::SubmitEvent| {
@@ -407,23 +527,13 @@ fn UserText(
             fallback={
                 let text = text.clone();
                 move || {
-                    let (text, can_edit) = (text.clone(), can_edit.clone());
-                    view! {
-                        <div class="text">{move || text.get()}</div>
-                        <button
-                            type="button"
-                            class="edit-message"
-                            disabled=move || !can_edit()
-                            on:click=start_editing.clone()
-                        >
-                            "Edit"
-                        </button>
-                    }
+                    let text = text.clone();
+                    view! { <div class="text">{move || text.get()}</div> }
                 }
             }
         >
             <form class="edit-form" on:submit=submit.clone()>
-                <textarea aria-label="Edited message" bind:value=draft rows="3"></textarea>
+                <textarea aria-label="Edited message" bind:value=draft rows="3" autofocus></textarea>
                 <p class="meta">"Sending starts a branch of this conversation from here; this one stays as it is."</p>
                 <button type="submit" class="primary">"Send as a branch"</button>
                 <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
@@ -458,13 +568,19 @@ fn BranchedFrom() -> impl IntoView {
                     .and_then(|l| l.summary.title.clone())
             });
             let session = branch.session_id.clone();
+            // "Branch from here" keeps the message it was made at; an edit
+            // branches before the edited one.
+            let kept = store
+                .on_screen
+                .messages
+                .with_untracked(|m| m.iter().any(|m| m.id == branch.event_id));
             view! {
                 <p class="branch-link branched-from">
                     "Branched from "
                     <button type="button" class="link" on:click=move |_| store.open(&session)>
                         {title.map_or_else(|| "another conversation".to_owned(), |t| format!("“{t}”"))}
                     </button>
-                    " at an edited message."
+                    {if kept { "." } else { " at an edited message." }}
                 </p>
             }
         })
@@ -585,7 +701,9 @@ fn standard_base64(data: &str) -> Option<String> {
     Some(out)
 }
 
-/// Thumbs up or down on a reply, with an optional comment.
+/// Thumbs up or down on a reply: a click records the rating; a comment is
+/// asked for only when the user chooses "Add a comment" (then the rating
+/// is recorded again with it, as feedback is a log).
 #[component]
 fn Feedback(event_id: String) -> impl IntoView {
     let store = use_store();
@@ -598,24 +716,26 @@ fn Feedback(event_id: String) -> impl IntoView {
                 .with(|c| c.as_ref().and_then(|c| c.feedback_for(&event_id).cloned()))
         })
     };
-    let choosing = RwSignal::new(None::<Rating>);
+    let commenting = RwSignal::new(false);
     let comment = RwSignal::new(String::new());
     let pressed = move |rating: Rating| {
-        move || {
-            let shown = choosing
-                .get()
-                .or_else(|| given.with(|g| g.as_ref().map(|g| g.rating)));
-            (shown == Some(rating)).to_string()
+        move || (given.with(|g| g.as_ref().map(|g| g.rating)) == Some(rating)).to_string()
+    };
+    let rate = {
+        let event_id = event_id.clone();
+        move |rating: Rating| {
+            let event_id = event_id.clone();
+            move |_| store.rate(&event_id, rating, "")
         }
     };
     let submit = {
         let event_id = event_id.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if let Some(rating) = choosing.get_untracked() {
+            if let Some(rating) = given.with_untracked(|g| g.as_ref().map(|g| g.rating)) {
                 store.rate(&event_id, rating, &comment.get_untracked());
             }
-            choosing.set(None);
+            commenting.set(false);
             comment.set(String::new());
         }
     };
@@ -638,32 +758,41 @@ fn Feedback(event_id: String) -> impl IntoView {
         )
     };
     view! {
+        <button
+            type="button"
+            class="thumb"
+            aria-label="Good reply"
+            title="Good reply"
+            aria-pressed=pressed(Rating::Up)
+            on:click=rate(Rating::Up)
+        >
+            {super::icons::thumb(false)}
+        </button>
+        <button
+            type="button"
+            class="thumb"
+            aria-label="Bad reply"
+            title="Bad reply"
+            aria-pressed=pressed(Rating::Down)
+            on:click=rate(Rating::Down)
+        >
+            {super::icons::thumb(true)}
+        </button>
         <div class="feedback">
-            <button
-                type="button"
-                class="thumb"
-                aria-label="Good reply"
-                aria-pressed=pressed(Rating::Up)
-                on:click=move |_| choosing.set(Some(Rating::Up))
-            >
-                {super::icons::thumb(false)}
-            </button>
-            <button
-                type="button"
-                class="thumb"
-                aria-label="Bad reply"
-                aria-pressed=pressed(Rating::Down)
-                on:click=move |_| choosing.set(Some(Rating::Down))
-            >
-                {super::icons::thumb(true)}
-            </button>
-            <Show when=move || choosing.with(Option::is_some)>
+            {summary}
+            <Show when=move || given.with(Option::is_some) && !commenting.get()>
+                <button type="button" class="link add-comment" on:click=move |_| commenting.set(true)>
+                    "Add a comment"
+                </button>
+            </Show>
+            <Show when=move || commenting.get()>
                 <form class="feedback-form" on:submit=submit.clone()>
                     <label>
                         "Comment (optional)"
                         <input
                             type="text"
                             name="feedback-comment"
+                            autofocus
                             prop:value=move || comment.get()
                             on:input=move |ev| comment.set(event_target_value(&ev))
                         />
@@ -671,12 +800,11 @@ fn Feedback(event_id: String) -> impl IntoView {
                     <button type="submit" class="primary">
                         "Send feedback"
                     </button>
-                    <button type="button" on:click=move |_| choosing.set(None)>
+                    <button type="button" on:click=move |_| commenting.set(false)>
                         "Cancel"
                     </button>
                 </form>
             </Show>
-            {summary}
         </div>
     }
 }

@@ -12,12 +12,14 @@ pub async fn copy_text(text: &str) -> bool {
 }
 
 /// A button that copies `text` as it is when clicked, labelled `label`,
-/// then "Copied" or "Copy failed".
+/// then "Copied" or "Copy failed". With `icon`, an icon button whose
+/// accessible name and tooltip say the same.
 #[component]
 pub fn CopyButton(
     text: ArcRwSignal<String>,
     class: &'static str,
     label: &'static str,
+    #[prop(optional)] icon: bool,
 ) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
@@ -26,13 +28,23 @@ pub fn CopyButton(
             copied.set(Some(copy_text(&text).await));
         });
     };
+    let said = move || match copied.get() {
+        None => label,
+        Some(true) => "Copied",
+        Some(false) => "Copy failed",
+    };
+    if icon {
+        return view! {
+            <button type="button" class=class on:click=copy aria-label=said title=said>
+                {super::icons::copy()}
+            </button>
+        }
+        .into_any();
+    }
     view! {
         <button type="button" class=class on:click=copy>
-            {move || match copied.get() {
-                None => label,
-                Some(true) => "Copied",
-                Some(false) => "Copy failed",
-            }}
+            {said}
         </button>
     }
+    .into_any()
 }

@@ -33,3 +33,39 @@ pub fn paperclip() -> impl IntoView {
         </svg>
     }
 }
+
+/// Two overlapping sheets: copy.
+pub fn copy() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M5 1h8a1 1 0 0 1 1 1v9h-1.5V2.5H5zM2 4h8a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H2a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1m.5 1.5v8h7v-8z" />
+        </svg>
+    }
+}
+
+/// A pencil: edit.
+pub fn pencil() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M11.3 1.3a1 1 0 0 1 1.4 0l2 2a1 1 0 0 1 0 1.4L5.4 14H2v-3.4zM3.5 11.2v1.3h1.3l6.7-6.7-1.3-1.3z" />
+        </svg>
+    }
+}
+
+/// A circular arrow: ask again.
+pub fn again() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M8 2.5a5.5 5.5 0 1 0 5.3 7h-1.6A4 4 0 1 1 8 4a4 4 0 0 1 2.8 1.2L9 7h5V2l-2 2A5.5 5.5 0 0 0 8 2.5" />
+        </svg>
+    }
+}
+
+/// A fork: branch the conversation here.
+pub fn branch() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M4 1.5a2 2 0 0 1 .75 3.86v5.28A2 2 0 1 1 3.25 10.64V5.36A2 2 0 0 1 4 1.5m8 0a2 2 0 0 1 .75 3.86V7a2.5 2.5 0 0 1-2.5 2.5h-3.5a1 1 0 0 0-1 1v.1l-1.5-.1V10a2.5 2.5 0 0 1 2.5-2h3.5a1 1 0 0 0 1-1V5.36A2 2 0 0 1 12 1.5" />
+        </svg>
+    }
+}

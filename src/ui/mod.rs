@@ -1,6 +1,7 @@
 //! Components: they render the store and dispatch its actions; none of them
 //! touches storage or the network.
 
+mod answerer;
 mod app_shell;
 mod attachments;
 mod composer;
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
     let ui = keyboard::UiState::provide();
     scroll::Follow::provide();
     attachments::Lightbox::provide();
+    provide_context(composer::ComposerText(RwSignal::new(String::new())));
     keyboard::install(ui, store);
     // The theme as the root's `data-theme`: style/main.css picks colours
     // from it ("system" follows prefers-color-scheme).
@@ -93,6 +95,8 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
     };
     let has_session = move || store.on_screen.id.with(Option::is_some);
     let ui = keyboard::use_ui();
+    // Narrow screens: Details, End conversation and Settings in a menu.
+    let more_open = RwSignal::new(false);
     let toggle_drawer = move |_| {
         if ui.drawer_open.get_untracked() {
             ui.close_drawer(false);
@@ -115,7 +119,34 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
                 "☰"
             </button>
             <h1>{title}</h1>
-            <div class="header-actions">
+            <answerer::AnswererChip />
+            <button
+                type="button"
+                class="more-button"
+                aria-label="More actions"
+                title="More actions"
+                aria-controls="header-actions"
+                aria-expanded=move || more_open.get().to_string()
+                on:click=move |_| more_open.update(|o| *o = !*o)
+            >
+                "⋯"
+            </button>
+            <div
+                class="header-actions"
+                id="header-actions"
+                data-open=move || more_open.get().to_string()
+                on:click=move |ev| {
+                    // A choice made in the menu closes it.
+                    if ev.target() != ev.current_target() {
+                        more_open.set(false);
+                    }
+                }
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" && more_open.get_untracked() {
+                        more_open.set(false);
+                    }
+                }
+            >
                 <Show when=has_session>
                     <button
                         type="button"

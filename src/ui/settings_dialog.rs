@@ -21,6 +21,8 @@ struct Fields {
     agent_endpoint: RwSignal<String>,
     default_agent_app: RwSignal<String>,
     theme: RwSignal<String>,
+    /// One per line.
+    starter_prompts: RwSignal<String>,
 }
 
 impl Fields {
@@ -40,6 +42,7 @@ impl Fields {
             agent_endpoint: field(),
             default_agent_app: field(),
             theme: field(),
+            starter_prompts: field(),
         }
     }
 
@@ -52,6 +55,7 @@ impl Fields {
         self.default_agent_app
             .set(current.default_agent_app.clone());
         self.theme.set(current.theme.as_str().to_owned());
+        self.starter_prompts.set(current.starter_prompts.join("\n"));
         self.endpoint.set(current.endpoint);
         self.model.set(current.model);
         self.system_prompt.set(current.system_prompt);
@@ -96,6 +100,12 @@ impl Fields {
             agent_endpoint: self.agent_endpoint.get_untracked(),
             default_agent_app: self.default_agent_app.get_untracked(),
             theme: Theme::parse(&self.theme.get_untracked()),
+            starter_prompts: self
+                .starter_prompts
+                .get_untracked()
+                .lines()
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -168,6 +178,7 @@ fn settings_form_view(store: ChatStore, fields: Fields, dialog: PartDialog) -> A
         agent_endpoint,
         default_agent_app,
         theme,
+        starter_prompts,
     } = fields;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -240,6 +251,14 @@ fn settings_form_view(store: ChatStore, fields: Fields, dialog: PartDialog) -> A
                 name="system-prompt"
                 rows="4"
                 bind:value=system_prompt
+            ></textarea>
+        </label>
+        <label>
+            "Starter prompts (one per line, up to 4; shown in a new chat)"
+            <textarea
+                name="starter-prompts"
+                rows="4"
+                bind:value=starter_prompts
             ></textarea>
         </label>
         <fieldset>

@@ -85,6 +85,8 @@ test('two profiles keep their conversations and user state apart across a reload
 test('feedback on a reply and ending the conversation are recorded on its trace', async ({ chat, page }) => {
   const reply = await chatOnce(chat, 'Plan a weekend in Lyon');
   await reply.getByRole('button', { name: 'Good reply' }).click();
+  await expect(reply.getByText('You rated this reply as good.')).toBeVisible();
+  await reply.getByRole('button', { name: 'Add a comment' }).click();
   await reply.getByLabel('Comment (optional)').fill('Exactly what I needed');
   await reply.getByRole('button', { name: 'Send feedback' }).click();
   await expect(reply.getByText('You rated this reply as good: “Exactly what I needed”')).toBeVisible();
@@ -114,7 +116,9 @@ test('feedback on a reply and ending the conversation are recorded on its trace'
   const call = trace.locator('[data-span-name="chat confab-echo"]');
   await expect(call).toHaveAttribute('data-parent-id', queryId!);
   await expect(call).toContainText('tokens');
-  const feedback = trace.locator('[data-span-name="feedback"]');
+  // The thumb's feedback, then the same rating with the comment asked for.
+  await expect(trace.locator('[data-span-name="feedback"]')).toHaveCount(2);
+  const feedback = trace.locator('[data-span-name="feedback"]').filter({ hasText: 'Exactly what I needed' });
   await expect(feedback).toHaveAttribute('data-parent-id', queryId!);
   await expect(feedback).toContainText('rating: up');
   await expect(feedback).toContainText('“Exactly what I needed”');

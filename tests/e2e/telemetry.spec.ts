@@ -22,7 +22,9 @@ test.describe('with a real OTLP receiver', () => {
     await turnExportOn(page);
     await chat.send('Plan a trip to Kyoto');
     const reply = await chat.lastReplyDone();
+    // The thumb records the rating; the comment, asked for, records it again with it.
     await reply.getByRole('button', { name: 'Bad reply' }).click();
+    await reply.getByRole('button', { name: 'Add a comment' }).click();
     await reply.getByLabel('Comment (optional)').fill('Too vague');
     await reply.getByRole('button', { name: 'Send feedback' }).click();
     await page.getByRole('button', { name: 'Details' }).click();
@@ -39,12 +41,14 @@ test.describe('with a real OTLP receiver', () => {
         spans = rotel.spans().filter((s) => s.attributes['gen_ai.conversation.id'] === `Str(${conversationId})`);
         return spans.map((s) => s.name).sort();
       }, { timeout: 20_000 })
-      .toEqual(['chat confab-echo', 'conversation', 'feedback', 'user_query_1']);
+      .toEqual(['chat confab-echo', 'conversation', 'feedback', 'feedback', 'user_query_1']);
     const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
     const root = byName['conversation'];
     const query = byName['user_query_1'];
     const call = byName['chat confab-echo'];
-    const feedback = byName['feedback'];
+    // Of the two feedback spans (the thumb, then the comment), the one with the comment.
+    const feedback = spans.find((s) => s.name === 'feedback' && s.attributes['confab.feedback.comment'] === 'Str(Too vague)')!;
+    expect(spans.filter((s) => s.name === 'feedback').map((s) => s.attributes['confab.feedback.rating'])).toEqual(['Str(down)', 'Str(down)']);
 
     expect(root.traceId).toMatch(/^[0-9a-f]{32}$/);
     for (const span of spans) {

@@ -33,12 +33,41 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         session_id: &str,
         event_id: &str,
     ) -> Result<Session, ManagerError> {
-        self.atomically(|m| {
-            let original = m.get_session(user_id, session_id)?;
-            let at = original
-                .events
+        self.branch(user_id, session_id, event_id, |events| {
+            events
                 .iter()
                 .position(|e| e.id == event_id && e.is_from_user())
+        })
+    }
+
+    /// Branches `session_id` after `event_id` (a message of either side):
+    /// a new session with every event up to and including it, made
+    /// current, for the user to go on from there ("Branch from here").
+    pub fn branch_after(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        event_id: &str,
+    ) -> Result<Session, ManagerError> {
+        self.branch(user_id, session_id, event_id, |events| {
+            events
+                .iter()
+                .position(|e| e.id == event_id)
+                .map(|at| at + 1)
+        })
+    }
+
+    /// A branch with the events before the index `cut` finds.
+    fn branch(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+        event_id: &str,
+        cut: impl FnOnce(&[crate::session::Event]) -> Option<usize>,
+    ) -> Result<Session, ManagerError> {
+        self.atomically(|m| {
+            let original = m.get_session(user_id, session_id)?;
+            let at = cut(&original.events)
                 .ok_or_else(|| ManagerError::UnknownMessage(event_id.to_owned()))?;
             let events = original.events[..at].to_vec();
             // The session's own state as those events left it; `app:` and

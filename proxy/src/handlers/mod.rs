@@ -21,7 +21,9 @@ pub async fn healthz(State(state): Shared) -> Json<Value> {
     } else {
         "offline"
     };
-    Json(json!({"status": "ok", "mode": mode}))
+    // Which model answers a request that names none: the page shows it by
+    // name before the first message (null: the upstream's own choice).
+    Json(json!({"status": "ok", "mode": mode, "default_model": state.config.default_model()}))
 }
 
 /// `/` when no app is served (no `--dist`).

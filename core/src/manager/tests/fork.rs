@@ -122,3 +122,43 @@ fn only_a_user_message_of_the_conversation_can_be_edited() {
     }
     assert_eq!(snapshot(&kv), before, "nothing written");
 }
+
+#[test]
+fn branching_after_a_reply_keeps_it_and_everything_before() {
+    let kv = MemoryKv::new();
+    let clock = ManualClock::at(1_000.0);
+    let mut m = manager(&kv, &clock, Limits::default());
+    for text in ["one", "two", "three"] {
+        say(&mut m, &clock, text);
+    }
+    let original_id = m.current_session_id("ada").unwrap().unwrap();
+    let original = m
+        .service()
+        .get_session("confab", "ada", &original_id, GetSessionConfig::default())
+        .unwrap();
+    let reply = original.events[3].clone();
+    assert_eq!(reply.text_content(), "reply to two");
+
+    let branch = m.branch_after("ada", &original_id, &reply.id).unwrap();
+    assert_eq!(
+        texts(&branch),
+        ["one", "reply to one", "two", "reply to two"]
+    );
+    assert_eq!(
+        m.current_session_id("ada").unwrap(),
+        Some(branch.id.clone())
+    );
+    let parent = m.conversation("ada", &original_id).unwrap();
+    assert_eq!(parent.branches.len(), 1);
+    assert_eq!(parent.branches[0].session_id, branch.id);
+    // The original is untouched.
+    let after = m
+        .service()
+        .get_session("confab", "ada", &original_id, GetSessionConfig::default())
+        .unwrap();
+    assert_eq!(after.events.len(), 6);
+    assert!(matches!(
+        m.branch_after("ada", &original_id, "no-such-event"),
+        Err(ManagerError::UnknownMessage(_))
+    ));
+}
