@@ -179,7 +179,7 @@ async function watchLayoutShift(page: Page): Promise<() => Promise<number>> {
         for (const source of entry.sources ?? []) {
           const [a, b] = [source.previousRect, source.currentRect];
           w.__shifted.push(
-            `${source.node?.outerHTML.slice(0, 80) ?? '?'} from ${a.x},${a.y} ${a.width}x${a.height} to ${b.x},${b.y} ${b.width}x${b.height}`,
+            `at ${Math.round((entry as unknown as PerformanceEntry).startTime)} ms: ${source.node?.outerHTML.slice(0, 80) ?? '?'} from ${a.x},${a.y} ${a.width}x${a.height} to ${b.x},${b.y} ${b.width}x${b.height}`,
           );
         }
       }
