@@ -11,8 +11,11 @@ mod split;
 pub mod store;
 pub mod ui;
 
-/// Mounts the app into `<body>`.
+/// Mounts the app into `<body>`, once the stored format is up to date.
 pub fn mount() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(ui::App);
+    leptos::task::spawn_local(async {
+        store::upgrade_before_mount().await;
+        leptos::mount::mount_to_body(ui::App);
+    });
 }

@@ -609,3 +609,38 @@ fn an_unreadable_format_4_index_is_moved_aside_after_the_upgrade_and_the_list_re
     assert!(reports[0].to_string().contains("moved aside"));
     assert_eq!(kv.get(keys::INDEX).unwrap(), None);
 }
+
+/// `pending` says exactly when `run` has something to do: the app fetches
+/// the upgrade's code (a split part) only then.
+#[test]
+fn pending_is_true_exactly_when_a_run_has_work() {
+    let listed = |kv: &MemoryKv| kv.keys().unwrap();
+    let empty = MemoryKv::new();
+    assert!(!migrate::pending(&empty, &listed(&empty)).unwrap());
+
+    let old = v1_store();
+    assert!(migrate::pending(&old, &listed(&old)).unwrap());
+    migrate::run(&old).unwrap().unwrap();
+    assert!(
+        !migrate::pending(&old, &listed(&old)).unwrap(),
+        "upgraded: nothing left"
+    );
+    assert_eq!(migrate::run(&old).unwrap(), None);
+
+    let newer = v1_store();
+    newer.set(keys::META, r#"{"schema":7}"#).unwrap();
+    assert!(
+        migrate::pending(&newer, &listed(&newer)).unwrap(),
+        "refused by run, which says why"
+    );
+
+    // A run cut short: its backup is restored, whatever the meta says.
+    let cut = MemoryKv::new();
+    cut.set(
+        keys::META,
+        &format!(r#"{{"schema":{}}}"#, keys::SCHEMA_VERSION),
+    )
+    .unwrap();
+    cut.set("confab:backup:v4", "{}").unwrap();
+    assert!(migrate::pending(&cut, &listed(&cut)).unwrap());
+}

@@ -38,6 +38,7 @@ pub use app_shell::AppShell;
 pub use attach::Pending;
 pub use conversation::OnScreen;
 pub use organize::{Found, PAGE, PendingDelete, UNDO_WINDOW};
+pub use persistence::upgrade_before_mount;
 pub use view::{ActiveReply, MessageView, Role};
 
 /// localStorage, remembering this tab's last writes (for merging with other

@@ -81,7 +81,47 @@ pub(super) struct Upgrade {
     pub keys: Option<Vec<String>>,
 }
 
-/// Brings the stored format up to date.
+type UpgradeOutcome = Result<Option<migrate::MigrationReport>, MigrationError>;
+
+thread_local! {
+    /// What the upgrade part did, for `upgrade_store` (which runs when the
+    /// app is mounted, after it).
+    static UPGRADED: std::cell::RefCell<Option<UpgradeOutcome>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Brings the stored format up to date if it is not, before the app is
+/// mounted. The upgrade's code (every step from format 1, the backup, the
+/// restore of a run cut short) is a split part: most starts have nothing to
+/// upgrade and do not download it.
+pub async fn upgrade_before_mount() {
+    let pending = LocalStorageKv
+        .keys()
+        .and_then(|listed| migrate::pending(&LocalStorageKv, &listed));
+    // Unreadable storage: `upgrade_store` says so.
+    if !pending.unwrap_or(false) {
+        return;
+    }
+    let outcome = match upgrade_part().await {
+        Ok(outcome) => outcome,
+        Err(error) => Err(MigrationError::Unavailable {
+            reason: error.to_string(),
+        }),
+    };
+    UPGRADED.set(Some(outcome));
+}
+
+crate::split::split_point!(
+    migration,
+    fn upgrade_part() -> UpgradeOutcome {
+        match LocalStorageKv.keys() {
+            Ok(listed) => migrate::run_among(&LocalStorageKv, &listed),
+            Err(error) => Err(error.into()),
+        }
+    }
+);
+
+/// The stored format as `upgrade_before_mount` left it: what it did, or
+/// nothing to do.
 pub(super) fn upgrade_store() -> Upgrade {
     let listed = match LocalStorageKv.keys() {
         Ok(listed) => listed,
@@ -93,7 +133,7 @@ pub(super) fn upgrade_store() -> Upgrade {
             };
         }
     };
-    let outcome = migrate::run_among(&LocalStorageKv, &listed);
+    let outcome = UPGRADED.take().unwrap_or(Ok(None));
     let keys = migrate::left_keys_as_they_were(&listed, &outcome).then_some(listed);
     let (note, blocked) = describe_upgrade(outcome);
     Upgrade {

@@ -4,6 +4,7 @@
 
 use confab_core::manager::ConversationOptions;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::store::{ChatStore, use_store};
 
@@ -41,7 +42,8 @@ fn name_of(store: ChatStore, options: &ConversationOptions) -> String {
         .unwrap_or_else(|| "Default model".to_owned())
 }
 
-/// The chip, and its menu of the models and agents on offer.
+/// The chip, and its menu of the models and agents on offer (a split
+/// part: fetched the first time it opens).
 #[component]
 pub fn AnswererChip() -> impl IntoView {
     let store = use_store();
@@ -55,12 +57,72 @@ pub fn AnswererChip() -> impl IntoView {
         }
         open.update(|o| *o = !*o);
     };
-    let close = move |refocus: bool| {
-        open.set(false);
-        if refocus && let Some(button) = button.get_untracked() {
-            let _ = button.focus();
-        }
-    };
+    view! {
+        <div
+            class="answerer"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" && open.get_untracked() {
+                    ev.stop_propagation();
+                    close(open, button);
+                }
+            }
+            on:focusout=move |ev| {
+                // Focus left the chip and its menu: close it.
+                let leaving = ev.related_target().and_then(|to| {
+                    let this = ev.current_target()?;
+                    let this: &web_sys::Node = this.unchecked_ref();
+                    Some(!this.contains(Some(to.unchecked_ref())))
+                });
+                if leaving.unwrap_or(true) {
+                    open.set(false);
+                }
+            }
+        >
+            <button
+                type="button"
+                class="chip"
+                node_ref=button
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                aria-label=move || format!("Answered by {}: choose another", name.get())
+                title="Who answers this conversation"
+                on:click=toggle
+            >
+                {move || name.get()}
+            </button>
+            <Show when=move || open.get()>
+                {super::split::show(answerer_menu(store, open, button))}
+            </Show>
+        </div>
+    }
+}
+
+fn close(open: RwSignal<bool>, button: NodeRef<leptos::html::Button>) {
+    open.set(false);
+    if let Some(button) = button.get_untracked() {
+        let _ = button.focus();
+    }
+}
+
+crate::split::split_point!(
+    answerer_menu,
+    /// The chip's menu: the proxy's default, each model, each agent app.
+    /// Choosing one sets the open conversation's options (as Details does)
+    /// or a new chat's first.
+    fn answerer_menu(
+        store: ChatStore,
+        open: RwSignal<bool>,
+        button: NodeRef<leptos::html::Button>,
+    ) -> AnyView {
+        answerer_menu_view(store, open, button)
+    }
+);
+
+fn answerer_menu_view(
+    store: ChatStore,
+    open: RwSignal<bool>,
+    button: NodeRef<leptos::html::Button>,
+) -> AnyView {
     let choose = move |agent: Option<String>, model: Option<String>| {
         let current = answerer(store);
         let options = ConversationOptions {
@@ -78,7 +140,7 @@ pub fn AnswererChip() -> impl IntoView {
         } else {
             store.on_screen.next_options.set(Some(options));
         }
-        close(true);
+        close(open, button);
     };
     let item = move |label: String, agent: Option<String>, model: Option<String>| {
         let (a, m) = (agent.clone(), model.clone());
@@ -98,61 +160,19 @@ pub fn AnswererChip() -> impl IntoView {
         }
     };
     view! {
-        <div
-            class="answerer"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" && open.get_untracked() {
-                    ev.stop_propagation();
-                    close(true);
-                }
-            }
-            on:focusout=move |ev| {
-                // Focus left the chip and its menu: close it.
-                let inside = ev
-                    .related_target()
-                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
-                    .zip(ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok()))
-                    .is_some_and(|(to, this)| this.contains(Some(&to)));
-                if !inside {
-                    open.set(false);
-                }
-            }
-        >
-            <button
-                type="button"
-                class="chip"
-                node_ref=button
-                aria-haspopup="menu"
-                aria-expanded=move || open.get().to_string()
-                aria-label=move || format!("Answered by {}: choose another", name.get())
-                title="Who answers this conversation"
-                on:click=toggle
-            >
-                {move || name.get()}
-            </button>
-            <Show when=move || open.get()>
-                <div class="chip-menu" role="menu" aria-label="Answered by">
-                    {item("Default model".to_owned(), None, None)}
-                    {move || {
-                        store
-                            .offered
-                            .models
-                            .get()
-                            .into_iter()
-                            .map(|m| item(m.clone(), None, Some(m)))
-                            .collect_view()
-                    }}
-                    {move || {
-                        store
-                            .offered
-                            .agent_apps
-                            .get()
-                            .into_iter()
-                            .map(|a| item(format!("Agent: {a}"), Some(a), None))
-                            .collect_view()
-                    }}
-                </div>
-            </Show>
+        <div class="chip-menu" role="menu" aria-label="Answered by">
+            {item("Default model".to_owned(), None, None)}
+            {move || {
+                let models = store.offered.models.get().into_iter().map(|m| (m.clone(), None, Some(m)));
+                let agents = store
+                    .offered
+                    .agent_apps
+                    .get()
+                    .into_iter()
+                    .map(|a| (format!("Agent: {a}"), Some(a), None));
+                models.chain(agents).map(|(label, a, m)| item(label, a, m)).collect_view()
+            }}
         </div>
     }
+    .into_any()
 }

@@ -96,23 +96,24 @@ fn Welcome() -> impl IntoView {
             <h2>{move || format!("Chat with {}", super::answerer::answerer_name(store))}</h2>
             <p class="empty">"Send a message to start the conversation, or begin with one of these:"</p>
             <ul class="starters" aria-label="Starter prompts">
-                <For each=starters key=|p| p.clone() let:prompt>
-                    <li>
-                        <button
-                            type="button"
-                            on:click={
-                                let prompt = prompt.clone();
-                                move |_| {
-                                    draft.set(prompt.clone());
-                                    prepare_first_reply();
-                                    super::keyboard::focus_composer();
-                                }
+                {move || {
+                    starters()
+                        .into_iter()
+                        .map(|prompt| {
+                            let text = prompt.clone();
+                            let fill = move |_| {
+                                draft.set(text.clone());
+                                prepare_first_reply();
+                                super::keyboard::focus_composer();
+                            };
+                            view! {
+                                <li>
+                                    <button type="button" on:click=fill>{prompt}</button>
+                                </li>
                             }
-                        >
-                            {prompt.clone()}
-                        </button>
-                    </li>
-                </For>
+                        })
+                        .collect_view()
+                }}
             </ul>
         </div>
     }
@@ -431,52 +432,44 @@ fn Actions(
     };
     let can_edit = Signal::derive(can(|a| a.edit));
     let branch_id = id.clone();
-    let feedback_id = id.clone();
+    let feedback_id = id;
+    // `hidden`, not `<Show>`: each `Show` is code of its own in the first
+    // load, and the row's height does not change either way.
     view! {
         <div class="actions" role="group" aria-label="Message actions">
-            <Show when=can(|a| a.copy)>
-                <super::copy::CopyButton text=text.clone() class="copy-message" label="Copy" icon=true />
-            </Show>
-            <Show when=move || role == Role::User && !editing.get()>
-                <button
-                    type="button"
-                    class="edit-message"
-                    aria-label="Edit"
-                    title="Edit (sent as a branch)"
-                    disabled=move || !can_edit.get()
-                    on:click=start_editing.clone()
-                >
-                    {super::icons::pencil()}
-                </button>
-            </Show>
-            <Show when=can(|a| a.regenerate)>
-                <button
-                    type="button"
-                    class="regenerate"
-                    aria-label="Regenerate"
-                    title="Regenerate"
-                    on:click=move |_| store.retry()
-                >
-                    {super::icons::again()}
-                </button>
-            </Show>
-            <Show when=can_branch.clone()>
-                <button
-                    type="button"
-                    class="branch"
-                    aria-label="Branch from here"
-                    title="Branch from here: a new conversation with the messages up to this one"
-                    on:click={
-                        let id = branch_id.clone();
-                        move |_| store.branch_from(&id)
-                    }
-                >
-                    {super::icons::branch()}
-                </button>
-            </Show>
-            <Show when=can(|a| a.rate)>
-                <Feedback event_id=feedback_id.clone() />
-            </Show>
+            <super::copy::CopyButton text=text.clone() class="copy-message" label="Copy" icon=true hidden=Signal::derive(can(|a| !a.copy)) />
+            <button
+                type="button"
+                class="edit-message"
+                aria-label="Edit"
+                title="Edit (sent as a branch)"
+                hidden=move || role != Role::User || editing.get()
+                disabled=move || !can_edit.get()
+                on:click=start_editing
+            >
+                {super::icons::pencil()}
+            </button>
+            <button
+                type="button"
+                class="regenerate"
+                aria-label="Regenerate"
+                title="Regenerate"
+                hidden=can(|a| !a.regenerate)
+                on:click=move |_| store.retry()
+            >
+                {super::icons::again()}
+            </button>
+            <button
+                type="button"
+                class="branch"
+                aria-label="Branch from here"
+                title="Branch from here: a new conversation with the messages up to this one"
+                hidden=move || !can_branch()
+                on:click=move |_| store.branch_from(&branch_id)
+            >
+                {super::icons::branch()}
+            </button>
+            <Feedback event_id=feedback_id hidden=Signal::derive(can(|a| !a.rate)) />
         </div>
     }
 }
@@ -705,7 +698,7 @@ fn standard_base64(data: &str) -> Option<String> {
 /// asked for only when the user chooses "Add a comment" (then the rating
 /// is recorded again with it, as feedback is a log).
 #[component]
-fn Feedback(event_id: String) -> impl IntoView {
+fn Feedback(event_id: String, hidden: Signal<bool>) -> impl IntoView {
     let store = use_store();
     let given = {
         let event_id = event_id.clone();
@@ -763,6 +756,7 @@ fn Feedback(event_id: String) -> impl IntoView {
             class="thumb"
             aria-label="Good reply"
             title="Good reply"
+            hidden=move || hidden.get()
             aria-pressed=pressed(Rating::Up)
             on:click=rate(Rating::Up)
         >
@@ -773,6 +767,7 @@ fn Feedback(event_id: String) -> impl IntoView {
             class="thumb"
             aria-label="Bad reply"
             title="Bad reply"
+            hidden=move || hidden.get()
             aria-pressed=pressed(Rating::Down)
             on:click=rate(Rating::Down)
         >
@@ -780,11 +775,14 @@ fn Feedback(event_id: String) -> impl IntoView {
         </button>
         <div class="feedback">
             {summary}
-            <Show when=move || given.with(Option::is_some) && !commenting.get()>
-                <button type="button" class="link add-comment" on:click=move |_| commenting.set(true)>
-                    "Add a comment"
-                </button>
-            </Show>
+            <button
+                type="button"
+                class="link add-comment"
+                hidden=move || given.with(Option::is_none) || commenting.get()
+                on:click=move |_| commenting.set(true)
+            >
+                "Add a comment"
+            </button>
             <Show when=move || commenting.get()>
                 <form class="feedback-form" on:submit=submit.clone()>
                     <label>

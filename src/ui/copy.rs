@@ -20,6 +20,9 @@ pub fn CopyButton(
     class: &'static str,
     label: &'static str,
     #[prop(optional)] icon: bool,
+    /// Kept in the page but hidden while true.
+    #[prop(optional)]
+    hidden: Option<Signal<bool>>,
 ) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
@@ -35,7 +38,14 @@ pub fn CopyButton(
     };
     if icon {
         return view! {
-            <button type="button" class=class on:click=copy aria-label=said title=said>
+            <button
+                type="button"
+                class=class
+                on:click=copy
+                aria-label=said
+                title=said
+                hidden=move || hidden.is_some_and(|h| h.get())
+            >
                 {super::icons::copy()}
             </button>
         }

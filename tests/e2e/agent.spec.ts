@@ -29,7 +29,7 @@ test('a chat with an agent keeps its history and state across a reload', async (
   await useAgent(page, adkApps.history);
   const first = await ask(chat, 'My name is Ada');
   await expect(first.locator('.text')).toHaveText('I am history_agent. This is turn 1. You said first: "My name is Ada". You said now: "My name is Ada".');
-  await expect(first.locator('.author')).toHaveText('history_agent');
+  await expect(first.locator('.author .name')).toHaveText('history_agent');
   const second = await ask(chat, 'What did I say?');
   await expect(second.locator('.text')).toContainText('This is turn 2. You said first: "My name is Ada"');
   // The agent's state deltas, by scope.
@@ -80,13 +80,13 @@ test('the agent server away: a clear error, and the model answers instead in the
   const fallback = await chat.lastReplyDone();
   // The offline model quotes the first message and counts the turns: it
   // received the agent conversation as context.
-  await expect(fallback.locator('.author')).toHaveText('confab-echo');
+  await expect(fallback.locator('.author .name')).toHaveText('confab-echo');
   await expect(fallback.locator('.text')).toContainText('This is turn 2 of our conversation');
   await expect(fallback.locator('.text')).toContainText('Hello agent');
   // The conversation stays with the model from now on, across a reload.
   await page.reload();
   const next = await ask(chat, 'Thanks');
-  await expect(next.locator('.author')).toHaveText('confab-echo');
+  await expect(next.locator('.author .name')).toHaveText('confab-echo');
 });
 
 test('tool calls, code with its output, and an image are shown as such', async ({ chat, page }) => {
@@ -136,7 +136,7 @@ test('partial text streams in and the final event replaces it, never shown twice
 test('events of several agents show who wrote each', async ({ chat, page }) => {
   await useAgent(page, adkApps.multi);
   await chat.send('Research and write');
-  await expect(chat.replies.locator('.author')).toHaveText(['researcher', 'writer']);
+  await expect(chat.replies.locator('.author .name')).toHaveText(['researcher', 'writer']);
 });
 
 test('an error inside the run ends the reply with its message and offers the model', async ({ chat, page }) => {
@@ -149,7 +149,7 @@ test('an error inside the run ends the reply with its message and offers the mod
 
 test('a conversation moved from the model to an agent keeps its history: the agent sees the earlier turns', async ({ chat, page }) => {
   const first = await ask(chat, 'Started with the model');
-  await expect(first.locator('.author')).toHaveText('confab-echo');
+  await expect(first.locator('.author .name')).toHaveText('confab-echo');
   await page.getByRole('button', { name: 'Details' }).click();
   const form = page.getByRole('form', { name: 'This conversation' });
   await expect(form.getByLabel('Answered by').locator('option')).toContainText([`Agent: ${adkApps.history}`]);

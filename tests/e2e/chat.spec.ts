@@ -26,7 +26,7 @@ test('a streamed chat in two conversations survives a reload', async ({ chat, pa
   // Exactly one reply per message, and nothing went wrong on the way.
   await expect(chat.replies).toHaveCount(2);
   await expect(page.getByRole('alert')).toHaveCount(0);
-  await expect(second.locator('.author')).toHaveText('confab-echo');
+  await expect(second.locator('.author .name')).toHaveText('confab-echo');
 
   await page.getByRole('button', { name: 'New chat' }).click();
   await expect(chat.userMessages).toHaveCount(0);

@@ -84,7 +84,7 @@ test.describe('LiteLLM behind confab-proxy', () => {
     expect((await firstResponse).headers()['content-type']).toContain('text/event-stream');
     const first = await chat.lastReplyDone();
     await expect(first.locator('.text')).toHaveText(LiteLLM.reply);
-    await expect(first.locator('.author')).toHaveText(LiteLLM.models.normal);
+    await expect(first.locator('.author .name')).toHaveText(LiteLLM.models.normal);
 
     // Second turn with another model: the whole conversation goes upstream.
     await chooseModel(page, LiteLLM.models.brief);
@@ -320,7 +320,7 @@ test.describe('llmock behind confab-proxy', () => {
     await expect(streaming).not.toHaveText('');
     const reply = await chat.lastReplyDone();
     await expect(reply.locator('.text')).toHaveText(echoed);
-    await expect(reply.locator('.author')).toHaveText('gpt-4o-mini');
+    await expect(reply.locator('.author .name')).toHaveText('gpt-4o-mini');
     const [received] = await completions();
     expect(received.stream).toBe(true);
     expect(received.completed).toBe(true);

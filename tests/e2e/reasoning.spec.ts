@@ -262,7 +262,7 @@ base.describe('offline', () => {
 
   base('confab-echo-think reasons in reasoning_content before its answer, with no key', async ({ chat, page }) => {
     const reply = await ask(chat, 'What is 2+2?');
-    await expect(reply.locator('.author')).toHaveText('confab-echo-think');
+    await expect(reply.locator('.author .name')).toHaveText('confab-echo-think');
     const details = disclosure(reply);
     await expect(details.locator('summary')).toHaveText(/^Thought for \d+ s$/);
     await expect(details.locator('.text')).toContainText('The user wrote "What is 2+2?" (message 1 of theirs).');

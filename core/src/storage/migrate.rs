@@ -62,6 +62,11 @@ pub enum MigrationError {
         "upgrading the stored conversations from format {from} failed ({reason}); they were restored as they were"
     )]
     Failed { from: u32, reason: String },
+    /// The app could not get the upgrade's code (it is fetched on demand).
+    #[error(
+        "the stored conversations need upgrading, but the code that does it could not be loaded ({reason}); nothing was changed. Check the connection, then reload"
+    )]
+    Unavailable { reason: String },
     #[error(transparent)]
     Storage(#[from] KvError),
 }
@@ -406,6 +411,19 @@ pub fn left_keys_as_they_were(
 /// already was (or is empty).
 pub fn run(kv: &impl KvStore) -> Result<Option<MigrationReport>, MigrationError> {
     run_among(kv, &kv.keys()?)
+}
+
+/// Whether [`run_among`] has anything to do: a backup of an interrupted
+/// upgrade to restore, or a stored format other than this version's. Cheap
+/// (one read), so the app fetches the upgrade's code only when it is.
+pub fn pending(kv: &impl KvStore, listed: &[String]) -> Result<bool, KvError> {
+    if listed.iter().any(|k| k.starts_with(keys::BACKUP_PREFIX)) {
+        return Ok(true);
+    }
+    Ok(!matches!(
+        stored_schema(kv)?,
+        None | Some(keys::SCHEMA_VERSION)
+    ))
 }
 
 /// [`run`] with the store's keys already listed (as they are now): startup
