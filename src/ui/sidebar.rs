@@ -1,55 +1,50 @@
 use std::time::Duration;
 
+use confab_core::Clock;
 use confab_core::manager::Listing;
+use confab_core::recency::{Recency, recency};
 use leptos::prelude::*;
 
 use super::keyboard::{SEARCH_ID, ShortcutsButton, use_ui};
 use super::profiles::ProfileSwitcher;
+use crate::platform::BrowserClock;
 use crate::store::{Found, PAGE, use_store};
 
 /// Searching waits for a pause in typing this long: each search may read
 /// every conversation's messages the first time.
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(200);
 
-/// The conversations of the active profile: a search box, then pinned ones,
-/// active ones, and the ended (archived) ones, each newest first.
+/// The conversations of the active profile: a search box, then pinned
+/// ones, then the others by recency (Today, Yesterday, Previous 7 days,
+/// Previous 30 days, then by month), each newest first.
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
-    // How many entries of each group are rendered (see `SidebarPage`).
+    // How many entries are rendered, over all groups in display order (see
+    // `SidebarPage`).
     let shown = store.sidebar.shown;
-    let group = move |pinned: bool, ended: bool| {
-        Memo::new(move |_| {
-            let limit = shown.get();
-            store.sidebar.listings.with(|l| {
-                l.iter()
-                    .filter(|l| l.pinned == pinned && (pinned || l.ended.is_some() == ended))
-                    .take(limit)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
+    let sections = Memo::new(move |_| {
+        let limit = shown.get();
+        let now = Clock::now(&BrowserClock);
+        // getTimezoneOffset is UTC minus local time: west is positive.
+        let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+        store
+            .sidebar
+            .listings
+            .with(|l| sections_of(l.iter().take(limit), now, offset))
+    });
     // Entries not rendered (offered by "Show more"), once the first page is.
     let not_shown = Memo::new(move |_| {
         let limit = shown.get();
         if limit < PAGE {
             return 0;
         }
-        store.sidebar.listings.with(|l| {
-            let pinned = l.iter().filter(|l| l.pinned).count();
-            let ended = l.iter().filter(|l| !l.pinned && l.ended.is_some()).count();
-            let active = l.len() - pinned - ended;
-            [pinned, active, ended]
-                .iter()
-                .map(|n| n.saturating_sub(limit))
-                .sum::<usize>()
-        })
+        store
+            .sidebar
+            .listings
+            .with(|l| l.len().saturating_sub(limit))
     });
-    let pinned = group(true, false);
-    let active = group(false, false);
-    let ended = group(false, true);
 
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(None::<Vec<Found>>);
@@ -111,7 +106,6 @@ pub fn Sidebar() -> impl IntoView {
                     on:keydown=on_search_key
                 />
             </div>
-            <ProfileSwitcher />
             <button
                 type="button"
                 class="new-chat"
@@ -130,19 +124,32 @@ pub fn Sidebar() -> impl IntoView {
                 hidden=move || results.with(Option::is_some)
                 aria-busy=move || store.sidebar.listing.get().then_some("true")
             >
-                <Show when=move || pinned.with(|p| !p.is_empty())>
-                    <Group heading="Pinned" listings=pinned />
-                </Show>
-                <Group heading="Active" listings=active />
-                <Show when=move || ended.with(|e| !e.is_empty())>
-                    <Group heading="Ended" listings=ended />
-                </Show>
+                <For
+                    each=move || sections.with(|s| s.iter().map(|(g, _)| *g).collect::<Vec<_>>())
+                    key=|group| *group
+                    let:group
+                >
+                    {
+                        let listings = Memo::new(move |_| {
+                            sections
+                                .with(|s| {
+                                    s.iter()
+                                        .find(|(g, _)| *g == group)
+                                        .map(|(_, l)| l.clone())
+                                        .unwrap_or_default()
+                                })
+                        });
+                        let heading = group.map_or_else(|| "Pinned".to_owned(), Recency::label);
+                        view! { <Group heading listings /> }
+                    }
+                </For>
                 <ShowMore not_shown=not_shown.into() shown />
             </div>
             <Show when=move || results.with(Option::is_some)>
                 <SearchResults results />
             </Show>
             <div class="sidebar-foot">
+                <ProfileSwitcher />
                 <ShortcutsButton />
             </div>
         </nav>
@@ -232,9 +239,31 @@ fn ShowMore(not_shown: Signal<usize>, shown: RwSignal<usize>) -> impl IntoView {
     }
 }
 
+/// A sidebar group: the pinned ones (`None`), or those of one recency.
+type GroupKey = Option<Recency>;
+
+/// `listings` (in sidebar order: pinned first, then newest first) in their
+/// groups, each group where its first entry is.
+fn sections_of<'a>(
+    listings: impl Iterator<Item = &'a Listing>,
+    now: f64,
+    utc_offset_minutes: i32,
+) -> Vec<(GroupKey, Vec<Listing>)> {
+    let mut sections: Vec<(GroupKey, Vec<Listing>)> = Vec::new();
+    for listing in listings {
+        let group = (!listing.pinned)
+            .then(|| recency(listing.summary.last_update_time, now, utc_offset_minutes));
+        match sections.iter_mut().rev().find(|(g, _)| *g == group) {
+            Some((_, entries)) => entries.push(listing.clone()),
+            None => sections.push((group, vec![listing.clone()])),
+        }
+    }
+    sections
+}
+
 #[component]
-fn Group(heading: &'static str, listings: Memo<Vec<Listing>>) -> impl IntoView {
-    let heading_id = format!("group-{}", heading.to_ascii_lowercase());
+fn Group(heading: String, listings: Memo<Vec<Listing>>) -> impl IntoView {
+    let heading_id = format!("group-{}", heading.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = heading_id.clone();
     view! {
         <section class="group" aria-labelledby=labelled_by>
@@ -340,6 +369,7 @@ fn Entry(listing: Listing) -> impl IntoView {
                                 class="session"
                                 data-session-id=id.clone()
                                 data-ended=ended.to_string()
+                                title=ended.then_some("Ended")
                                 aria-current={
                                     let current = current.clone();
                                     move || current().then_some("page")
