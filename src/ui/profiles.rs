@@ -1,10 +1,12 @@
-use leptos::prelude::*;
+use leptos::{ev, html, prelude::*};
+use wasm_bindgen::JsCast;
 
 use super::split::PartDialog;
 use crate::store::{ChatStore, use_store};
 
-/// Who is chatting: a profile picker, and a dialog to add or rename one
-/// (its form a split point, crate::split, built at each opening).
+/// Who is chatting: one button with the active profile's initial and name,
+/// opening a menu to switch profile, add one or rename this one (in a
+/// dialog whose form is a split point, crate::split, built at each opening).
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
     let store = use_store();
@@ -12,7 +14,20 @@ pub fn ProfileSwitcher() -> impl IntoView {
     // `Some(true)` adds a profile, `Some(false)` renames the active one.
     let adding = RwSignal::new(true);
     let name = RwSignal::new(String::new());
+    let menu_open = RwSignal::new(false);
+    let root = NodeRef::<html::Div>::new();
+    let button = NodeRef::<html::Button>::new();
+    let menu = NodeRef::<html::Div>::new();
+    let active_name = move || store.profiles.with(|p| p.active_profile().name.clone());
+    // Closes the menu, giving focus back to its button.
+    let close = move || {
+        menu_open.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let open = move |add: bool| {
+        close();
         adding.set(add);
         name.set(if add {
             String::new()
@@ -23,43 +38,156 @@ pub fn ProfileSwitcher() -> impl IntoView {
         });
         dialog.open();
     };
+    // Focus goes into the menu as it opens, on the active profile.
+    Effect::new(move |_| {
+        if let Some(menu) = menu.get() {
+            focus_item(&menu, |items, _| {
+                (0..items.length()).find(|&i| {
+                    items
+                        .item(i)
+                        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|e| e.get_attribute("aria-checked").as_deref() == Some("true"))
+                })
+            });
+        }
+    });
+    // A press anywhere outside closes it.
+    let outside = window_event_listener(ev::pointerdown, move |ev| {
+        if !menu_open.get_untracked() {
+            return;
+        }
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if !root
+            .get_untracked()
+            .is_some_and(|root| root.contains(target.as_ref()))
+        {
+            menu_open.set(false);
+        }
+    });
+    on_cleanup(move || outside.remove());
+    let on_menu_key = move |ev: ev::KeyboardEvent| {
+        let Some(menu) = menu.get_untracked() else {
+            return;
+        };
+        let step = |items: &web_sys::NodeList, at: Option<u32>| {
+            let n = items.length();
+            Some(match (ev.key().as_str(), at) {
+                ("ArrowDown", Some(i)) => (i + 1) % n,
+                ("ArrowUp", Some(i)) => (i + n - 1) % n,
+                ("Home", _) | ("ArrowDown", None) => 0,
+                ("End", _) | ("ArrowUp", None) => n.checked_sub(1)?,
+                _ => return None,
+            })
+        };
+        match ev.key().as_str() {
+            "Escape" => {
+                // Esc here closes the menu; it does not also stop a reply.
+                ev.prevent_default();
+                ev.stop_propagation();
+                close();
+            }
+            "Tab" => menu_open.set(false),
+            "ArrowDown" | "ArrowUp" | "Home" | "End" => {
+                ev.prevent_default();
+                focus_item(&menu, step);
+            }
+            _ => {}
+        }
+    };
 
     view! {
-        <div class="profiles">
-            <label for="profile-select">"Profile"</label>
-            <select
-                    id="profile-select"
-                    name="profile"
-                    on:change=move |ev| store.switch_profile(&event_target_value(&ev))
-                    prop:value=move || store.profiles.with(|p| p.active.clone())
+        <div class="profiles" node_ref=root>
+            <button
+                type="button"
+                class="profile-button"
+                node_ref=button
+                aria-haspopup="menu"
+                aria-expanded=move || menu_open.get().to_string()
+                aria-controls="profile-menu"
+                aria-label=move || format!("Profile: {}", active_name())
+                on:click=move |_| menu_open.update(|o| *o = !*o)
+            >
+                // The initial is drawn by CSS (not text): the button's name
+                // stays "Profile: <name>", which its visible text is part of.
+                <span
+                    class="initial"
+                    data-initial=move || active_name().chars().next().map(String::from)
+                ></span>
+                <span class="profile-name">{active_name}</span>
+            </button>
+            <Show when=move || menu_open.get()>
+                <div
+                    class="profile-menu"
+                    id="profile-menu"
+                    role="menu"
+                    aria-label="Profiles"
+                    node_ref=menu
+                    on:keydown=on_menu_key
                 >
                     <For
                         each=move || store.profiles.with(|p| p.profiles.clone())
                         key=|p| (p.id.clone(), p.name.clone())
                         let:profile
                     >
-                        <option
-                            value=profile.id.clone()
-                            selected=move || store.profiles.with(|p| p.active == profile.id)
+                        <button
+                            type="button"
+                            role="menuitemradio"
+                            tabindex="-1"
+                            aria-checked={
+                                let id = profile.id.clone();
+                                move || store.profiles.with(|p| p.active == id).to_string()
+                            }
+                            on:click={
+                                let id = profile.id.clone();
+                                move |_| {
+                                    close();
+                                    if store.profiles.with_untracked(|p| p.active != id) {
+                                        store.switch_profile(&id);
+                                    }
+                                }
+                            }
                         >
                             {profile.name.clone()}
-                        </option>
+                        </button>
                     </For>
-            </select>
-            <div class="profile-actions">
-                <button type="button" on:click=move |_| open(true)>
-                    "New profile"
-                </button>
-                <button type="button" on:click=move |_| open(false)>
-                    "Rename profile"
-                </button>
-            </div>
+                    <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(true)>
+                        "New profile…"
+                    </button>
+                    <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(false)>
+                        "Rename profile…"
+                    </button>
+                </div>
+            </Show>
             {dialog.view(
                 "small-dialog",
                 Signal::derive(move || if adding.get() { "New profile" } else { "Rename profile" }),
                 move || profile_form(store, adding, name, dialog),
             )}
         </div>
+    }
+}
+
+/// Focuses the menu item `pick` chooses, given the items and the index of
+/// the focused one.
+fn focus_item(
+    menu: &web_sys::HtmlDivElement,
+    pick: impl FnOnce(&web_sys::NodeList, Option<u32>) -> Option<u32>,
+) {
+    let Ok(items) = menu.query_selector_all("button") else {
+        return;
+    };
+    let focused = document().active_element();
+    let at = (0..items.length()).find(|&i| {
+        items
+            .item(i)
+            .zip(focused.as_ref())
+            .is_some_and(|(item, f)| item.is_same_node(Some(f)))
+    });
+    if let Some(item) = pick(&items, at)
+        .and_then(|i| items.item(i))
+        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = item.focus();
     }
 }
 
