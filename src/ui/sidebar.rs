@@ -16,7 +16,8 @@ const SEARCH_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// The conversations of the active profile: a search box, then pinned
 /// ones, then the others by recency (Today, Yesterday, Previous 7 days,
-/// Previous 30 days, then by month), each newest first.
+/// Previous 30 days, then Older, under a heading per month), each newest
+/// first.
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let store = use_store();
@@ -34,6 +35,8 @@ pub fn Sidebar() -> impl IntoView {
             .listings
             .with(|l| sections_of(l.iter().take(limit), now, offset))
     });
+    // Each section's entries, so that a change in one re-renders only it.
+    let section = |at: usize| Memo::new(move |_| sections.with(|s| s[at].clone()));
     // Entries not rendered (offered by "Show more"), once the first page is.
     let not_shown = Memo::new(move |_| {
         let limit = shown.get();
@@ -124,25 +127,14 @@ pub fn Sidebar() -> impl IntoView {
                 hidden=move || results.with(Option::is_some)
                 aria-busy=move || store.sidebar.listing.get().then_some("true")
             >
-                <For
-                    each=move || sections.with(|s| s.iter().map(|(g, _)| *g).collect::<Vec<_>>())
-                    key=|group| *group
-                    let:group
-                >
-                    {
-                        let listings = Memo::new(move |_| {
-                            sections
-                                .with(|s| {
-                                    s.iter()
-                                        .find(|(g, _)| *g == group)
-                                        .map(|(_, l)| l.clone())
-                                        .unwrap_or_default()
-                                })
-                        });
-                        let heading = group.map_or_else(|| "Pinned".to_owned(), Recency::label);
-                        view! { <Group heading listings /> }
-                    }
-                </For>
+                // Fixed sections, not a list keyed by group: a second keyed
+                // list cost the first load ~12 KB of wasm.
+                <Group heading="Pinned" listings=section(0) />
+                <Group heading="Today" listings=section(1) />
+                <Group heading="Yesterday" listings=section(2) />
+                <Group heading="Previous 7 days" listings=section(3) />
+                <Group heading="Previous 30 days" listings=section(4) />
+                <Group heading="Older" listings=section(5) heading_hidden=true />
                 <ShowMore not_shown=not_shown.into() shown />
             </div>
             <Show when=move || results.with(Option::is_some)>
@@ -239,47 +231,79 @@ fn ShowMore(not_shown: Signal<usize>, shown: RwSignal<usize>) -> impl IntoView {
     }
 }
 
-/// A sidebar group: the pinned ones (`None`), or those of one recency.
-type GroupKey = Option<Recency>;
+/// An entry of a section. In "Older", the first entry of each month
+/// carries the month's heading.
+#[derive(Clone, PartialEq)]
+struct Row {
+    month: Option<String>,
+    listing: Listing,
+}
 
-/// `listings` (in sidebar order: pinned first, then newest first) in their
-/// groups, each group where its first entry is.
+/// `listings` (in sidebar order: pinned first, then newest first) in the
+/// sidebar's sections: Pinned, Today, Yesterday, Previous 7 days, Previous
+/// 30 days, and Older, by month.
 fn sections_of<'a>(
     listings: impl Iterator<Item = &'a Listing>,
     now: f64,
     utc_offset_minutes: i32,
-) -> Vec<(GroupKey, Vec<Listing>)> {
-    let mut sections: Vec<(GroupKey, Vec<Listing>)> = Vec::new();
+) -> [Vec<Row>; 6] {
+    let mut sections: [Vec<Row>; 6] = Default::default();
+    let mut last_month = None;
     for listing in listings {
-        let group = (!listing.pinned)
-            .then(|| recency(listing.summary.last_update_time, now, utc_offset_minutes));
-        match sections.iter_mut().rev().find(|(g, _)| *g == group) {
-            Some((_, entries)) => entries.push(listing.clone()),
-            None => sections.push((group, vec![listing.clone()])),
-        }
+        let (at, month) = match (!listing.pinned)
+            .then(|| recency(listing.summary.last_update_time, now, utc_offset_minutes))
+        {
+            None => (0, None),
+            Some(Recency::Today) => (1, None),
+            Some(Recency::Yesterday) => (2, None),
+            Some(Recency::Previous7Days) => (3, None),
+            Some(Recency::Previous30Days) => (4, None),
+            Some(month) => (
+                5,
+                (last_month.replace(month) != Some(month)).then(|| month.label()),
+            ),
+        };
+        sections[at].push(Row {
+            month,
+            listing: listing.clone(),
+        });
     }
     sections
 }
 
+/// A section of the sidebar, hidden while it has no entry. With
+/// `heading_hidden` (Older, whose months have headings of their own) its
+/// heading is for screen readers only.
 #[component]
-fn Group(heading: String, listings: Memo<Vec<Listing>>) -> impl IntoView {
+fn Group(
+    heading: &'static str,
+    listings: Memo<Vec<Row>>,
+    #[prop(optional)] heading_hidden: bool,
+) -> impl IntoView {
     let heading_id = format!("group-{}", heading.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = heading_id.clone();
     view! {
-        <section class="group" aria-labelledby=labelled_by>
-            <h2 id=heading_id>{heading}</h2>
+        <section
+            class="group"
+            aria-labelledby=labelled_by
+            hidden=move || listings.with(Vec::is_empty)
+        >
+            <h2 id=heading_id class:visually-hidden=heading_hidden>
+                {heading}
+            </h2>
             <ul class="sessions">
                 <For
                     each=move || listings.get()
-                    key=|l| (
-                        l.summary.id.clone(),
-                        l.summary.title.clone(),
-                        l.ended.is_some(),
-                        l.pinned,
+                    key=|row| (
+                        row.month.clone(),
+                        row.listing.summary.id.clone(),
+                        row.listing.summary.title.clone(),
+                        row.listing.ended.is_some(),
+                        row.listing.pinned,
                     )
-                    let:listing
+                    let:row
                 >
-                    <Entry listing />
+                    <Entry listing=row.listing month=row.month />
                 </For>
             </ul>
         </section>
@@ -289,7 +313,7 @@ fn Group(heading: String, listings: Memo<Vec<Listing>>) -> impl IntoView {
 /// One conversation: open it, or (behind its options button) rename, pin
 /// or delete it.
 #[component]
-fn Entry(listing: Listing) -> impl IntoView {
+fn Entry(listing: Listing, month: Option<String>) -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
     let id = listing.summary.id.clone();
@@ -353,6 +377,7 @@ fn Entry(listing: Listing) -> impl IntoView {
     let options_label = format!("Options for “{title}”");
     view! {
         <li class="entry" data-pinned=pinned.to_string()>
+            {month.map(|month| view! { <h3 class="month">{month}</h3> })}
             <Show
                 when=move || renaming.get()
                 fallback={
