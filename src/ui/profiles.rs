@@ -1,24 +1,102 @@
 use leptos::{ev, html, prelude::*};
 use wasm_bindgen::JsCast;
 
-use super::split::PartDialog;
+use super::split::{PartDialog, show};
 use crate::store::{ChatStore, use_store};
+
+/// The profile control's state, shared by its button (in the first load)
+/// and its menu (a split part, fetched when first opened).
+#[derive(Clone, Copy)]
+struct Control {
+    store: ChatStore,
+    menu_open: RwSignal<bool>,
+    /// The button and the menu: a press outside it closes the menu.
+    root: NodeRef<html::Div>,
+    button: NodeRef<html::Button>,
+    /// The dialog to add a profile (`adding`) or rename the active one,
+    /// with the name typed in it.
+    dialog: PartDialog,
+    adding: RwSignal<bool>,
+    name: RwSignal<String>,
+}
 
 /// Who is chatting: one button with the active profile's initial and name,
 /// opening a menu to switch profile, add one or rename this one (in a
-/// dialog whose form is a split point, crate::split, built at each opening).
+/// dialog). The menu and the dialog's form are split points
+/// (crate::split): only the button is in the first load.
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
     let store = use_store();
-    let dialog = PartDialog::new();
-    // `Some(true)` adds a profile, `Some(false)` renames the active one.
-    let adding = RwSignal::new(true);
-    let name = RwSignal::new(String::new());
-    let menu_open = RwSignal::new(false);
-    let root = NodeRef::<html::Div>::new();
-    let button = NodeRef::<html::Button>::new();
-    let menu = NodeRef::<html::Div>::new();
+    let control = Control {
+        store,
+        menu_open: RwSignal::new(false),
+        root: NodeRef::new(),
+        button: NodeRef::new(),
+        dialog: PartDialog::new(),
+        adding: RwSignal::new(true),
+        name: RwSignal::new(String::new()),
+    };
+    let Control {
+        menu_open,
+        adding,
+        name,
+        dialog,
+        ..
+    } = control;
     let active_name = move || store.profiles.with(|p| p.active_profile().name.clone());
+    view! {
+        <div class="profiles" node_ref=control.root>
+            <button
+                type="button"
+                class="profile-button"
+                node_ref=control.button
+                aria-haspopup="menu"
+                aria-expanded=move || menu_open.get().to_string()
+                aria-controls="profile-menu"
+                aria-label=move || format!("Profile: {}", active_name())
+                on:click=move |_| menu_open.update(|o| *o = !*o)
+            >
+                // The initial is drawn by CSS (not text): the button's name
+                // stays "Profile: <name>", which its visible text is part of.
+                <span
+                    class="initial"
+                    data-initial=move || active_name().chars().next().map(String::from)
+                ></span>
+                <span class="profile-name">{active_name}</span>
+            </button>
+            // Built at each opening (and its chunk fetched at the first),
+            // dropped at each closing, with its listeners.
+            {move || menu_open.get().then(|| show(profile_menu(control)))}
+            {dialog.view(
+                "small-dialog",
+                Signal::derive(move || if adding.get() { "New profile" } else { "Rename profile" }),
+                move || profile_form(store, adding, name, dialog),
+            )}
+        </div>
+    }
+}
+
+crate::split::split_point!(
+    profile_menu,
+    fn profile_menu(control: Control) -> AnyView {
+        profile_menu_view(control)
+    }
+);
+
+/// The menu: each profile (the active one checked), then New profile… and
+/// Rename profile…. Focus goes into it as it opens and back to the button
+/// as it closes (a choice, Esc); a press outside closes it too.
+fn profile_menu_view(control: Control) -> AnyView {
+    let Control {
+        store,
+        menu_open,
+        root,
+        button,
+        dialog,
+        adding,
+        name,
+    } = control;
+    let menu = NodeRef::<html::Div>::new();
     // Closes the menu, giving focus back to its button.
     let close = move || {
         menu_open.set(false);
@@ -53,9 +131,6 @@ pub fn ProfileSwitcher() -> impl IntoView {
     });
     // A press anywhere outside closes it.
     let outside = window_event_listener(ev::pointerdown, move |ev| {
-        if !menu_open.get_untracked() {
-            return;
-        }
         let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
         if !root
             .get_untracked()
@@ -94,77 +169,56 @@ pub fn ProfileSwitcher() -> impl IntoView {
             _ => {}
         }
     };
-
     view! {
-        <div class="profiles" node_ref=root>
-            <button
-                type="button"
-                class="profile-button"
-                node_ref=button
-                aria-haspopup="menu"
-                aria-expanded=move || menu_open.get().to_string()
-                aria-controls="profile-menu"
-                aria-label=move || format!("Profile: {}", active_name())
-                on:click=move |_| menu_open.update(|o| *o = !*o)
-            >
-                // The initial is drawn by CSS (not text): the button's name
-                // stays "Profile: <name>", which its visible text is part of.
-                <span
-                    class="initial"
-                    data-initial=move || active_name().chars().next().map(String::from)
-                ></span>
-                <span class="profile-name">{active_name}</span>
-            </button>
-            <Show when=move || menu_open.get()>
-                <div
-                    class="profile-menu"
-                    id="profile-menu"
-                    role="menu"
-                    aria-label="Profiles"
-                    node_ref=menu
-                    on:keydown=on_menu_key
-                >
-                    <For
-                        each=move || store.profiles.with(|p| p.profiles.clone())
-                        key=|p| (p.id.clone(), p.name.clone())
-                        let:profile
-                    >
-                        <button
-                            type="button"
-                            role="menuitemradio"
-                            tabindex="-1"
-                            aria-checked={
+        <div
+            class="profile-menu"
+            id="profile-menu"
+            role="menu"
+            aria-label="Profiles"
+            node_ref=menu
+            on:keydown=on_menu_key
+        >
+            // Not a keyed list (its code would double this chunk): the
+            // profiles change only while the menu is closed, or from
+            // another tab, and then it is built again.
+            {move || {
+                store
+                    .profiles
+                    .with(|p| {
+                        p.profiles
+                            .iter()
+                            .map(|profile| {
+                                let checked = p.active == profile.id;
                                 let id = profile.id.clone();
-                                move || store.profiles.with(|p| p.active == id).to_string()
-                            }
-                            on:click={
-                                let id = profile.id.clone();
-                                move |_| {
-                                    close();
-                                    if store.profiles.with_untracked(|p| p.active != id) {
-                                        store.switch_profile(&id);
-                                    }
+                                view! {
+                                    <button
+                                        type="button"
+                                        role="menuitemradio"
+                                        tabindex="-1"
+                                        aria-checked=checked.to_string()
+                                        on:click=move |_| {
+                                            close();
+                                            if !checked {
+                                                store.switch_profile(&id);
+                                            }
+                                        }
+                                    >
+                                        {profile.name.clone()}
+                                    </button>
                                 }
-                            }
-                        >
-                            {profile.name.clone()}
-                        </button>
-                    </For>
-                    <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(true)>
-                        "New profile…"
-                    </button>
-                    <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(false)>
-                        "Rename profile…"
-                    </button>
-                </div>
-            </Show>
-            {dialog.view(
-                "small-dialog",
-                Signal::derive(move || if adding.get() { "New profile" } else { "Rename profile" }),
-                move || profile_form(store, adding, name, dialog),
-            )}
+                            })
+                            .collect_view()
+                    })
+            }}
+            <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(true)>
+                "New profile…"
+            </button>
+            <button type="button" role="menuitem" tabindex="-1" on:click=move |_| open(false)>
+                "Rename profile…"
+            </button>
         </div>
     }
+    .into_any()
 }
 
 /// Focuses the menu item `pick` chooses, given the items and the index of
