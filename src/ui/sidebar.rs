@@ -25,18 +25,20 @@ pub fn Sidebar() -> impl IntoView {
     // How many entries are rendered, over all groups in display order (see
     // `SidebarPage`).
     let shown = store.sidebar.shown;
-    let sections = Memo::new(move |_| {
-        let limit = shown.get();
-        let now = Clock::now(&BrowserClock);
-        // getTimezoneOffset is UTC minus local time: west is positive.
-        let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
-        store
-            .sidebar
-            .listings
-            .with(|l| sections_of(l.iter().take(limit), now, offset))
-    });
-    // Each section's entries, so that a change in one re-renders only it.
-    let section = |at: usize| Memo::new(move |_| sections.with(|s| s[at].clone()));
+    // Each section's entries, a memo of its own: a change in one section
+    // re-renders only it.
+    let section = move |at: usize| {
+        Memo::new(move |_| {
+            let limit = shown.get();
+            let now = Clock::now(&BrowserClock);
+            // getTimezoneOffset is UTC minus local time: west is positive.
+            let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+            store
+                .sidebar
+                .listings
+                .with(|l| section_of(at, l.iter().take(limit), now, offset))
+        })
+    };
     // Entries not rendered (offered by "Show more"), once the first page is.
     let not_shown = Memo::new(move |_| {
         let limit = shown.get();
@@ -239,18 +241,19 @@ struct Row {
     listing: Listing,
 }
 
-/// `listings` (in sidebar order: pinned first, then newest first) in the
-/// sidebar's sections: Pinned, Today, Yesterday, Previous 7 days, Previous
-/// 30 days, and Older, by month.
-fn sections_of<'a>(
+/// The entries of `listings` (in sidebar order: pinned first, then newest
+/// first) in the sidebar's section `at`: 0 Pinned, 1 Today, 2 Yesterday,
+/// 3 Previous 7 days, 4 Previous 30 days, 5 Older (by month).
+fn section_of<'a>(
+    at: usize,
     listings: impl Iterator<Item = &'a Listing>,
     now: f64,
     utc_offset_minutes: i32,
-) -> [Vec<Row>; 6] {
-    let mut sections: [Vec<Row>; 6] = Default::default();
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     let mut last_month = None;
     for listing in listings {
-        let (at, month) = match (!listing.pinned)
+        let (section, month) = match (!listing.pinned)
             .then(|| recency(listing.summary.last_update_time, now, utc_offset_minutes))
         {
             None => (0, None),
@@ -263,12 +266,14 @@ fn sections_of<'a>(
                 (last_month.replace(month) != Some(month)).then(|| month.label()),
             ),
         };
-        sections[at].push(Row {
-            month,
-            listing: listing.clone(),
-        });
+        if section == at {
+            rows.push(Row {
+                month,
+                listing: listing.clone(),
+            });
+        }
     }
-    sections
+    rows
 }
 
 /// A section of the sidebar, hidden while it has no entry. With
@@ -288,7 +293,7 @@ fn Group(
             aria-labelledby=labelled_by
             hidden=move || listings.with(Vec::is_empty)
         >
-            <h2 id=heading_id class:visually-hidden=heading_hidden>
+            <h2 id=heading_id class=heading_hidden.then_some("visually-hidden")>
                 {heading}
             </h2>
             <ul class="sessions">
