@@ -4,15 +4,14 @@ use wasm_bindgen::JsCast;
 use super::split::{PartDialog, show};
 use crate::store::{ChatStore, use_store};
 
+const BUTTON_ID: &str = "profile-button";
+
 /// The profile control's state, shared by its button (in the first load)
 /// and its menu (a split part, fetched when first opened).
 #[derive(Clone, Copy)]
 struct Control {
     store: ChatStore,
     menu_open: RwSignal<bool>,
-    /// The button and the menu: a press outside it closes the menu.
-    root: NodeRef<html::Div>,
-    button: NodeRef<html::Button>,
     /// The dialog to add a profile (`adding`) or rename the active one,
     /// with the name typed in it.
     dialog: PartDialog,
@@ -30,8 +29,6 @@ pub fn ProfileSwitcher() -> impl IntoView {
     let control = Control {
         store,
         menu_open: RwSignal::new(false),
-        root: NodeRef::new(),
-        button: NodeRef::new(),
         dialog: PartDialog::new(),
         adding: RwSignal::new(true),
         name: RwSignal::new(String::new()),
@@ -44,12 +41,13 @@ pub fn ProfileSwitcher() -> impl IntoView {
         ..
     } = control;
     let active_name = move || store.profiles.with(|p| p.active_profile().name.clone());
+    let initial = move || active_name().chars().take(1).collect::<String>();
     view! {
-        <div class="profiles" node_ref=control.root>
+        <div class="profiles">
             <button
                 type="button"
                 class="profile-button"
-                node_ref=control.button
+                id=BUTTON_ID
                 aria-haspopup="menu"
                 aria-expanded=move || menu_open.get().to_string()
                 aria-controls="profile-menu"
@@ -60,7 +58,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                 // stays "Profile: <name>", which its visible text is part of.
                 <span
                     class="initial"
-                    data-initial=move || active_name().chars().next().map(String::from)
+                    data-initial=initial
                 ></span>
                 <span class="profile-name">{active_name}</span>
             </button>
@@ -90,18 +88,19 @@ fn profile_menu_view(control: Control) -> AnyView {
     let Control {
         store,
         menu_open,
-        root,
-        button,
         dialog,
         adding,
         name,
     } = control;
     let menu = NodeRef::<html::Div>::new();
+    // The button, found by its id: a node reference would put code in the
+    // first load.
+    let button = || document().get_element_by_id(BUTTON_ID);
     // Closes the menu, giving focus back to its button.
     let close = move || {
         menu_open.set(false);
-        if let Some(button) = button.get_untracked() {
-            let _ = button.focus();
+        if let Some(button) = button() {
+            let _ = button.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
     let open = move |add: bool| {
@@ -129,13 +128,13 @@ fn profile_menu_view(control: Control) -> AnyView {
             });
         }
     });
-    // A press anywhere outside closes it.
+    // A press anywhere outside it and its button closes it (the button
+    // itself toggles it).
     let outside = window_event_listener(ev::pointerdown, move |ev| {
         let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-        if !root
-            .get_untracked()
-            .is_some_and(|root| root.contains(target.as_ref()))
-        {
+        let inside =
+            |node: Option<web_sys::Node>| node.is_some_and(|n| n.contains(target.as_ref()));
+        if !inside(menu.get_untracked().map(Into::into)) && !inside(button().map(Into::into)) {
             menu_open.set(false);
         }
     });
