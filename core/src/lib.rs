@@ -4,7 +4,8 @@
 //! The modules in layers, each using only those below it (ARCHITECTURE.md,
 //! "One direction"; `tests/layers.rs` checks it):
 //!
-//! - leaves: [`order`], [`clock`], [`units`], [`bytes`] (SHA-256, base64), [`telemetry`] (traces, spans,
+//! - leaves: [`order`], [`clock`], [`units`], [`recency`] (the sidebar's
+//!   groups by date), [`bytes`] (SHA-256, base64), [`telemetry`] (traces, spans,
 //!   OTLP), [`transport`] (the SSE decoder, the OpenAI-compatible wire
 //!   format), [`markdown`] (model replies as safe HTML, also while they
 //!   stream);
@@ -33,6 +34,7 @@ pub mod notice;
 pub mod order;
 pub mod outcome;
 pub mod profiles;
+pub mod recency;
 pub mod search;
 pub mod session;
 pub mod settings;

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "order",
             "clock",
             "units",
+            "recency",
             "bytes",
             "outcome",
             "telemetry",

@@ -1,34 +1,42 @@
 use std::time::Duration;
 
+use confab_core::Clock;
 use confab_core::manager::Listing;
+use confab_core::recency::{Recency, recency};
 use leptos::prelude::*;
 
 use super::keyboard::{SEARCH_ID, ShortcutsButton, use_ui};
 use super::profiles::ProfileSwitcher;
+use crate::platform::BrowserClock;
 use crate::store::{Found, PAGE, use_store};
 
 /// Searching waits for a pause in typing this long: each search may read
 /// every conversation's messages the first time.
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(200);
 
-/// The conversations of the active profile: a search box, then pinned ones,
-/// active ones, and the ended (archived) ones, each newest first.
+/// The conversations of the active profile: a search box, then pinned
+/// ones, then the others by recency (Today, Yesterday, Previous 7 days,
+/// Previous 30 days, then Older, under a heading per month), each newest
+/// first.
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
-    // How many entries of each group are rendered (see `SidebarPage`).
+    // How many entries are rendered, over all groups in display order (see
+    // `SidebarPage`).
     let shown = store.sidebar.shown;
-    let group = move |pinned: bool, ended: bool| {
+    // Each section's entries, a memo of its own: a change in one section
+    // re-renders only it.
+    let section = move |at: usize| {
         Memo::new(move |_| {
             let limit = shown.get();
-            store.sidebar.listings.with(|l| {
-                l.iter()
-                    .filter(|l| l.pinned == pinned && (pinned || l.ended.is_some() == ended))
-                    .take(limit)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
+            let now = Clock::now(&BrowserClock);
+            // getTimezoneOffset is UTC minus local time: west is positive.
+            let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+            store
+                .sidebar
+                .listings
+                .with(|l| section_of(at, l.iter().take(limit), now, offset))
         })
     };
     // Entries not rendered (offered by "Show more"), once the first page is.
@@ -37,19 +45,11 @@ pub fn Sidebar() -> impl IntoView {
         if limit < PAGE {
             return 0;
         }
-        store.sidebar.listings.with(|l| {
-            let pinned = l.iter().filter(|l| l.pinned).count();
-            let ended = l.iter().filter(|l| !l.pinned && l.ended.is_some()).count();
-            let active = l.len() - pinned - ended;
-            [pinned, active, ended]
-                .iter()
-                .map(|n| n.saturating_sub(limit))
-                .sum::<usize>()
-        })
+        store
+            .sidebar
+            .listings
+            .with(|l| l.len().saturating_sub(limit))
     });
-    let pinned = group(true, false);
-    let active = group(false, false);
-    let ended = group(false, true);
 
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(None::<Vec<Found>>);
@@ -111,7 +111,6 @@ pub fn Sidebar() -> impl IntoView {
                     on:keydown=on_search_key
                 />
             </div>
-            <ProfileSwitcher />
             <button
                 type="button"
                 class="new-chat"
@@ -130,19 +129,21 @@ pub fn Sidebar() -> impl IntoView {
                 hidden=move || results.with(Option::is_some)
                 aria-busy=move || store.sidebar.listing.get().then_some("true")
             >
-                <Show when=move || pinned.with(|p| !p.is_empty())>
-                    <Group heading="Pinned" listings=pinned />
-                </Show>
-                <Group heading="Active" listings=active />
-                <Show when=move || ended.with(|e| !e.is_empty())>
-                    <Group heading="Ended" listings=ended />
-                </Show>
+                // Fixed sections, not a list keyed by group: a second keyed
+                // list cost the first load ~12 KB of wasm.
+                <Group heading="Pinned" listings=section(0) />
+                <Group heading="Today" listings=section(1) />
+                <Group heading="Yesterday" listings=section(2) />
+                <Group heading="Previous 7 days" listings=section(3) />
+                <Group heading="Previous 30 days" listings=section(4) />
+                <Group heading="Older" listings=section(5) heading_hidden=true />
                 <ShowMore not_shown=not_shown.into() shown />
             </div>
             <Show when=move || results.with(Option::is_some)>
                 <SearchResults results />
             </Show>
             <div class="sidebar-foot">
+                <ProfileSwitcher />
                 <ShortcutsButton />
             </div>
         </nav>
@@ -232,25 +233,82 @@ fn ShowMore(not_shown: Signal<usize>, shown: RwSignal<usize>) -> impl IntoView {
     }
 }
 
+/// An entry of a section. In "Older", the first entry of each month
+/// carries the month's heading.
+#[derive(Clone, PartialEq)]
+struct Row {
+    month: Option<String>,
+    listing: Listing,
+}
+
+/// The entries of `listings` (in sidebar order: pinned first, then newest
+/// first) in the sidebar's section `at`: 0 Pinned, 1 Today, 2 Yesterday,
+/// 3 Previous 7 days, 4 Previous 30 days, 5 Older (by month).
+fn section_of<'a>(
+    at: usize,
+    listings: impl Iterator<Item = &'a Listing>,
+    now: f64,
+    utc_offset_minutes: i32,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut last_month = None;
+    for listing in listings {
+        let (section, month) = match (!listing.pinned)
+            .then(|| recency(listing.summary.last_update_time, now, utc_offset_minutes))
+        {
+            None => (0, None),
+            Some(Recency::Today) => (1, None),
+            Some(Recency::Yesterday) => (2, None),
+            Some(Recency::Previous7Days) => (3, None),
+            Some(Recency::Previous30Days) => (4, None),
+            Some(month) => (
+                5,
+                (last_month.replace(month) != Some(month)).then(|| month.label()),
+            ),
+        };
+        if section == at {
+            rows.push(Row {
+                month,
+                listing: listing.clone(),
+            });
+        }
+    }
+    rows
+}
+
+/// A section of the sidebar, hidden while it has no entry. With
+/// `heading_hidden` (Older, whose months have headings of their own) its
+/// heading is for screen readers only.
 #[component]
-fn Group(heading: &'static str, listings: Memo<Vec<Listing>>) -> impl IntoView {
-    let heading_id = format!("group-{}", heading.to_ascii_lowercase());
+fn Group(
+    heading: &'static str,
+    listings: Memo<Vec<Row>>,
+    #[prop(optional)] heading_hidden: bool,
+) -> impl IntoView {
+    let heading_id = format!("group-{}", heading.to_ascii_lowercase().replace(' ', "-"));
     let labelled_by = heading_id.clone();
     view! {
-        <section class="group" aria-labelledby=labelled_by>
-            <h2 id=heading_id>{heading}</h2>
+        <section
+            class="group"
+            aria-labelledby=labelled_by
+            hidden=move || listings.with(Vec::is_empty)
+        >
+            <h2 id=heading_id class=heading_hidden.then_some("visually-hidden")>
+                {heading}
+            </h2>
             <ul class="sessions">
                 <For
                     each=move || listings.get()
-                    key=|l| (
-                        l.summary.id.clone(),
-                        l.summary.title.clone(),
-                        l.ended.is_some(),
-                        l.pinned,
+                    key=|row| (
+                        row.month.clone(),
+                        row.listing.summary.id.clone(),
+                        row.listing.summary.title.clone(),
+                        row.listing.ended.is_some(),
+                        row.listing.pinned,
                     )
-                    let:listing
+                    let:row
                 >
-                    <Entry listing />
+                    <Entry listing=row.listing month=row.month />
                 </For>
             </ul>
         </section>
@@ -260,7 +318,7 @@ fn Group(heading: &'static str, listings: Memo<Vec<Listing>>) -> impl IntoView {
 /// One conversation: open it, or (behind its options button) rename, pin
 /// or delete it.
 #[component]
-fn Entry(listing: Listing) -> impl IntoView {
+fn Entry(listing: Listing, month: Option<String>) -> impl IntoView {
     let store = use_store();
     let ui = use_ui();
     let id = listing.summary.id.clone();
@@ -324,6 +382,7 @@ fn Entry(listing: Listing) -> impl IntoView {
     let options_label = format!("Options for “{title}”");
     view! {
         <li class="entry" data-pinned=pinned.to_string()>
+            {month.map(|month| view! { <h3 class="month">{month}</h3> })}
             <Show
                 when=move || renaming.get()
                 fallback={
@@ -340,6 +399,7 @@ fn Entry(listing: Listing) -> impl IntoView {
                                 class="session"
                                 data-session-id=id.clone()
                                 data-ended=ended.to_string()
+                                title=ended.then_some("Ended")
                                 aria-current={
                                     let current = current.clone();
                                     move || current().then_some("page")

@@ -171,7 +171,7 @@ test.describe('working with conversations', () => {
 });
 
 test.describe('a long list', () => {
-  test('the sidebar shows 100 conversations per group and "Show more" the next 100; the oldest still opens', async ({ chat, page }) => {
+  test('the sidebar shows its first 100 conversations (over all groups) and "Show more" the next 100; the oldest still opens', async ({ chat, page }) => {
     await chat.send('the oldest one');
     await chat.lastReplyDone();
     // 230 newer conversations, as index entries only (format 5: one key

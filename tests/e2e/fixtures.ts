@@ -799,3 +799,17 @@ export async function chooseModel(page: Page, model: string): Promise<void> {
   await dialog.getByRole('button', { name: 'Save' }).click();
   await expect(dialog).toBeHidden();
 }
+
+/** The sidebar's profile control: a button named "Profile: <active profile>". */
+export function profileButton(page: Page): Locator {
+  return page.getByRole('button', { name: /^Profile: / });
+}
+
+/** Opens the profile menu and chooses `item`: a profile's name, "New profile…" or "Rename profile…". */
+export async function profileMenu(page: Page, item: string): Promise<void> {
+  await profileButton(page).click();
+  const menu = page.getByRole('menu', { name: 'Profiles' });
+  await expect(menu).toBeVisible();
+  await menu.getByRole(/…$/.test(item) ? 'menuitem' : 'menuitemradio', { name: item, exact: true }).click();
+  await expect(menu).toBeHidden();
+}

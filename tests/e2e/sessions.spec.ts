@@ -1,6 +1,6 @@
 // Session management as the seed documents describe it: profiles (users),
 // conversation ids, state scopes, feedback and ending on the trace, expiry.
-import { test, expect, type ChatPage } from './fixtures';
+import { test, expect, profileButton, profileMenu, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
 
 async function openDetails(page: Page) {
@@ -24,7 +24,7 @@ async function stateRows(page: Page, scope: 'Session' | 'User' | 'App'): Promise
 }
 
 async function addProfile(page: Page, name: string) {
-  await page.getByRole('button', { name: 'New profile' }).click();
+  await profileMenu(page, 'New profile…');
   const dialog = page.getByRole('dialog', { name: 'New profile' });
   await dialog.getByLabel('Name').fill(name);
   await dialog.getByRole('button', { name: 'Add profile' }).click();
@@ -38,8 +38,8 @@ async function chatOnce(chat: ChatPage, text: string) {
 }
 
 test('two profiles keep their conversations and user state apart across a reload', async ({ chat, page }) => {
-  const profile = page.getByRole('combobox', { name: 'Profile' });
-  await expect(profile).toHaveValue('local');
+  const profile = profileButton(page);
+  await expect(profile).toHaveAccessibleName('Profile: Me');
   await chatOnce(chat, 'Question from Me');
   await chatOnce(chat, 'Second question from Me');
   const myConversation = await fact(page, 'conversation-id');
@@ -51,7 +51,7 @@ test('two profiles keep their conversations and user state apart across a reload
   expect((await stateRows(page, 'Session'))['conversation_id']).toBe(`"${myConversation}"`);
 
   await addProfile(page, 'Bob');
-  await expect(profile.locator('option:checked')).toHaveText('Bob');
+  await expect(profile).toHaveAccessibleName('Profile: Bob');
   await expect(chat.sessionButtons).toHaveCount(0);
   await expect(chat.userMessages).toHaveCount(0);
   await chatOnce(chat, 'Question from Bob');
@@ -62,23 +62,24 @@ test('two profiles keep their conversations and user state apart across a reload
   expect(await stateRows(page, 'App')).toEqual({ 'app:last_model': '"confab-echo"' });
 
   await page.reload();
-  await expect(profile.locator('option:checked')).toHaveText('Bob');
+  await expect(profile).toHaveAccessibleName('Profile: Bob');
   await expect(chat.sessionButtons).toHaveText(['Question from Bob']);
   await expect(chat.userMessages).toHaveText(['Question from Bob']);
 
-  await profile.selectOption({ label: 'Me' });
+  await profileMenu(page, 'Me');
+  await expect(profile).toHaveAccessibleName('Profile: Me');
   await expect(chat.sessionButtons).toHaveText(['Question from Me']);
   await expect(chat.userMessages).toHaveText(['Question from Me', 'Second question from Me']);
   expect(await fact(page, 'conversation-id')).toBe(myConversation);
   expect(await stateRows(page, 'User')).toEqual({ 'user:query_total': '2' });
 
   // Renaming keeps the id (and so the conversations).
-  await page.getByRole('button', { name: 'Rename profile' }).click();
+  await profileMenu(page, 'Rename profile…');
   const rename = page.getByRole('dialog', { name: 'Rename profile' });
   await rename.getByLabel('Name').fill('Alice');
   await rename.getByRole('button', { name: 'Rename' }).click();
   await page.reload();
-  await expect(profile.locator('option:checked')).toHaveText('Alice');
+  await expect(profile).toHaveAccessibleName('Profile: Alice');
   await expect(chat.sessionButtons).toHaveText(['Question from Me']);
 });
 
@@ -123,15 +124,16 @@ test('feedback on a reply and ending the conversation are recorded on its trace'
   await expect(feedback).toContainText('rating: up');
   await expect(feedback).toContainText('“Exactly what I needed”');
 
-  // Ended conversations are archived; the next message starts a new one.
-  const ended = page.getByRole('region', { name: 'Ended' });
-  await expect(ended.locator('.session')).toHaveText(['Plan a weekend in Lyon']);
+  // Ended conversations stay in their group, marked; the next message starts a new one.
+  const ended = chat.sidebar.locator('.session[data-ended="true"]');
+  await expect(ended).toHaveText(['Plan a weekend in Lyon']);
+  await expect(ended).toHaveAttribute('title', 'Ended');
   await chatOnce(chat, 'Something new');
   expect(await fact(page, 'session-id')).not.toBe(sessionId);
-  await expect(page.getByRole('region', { name: 'Active' }).locator('.session')).toHaveText(['Something new']);
+  await expect(chat.sidebar.locator('.session[data-ended="false"]')).toHaveText(['Something new']);
 
   await page.reload();
-  await ended.locator('.session').click();
+  await ended.click();
   await expect(chat.userMessages).toHaveText(['Plan a weekend in Lyon']);
   await expect(page.getByText('You ended this conversation: satisfied.')).toBeVisible();
   await expect(chat.replies.first().getByText('You rated this reply as good: “Exactly what I needed”')).toBeVisible();
@@ -159,9 +161,9 @@ test('an idle conversation expires: the next message starts a new session, the o
   expect(await fact(page, 'query-count')).toBe('1');
   await expect(chat.userMessages).toHaveText(['After the break']);
 
-  const ended = page.getByRole('region', { name: 'Ended' });
-  await expect(ended.locator('.session')).toHaveText(['Before the break']);
-  await ended.locator('.session').click();
+  const ended = chat.sidebar.locator('.session[data-ended="true"]');
+  await expect(ended).toHaveText(['Before the break']);
+  await ended.click();
   await expect(chat.userMessages).toHaveText(['Before the break', 'Still within the limit']);
   await expect(page.getByText('This conversation expired after a period of inactivity.')).toBeVisible();
   expect(await fact(page, 'status')).toBe('ended (expired)');

@@ -4,7 +4,7 @@
 // renderer: when the user starts typing), and a chunk that cannot be
 // fetched is said so, leaves the page working, and is fetched again when
 // the part is used again.
-import { test, expect, ChatPage } from './fixtures';
+import { test, expect, ChatPage, profileButton } from './fixtures';
 import type { Page } from '@playwright/test';
 
 /**
@@ -53,6 +53,18 @@ test('each part is fetched once, on first use, and works', async ({ server, page
   const details = page.getByRole('region', { name: 'Conversation details' });
   await expect(details.getByRole('button', { name: 'Export Markdown' })).toBeVisible();
   expect(fetched.slice(1)).toEqual([...settingsParts, expect.stringMatching(/^split_details-/)]);
+
+  // The profile menu (the button is in the first load): fetched at its first opening; focus
+  // goes into it once it is there, and Esc closes it.
+  const menu = page.getByRole('menu', { name: 'Profiles' });
+  for (const opening of [1, 2]) {
+    await profileButton(page).click();
+    await expect(menu.getByRole('menuitemradio', { name: 'Me' })).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(menu).toHaveCount(0);
+    await expect(profileButton(page)).toBeFocused();
+    expect(fetched.filter((name) => name.startsWith('split_profile_menu-')), `opening ${opening}`).toHaveLength(1);
+  }
 
   // A reload renders the stored reply (the renderer fetched for it, from
   // the service worker's cache) without anything typed.

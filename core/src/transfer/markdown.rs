@@ -2,23 +2,13 @@
 //! export is the backup.)
 
 use crate::manager::Conversation;
+use crate::recency;
 use crate::session::{MessageStatus, Session, title_of};
 use crate::transport::thought_label;
 use crate::units;
 
 fn date(seconds: f64) -> String {
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm), so
-    // no date library is needed for one line.
-    let days = (seconds / 86_400.0).floor() as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = recency::civil_from_days((seconds / 86_400.0).floor() as i64);
     format!("{year:04}-{month:02}-{day:02}")
 }
 
