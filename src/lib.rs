@@ -14,7 +14,9 @@ pub mod ui;
 /// Mounts the app into `<body>`, once the stored format is up to date.
 pub fn mount() {
     console_error_panic_hook::set_once();
-    leptos::task::spawn_local(async {
+    // wasm-bindgen's own spawner: Leptos' needs its executor, which
+    // mounting sets up.
+    wasm_bindgen_futures::spawn_local(async {
         store::upgrade_before_mount().await;
         leptos::mount::mount_to_body(ui::App);
     });
