@@ -187,7 +187,6 @@ pub fn MarkdownText(
     let tail_ref = NodeRef::<html::Div>::new();
     let progress = Rc::new(RefCell::new(Progress::default()));
     let ready = RENDERER_READY.with(Clone::clone);
-    let follow = super::scroll::use_follow();
     Effect::new(move |_| {
         let streaming = status.get() == MessageStatus::Streaming;
         text.track();
@@ -220,9 +219,6 @@ pub fn MarkdownText(
                 return;
             }
             text.with_untracked(|t| progress.show(renderer, t, &stable, &tail));
-            // In the frame that grew the reply: a scroll a frame later
-            // measured as a layout shift.
-            follow.keep_at_end();
         });
     });
     view! {

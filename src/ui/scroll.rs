@@ -85,14 +85,6 @@ impl Follow {
         }
     }
 
-    /// Scrolls to the end now if the list follows it (called in the frame
-    /// that made the list longer).
-    pub fn keep_at_end(&self) {
-        if self.following.get_untracked() {
-            self.scroll_to_end();
-        }
-    }
-
     pub fn jump(&self) {
         self.following.set(true);
         self.scroll_to_end();

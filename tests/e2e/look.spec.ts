@@ -196,7 +196,8 @@ scriptedTest.describe('streaming', () => {
   scriptedTest.use({ viewport: { width: 1280, height: 800 } });
 
   scriptedTest('a long reply streams with no layout shift, from the send to its end', async ({ chat, page, upstream }) => {
-    await exchange(chat, 'warm up');
+    // Earlier messages that scroll out of view as the reply grows.
+    for (const text of ['warm up', 'a second question', 'a third question']) await exchange(chat, text);
     const paragraphs = Array.from(
       { length: 40 },
       (_, i) => `Paragraph ${i + 1}: ${'a sentence of the long reply, '.repeat(6)}with \`code\` and **bold** text.`,
