@@ -38,6 +38,10 @@ pub struct MessageActions {
     pub answer_with_model: bool,
     /// Thumbs up or down, with a comment.
     pub rate: bool,
+    /// "Branch from here": a new conversation with the messages up to this
+    /// one (a whole or stopped message that is stored, while nothing is
+    /// being written).
+    pub branch: bool,
 }
 
 impl MessageActions {
@@ -73,6 +77,9 @@ impl MessageActions {
                 && can_ask,
             answer_with_model: failed && agent && is_last && !streaming,
             rate: !from_user && saved && finished,
+            branch: saved
+                && !streaming
+                && matches!(status, MessageStatus::Complete | MessageStatus::Stopped),
         }
     }
 }
@@ -105,6 +112,8 @@ mod tests {
             regenerate,
             answer_with_model,
             rate,
+            // Its own test: branching is offered on any stored message.
+            branch: _,
         } = actions;
         [
             (copy, "copy"),
@@ -226,5 +235,41 @@ mod tests {
             ..mine
         };
         assert_eq!(offered(MessageActions::of(while_writing)), ["copy"]);
+    }
+
+    #[test]
+    fn branching_is_offered_on_a_stored_whole_or_stopped_message_while_nothing_is_written() {
+        let branch = |facts: MessageFacts| MessageActions::of(facts).branch;
+        assert!(branch(reply(Complete)));
+        assert!(branch(reply(Stopped)));
+        assert!(branch(MessageFacts {
+            is_last: false,
+            ..reply(Complete)
+        }));
+        assert!(branch(MessageFacts {
+            from_user: true,
+            ..reply(Complete)
+        }));
+        assert!(
+            branch(MessageFacts {
+                ended: true,
+                ..reply(Complete)
+            }),
+            "an ended one too: the branch goes on"
+        );
+        assert!(!branch(MessageFacts {
+            streaming: true,
+            ..reply(Complete)
+        }));
+        assert!(!branch(MessageFacts {
+            saved: false,
+            ..reply(Complete)
+        }));
+        assert!(!branch(reply(Interrupted)));
+        assert!(!branch(reply(Error)));
+        assert!(!branch(MessageFacts {
+            saved: false,
+            ..reply(Streaming)
+        }));
     }
 }

@@ -47,8 +47,8 @@ pub type Kv = Journaled<Recording<LocalStorageKv>>;
 
 pub type Manager = SessionManager<KvSessionService<Kv, BrowserClock>, Kv, BrowserClock>;
 
-/// The latest startup waits for its first frame before listing the sidebar
-/// and opening the current conversation.
+/// The latest `after_first_frame` waits for a frame (a tab opened in the
+/// background paints nothing until it is shown).
 const AFTER_FRAME_AT_LATEST: Duration = Duration::from_millis(100);
 
 /// How often idle conversations are checked for expiry while the page is open.
@@ -409,7 +409,7 @@ impl ChatStore {
 /// Runs `then` once, in a task queued when the next frame is painted, or
 /// after `AFTER_FRAME_AT_LATEST` should no frame come (a tab opened in the
 /// background paints nothing until it is shown).
-fn after_first_frame(then: impl FnOnce() + 'static) {
+pub(super) fn after_first_frame(then: impl FnOnce() + 'static) {
     let once = std::rc::Rc::new(std::cell::Cell::new(Some(then)));
     let run = move || {
         if let Some(then) = once.take() {

@@ -45,10 +45,6 @@ const FIRST_ENTRIES: usize = 24;
 /// far over 50 ms (200 took about 50 ms on a 2-core machine).
 pub const PAGE: usize = 100;
 
-/// The latest the page waits, should no frame come (a tab opened in the
-/// background paints nothing until it is shown).
-const PAGE_AT_LATEST: Duration = Duration::from_millis(100);
-
 /// The sidebar: the profile's conversations, a deletion waiting for its
 /// undo window, and what search has read.
 #[derive(Clone, Copy)]
@@ -121,9 +117,7 @@ impl ChatStore {
                 shown.set(PAGE);
             }
         };
-        // A task queued from the frame's callback runs once it is on screen.
-        request_animation_frame(move || set_timeout(show_page, Duration::ZERO));
-        set_timeout(show_page, PAGE_AT_LATEST);
+        super::after_first_frame(show_page);
     }
 
     /// Shows `list` in the sidebar, without a conversation whose deletion

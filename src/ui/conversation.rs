@@ -244,10 +244,12 @@ fn Message(message: MessageView) -> impl IntoView {
         move || status.get().as_str()
     };
     // Everything that decides the message's actions, and the one rule that
-    // turns it into them (core::actions, tested on the host).
+    // turns it into them (core::actions, tested on the host). A memo: the
+    // text changes with every streamed token, and the buttons that read
+    // the actions then re-render only when they change.
     let actions = {
         let (id, status, text, saved) = (id.clone(), status.clone(), text.clone(), saved.clone());
-        move || {
+        Memo::new(move |_| {
             MessageActions::of(MessageFacts {
                 from_user: role == Role::User,
                 status: status.get(),
@@ -264,7 +266,7 @@ fn Message(message: MessageView) -> impl IntoView {
                     .record
                     .with(|c| c.as_ref().is_some_and(|c| c.options.agent().is_some())),
             })
-        }
+        })
     };
     let label = move || match role {
         Role::User => "You".to_owned(),
@@ -353,7 +355,7 @@ fn Message(message: MessageView) -> impl IntoView {
                 error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
             {countdown}
-            <Show when={let actions = actions.clone(); move || actions().continue_reply}>
+            <Show when=move || actions.get().continue_reply>
                 <button
                     type="button"
                     class="continue"
@@ -365,17 +367,17 @@ fn Message(message: MessageView) -> impl IntoView {
                     "Continue"
                 </button>
             </Show>
-            <Show when={let actions = actions.clone(); move || actions().retry}>
+            <Show when=move || actions.get().retry>
                 <button type="button" class="retry" on:click=move |_| store.retry()>
                     "Retry"
                 </button>
             </Show>
-            <Show when={let actions = actions.clone(); move || actions().answer_with_model}>
+            <Show when=move || actions.get().answer_with_model>
                 <button type="button" class="fallback" on:click=move |_| store.answer_with_model()>
                     "Answer with the model instead"
                 </button>
             </Show>
-            <Actions id=id.clone() role text status=status.clone() saved actions editing draft />
+            <Actions id=id.clone() role text actions editing draft />
         </article>
     }
 }
@@ -399,17 +401,11 @@ fn Actions(
     id: String,
     role: Role,
     text: ArcRwSignal<String>,
-    status: ArcRwSignal<MessageStatus>,
-    saved: ArcRwSignal<bool>,
-    actions: impl Fn() -> MessageActions + Clone + Send + Sync + 'static,
+    actions: Memo<MessageActions>,
     editing: RwSignal<bool>,
     draft: RwSignal<String>,
 ) -> impl IntoView {
     let store = use_store();
-    let can = move |pick: fn(&MessageActions) -> bool| {
-        let actions = actions.clone();
-        move || pick(&actions())
-    };
     let start_editing = {
         let text = text.clone();
         move |_| {
@@ -417,34 +413,25 @@ fn Actions(
             editing.set(true);
         }
     };
-    // Branch: a new conversation with the messages up to this one; not
-    // while a reply is being written, nor from one not yet saved.
-    let can_branch = {
-        let (status, saved) = (status.clone(), saved.clone());
-        move || {
-            saved.get()
-                && !store.is_streaming()
-                && matches!(
-                    status.get(),
-                    MessageStatus::Complete | MessageStatus::Stopped
-                )
-        }
-    };
-    let can_edit = Signal::derive(can(|a| a.edit));
     let branch_id = id.clone();
-    let feedback_id = id;
     // `hidden`, not `<Show>`: each `Show` is code of its own in the first
     // load, and the row's height does not change either way.
     view! {
         <div class="actions" role="group" aria-label="Message actions">
-            <super::copy::CopyButton text=text.clone() class="copy-message" label="Copy" icon=true hidden=Signal::derive(can(|a| !a.copy)) />
+            <super::copy::CopyButton
+                text=text.clone()
+                class="copy-message"
+                label="Copy"
+                icon=true
+                hidden=Signal::derive(move || !actions.get().copy)
+            />
             <button
                 type="button"
                 class="edit-message"
                 aria-label="Edit"
                 title="Edit (sent as a branch)"
                 hidden=move || role != Role::User || editing.get()
-                disabled=move || !can_edit.get()
+                disabled=move || !actions.get().edit
                 on:click=start_editing
             >
                 {super::icons::pencil()}
@@ -454,7 +441,7 @@ fn Actions(
                 class="regenerate"
                 aria-label="Regenerate"
                 title="Regenerate"
-                hidden=can(|a| !a.regenerate)
+                hidden=move || !actions.get().regenerate
                 on:click=move |_| store.retry()
             >
                 {super::icons::again()}
@@ -464,12 +451,14 @@ fn Actions(
                 class="branch"
                 aria-label="Branch from here"
                 title="Branch from here: a new conversation with the messages up to this one"
-                hidden=move || !can_branch()
+                hidden=move || !actions.get().branch
                 on:click=move |_| store.branch_from(&branch_id)
             >
                 {super::icons::branch()}
             </button>
-            <Feedback event_id=feedback_id hidden=Signal::derive(can(|a| !a.rate)) />
+            // Only replies are rated.
+            {(role == Role::Assistant)
+                .then(|| view! { <Feedback event_id=id hidden=Signal::derive(move || !actions.get().rate) /> })}
         </div>
     }
 }
@@ -750,29 +739,28 @@ fn Feedback(event_id: String, hidden: Signal<bool>) -> impl IntoView {
             },
         )
     };
+    let thumb = move |rating: Rating| {
+        let (label, down) = match rating {
+            Rating::Up => ("Good reply", false),
+            Rating::Down => ("Bad reply", true),
+        };
+        view! {
+            <button
+                type="button"
+                class="thumb"
+                aria-label=label
+                title=label
+                hidden=move || hidden.get()
+                aria-pressed=pressed(rating)
+                on:click=rate(rating)
+            >
+                {super::icons::thumb(down)}
+            </button>
+        }
+    };
     view! {
-        <button
-            type="button"
-            class="thumb"
-            aria-label="Good reply"
-            title="Good reply"
-            hidden=move || hidden.get()
-            aria-pressed=pressed(Rating::Up)
-            on:click=rate(Rating::Up)
-        >
-            {super::icons::thumb(false)}
-        </button>
-        <button
-            type="button"
-            class="thumb"
-            aria-label="Bad reply"
-            title="Bad reply"
-            hidden=move || hidden.get()
-            aria-pressed=pressed(Rating::Down)
-            on:click=rate(Rating::Down)
-        >
-            {super::icons::thumb(true)}
-        </button>
+        {thumb(Rating::Up)}
+        {thumb(Rating::Down)}
         <div class="feedback">
             {summary}
             <button
