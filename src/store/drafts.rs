@@ -23,6 +23,14 @@ use crate::platform::locks::{self, HeldLock};
 /// A streaming reply's draft is written at most this often.
 const DRAFT_EVERY: f64 = 0.25;
 
+/// How long a saved reply's draft lock is kept after the save. Another tab
+/// hears of a released lock and of localStorage changes on separate
+/// channels, in either order: released at once, a tab whose copy of the
+/// store still showed the draft could take it for a dead tab's and save
+/// it as interrupted (a reply it then shows until the merge corrects it).
+/// Kept this long, the removal reaches every tab first.
+const KEEP_LOCK_AFTER_SAVE: Duration = Duration::from_secs(10);
+
 /// Shown under another tab's reply while it is being written.
 const WRITTEN_ELSEWHERE: &str = "Being written in another tab…";
 
@@ -123,6 +131,14 @@ impl ChatStore {
             .try_update_value(Option::take)
             .flatten()
             .and_then(|own| own.lock)
+    }
+
+    /// Lets go of a draft lock once its reply is saved, after
+    /// [`KEEP_LOCK_AFTER_SAVE`].
+    pub(super) fn release_after_save(lock: Option<HeldLock>) {
+        if let Some(lock) = lock {
+            set_timeout(move || drop(lock), KEEP_LOCK_AFTER_SAVE);
+        }
     }
 
     /// Saves what has arrived of the streaming reply: at most every 250 ms,

@@ -66,7 +66,7 @@ pub(super) struct Unsaved {
     result: CallResult,
     /// The lock of the reply's draft, held until the reply is saved: until
     /// then another tab must not take the draft for a dead tab's.
-    _draft_lock: Option<crate::platform::locks::HeldLock>,
+    draft_lock: Option<crate::platform::locks::HeldLock>,
 }
 
 /// What [`upgrade_store`] found.
@@ -186,7 +186,7 @@ impl ChatStore {
                 user_id: user_id.to_owned(),
                 call: call.clone(),
                 result,
-                _draft_lock: draft_lock,
+                draft_lock,
             })
         });
     }
@@ -207,6 +207,8 @@ impl ChatStore {
                 .is_err()
             {
                 left.push(item);
+            } else {
+                Self::release_after_save(item.draft_lock);
             }
         }
         let count = left.len();

@@ -258,7 +258,7 @@ impl ChatStore {
             Ok(_) => {
                 view.saved.set(true);
                 // The draft is gone: other tabs may stop waiting for it.
-                drop(self.take_own_draft_lock());
+                Self::release_after_save(self.take_own_draft_lock());
             }
             Err(error) => {
                 // Kept on screen and in memory, saved once there is room.

@@ -304,7 +304,20 @@ test("two live tabs: the second shows the first one's reply being written, then 
   await expect(watched.locator('.text')).toContainText('word5');
   await expect(watched.locator('.text')).toContainText('word15');
   await first.lastReplyDone();
-  await expect(watched).toHaveAttribute('data-status', 'complete');
+  try {
+    await expect(watched).toHaveAttribute('data-status', 'complete');
+  } catch (error) {
+    // What the watching tab showed, and what each tab's copy of the store held.
+    const shown = await second.page.locator('[data-role="assistant"]').evaluateAll((replies) =>
+      replies.map((r) => `${r.getAttribute('data-status')} ${r.querySelector('.elsewhere')?.textContent ?? ''}`),
+    );
+    const held = async (page: Page) =>
+      Object.entries(await unpackedStorage(page))
+        .filter(([key]) => key.startsWith('confab:session:') || key.startsWith('confab:draft'))
+        .map(([key, value]) => `${key}: ${[...value.matchAll(/"status":"(\w+)"/g)].map((m) => m[1]).join(',') || value.length}`);
+    console.log(`watching tab shows ${JSON.stringify(shown)}\nits store: ${(await held(second.page)).join(' | ')}\nthe writer's: ${(await held(first.page)).join(' | ')}`);
+    throw error;
+  }
   await expect(watched.locator('.text')).toHaveText(full);
   await expect(second.replies).toHaveCount(1);
   await expect(second.page.locator('.elsewhere')).toHaveCount(0);
