@@ -204,6 +204,56 @@ pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> 
     }
 }
 
+/// What a burst of another tab's writes asks this tab to read again: the
+/// conversations they touched, or everything (storage cleared, settings or
+/// profiles changed). A reply in another tab touches its own conversation,
+/// so the tab that hears of it re-reads one listing, not every one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub everything: bool,
+    pub conversations: std::collections::BTreeSet<String>,
+    /// The app's or this user's shared state (part of every session's
+    /// state as it is read): the open conversation is read again.
+    pub shared_state: bool,
+}
+
+impl Touched {
+    /// Another tab wrote `key` (`None`: it cleared the storage); this tab
+    /// shows `user_id` of `app_name`.
+    pub fn note(&mut self, key: Option<&str>, app_name: &str, user_id: &str) {
+        let Some(key) = key else {
+            self.everything = true;
+            return;
+        };
+        match keys::owner_of(key, app_name, user_id) {
+            keys::KeyOwner::Conversation(id) => {
+                self.conversations.insert(id);
+            }
+            keys::KeyOwner::Elsewhere => {}
+            keys::KeyOwner::Shared
+                if key == keys::app_state(app_name)
+                    || key == keys::user_state(app_name, user_id) =>
+            {
+                self.shared_state = true;
+            }
+            // A user record holds only which conversation that tab has
+            // current: nothing this tab shows; another app's or user's
+            // state is not this one's.
+            keys::KeyOwner::Shared
+                if ["user:", "app-state:", "user-state:"]
+                    .iter()
+                    .any(|kind| key.starts_with(&format!("{}{kind}", keys::PREFIX))) => {}
+            keys::KeyOwner::Shared => self.everything = true,
+        }
+    }
+
+    /// A conversation this tab must show again (a draft of another tab
+    /// appeared in it).
+    pub fn note_conversation(&mut self, session_id: &str) {
+        self.conversations.insert(session_id.to_owned());
+    }
+}
+
 /// Keeps the value this tab last wrote under each of its recent keys, for
 /// [`reconcile`]. Clones share the record.
 #[derive(Clone, Debug, Default)]
@@ -257,6 +307,61 @@ impl<K: KvStore> KvStore for Recording<K> {
 
     fn keys(&self) -> Result<Vec<String>, KvError> {
         self.inner.keys()
+    }
+}
+
+#[cfg(test)]
+mod touched_tests {
+    use super::Touched;
+    use crate::storage::keys;
+
+    #[test]
+    fn another_tabs_reply_touches_its_conversation_only() {
+        let mut touched = Touched::default();
+        for key in [
+            keys::session("confab", "me", "s1"),
+            keys::index_entry("confab", "me", "s1"),
+            keys::user_state("confab", "you"),
+            keys::app_state("other-app"),
+            keys::conversation("confab", "me", "s1"),
+            keys::status("confab", "me", "s2"),
+            keys::user_record("confab", "me"),
+            // Another profile's reply is not this one's to show.
+            keys::session("confab", "you", "s3"),
+            keys::index_entry("other-app", "me", "s4"),
+        ] {
+            touched.note(Some(&key), "confab", "me");
+        }
+        assert!(!touched.everything);
+        assert!(!touched.shared_state);
+        assert_eq!(
+            touched.conversations.iter().collect::<Vec<_>>(),
+            ["s1", "s2"]
+        );
+    }
+
+    #[test]
+    fn this_users_or_apps_shared_state_touches_the_open_conversation_only() {
+        for key in [keys::user_state("confab", "me"), keys::app_state("confab")] {
+            let mut touched = Touched::default();
+            touched.note(Some(&key), "confab", "me");
+            assert!(touched.shared_state && !touched.everything, "{key}");
+            assert!(touched.conversations.is_empty());
+        }
+    }
+
+    #[test]
+    fn cleared_storage_settings_or_profiles_touch_everything() {
+        for key in [
+            None,
+            Some(keys::SETTINGS),
+            Some(keys::PROFILES),
+            Some(keys::META),
+        ] {
+            let mut touched = Touched::default();
+            touched.note(key, "confab", "me");
+            assert!(touched.everything, "{key:?}");
+        }
     }
 }
 

@@ -362,14 +362,13 @@ impl ChatStore {
         if followed {
             return self.update_other(key, draft);
         }
-        let shown =
-            self.on_screen.id.get_untracked().as_deref() == Some(draft.call.session_id.as_str());
+        let session_id = draft.call.session_id.clone();
         self.follow_draft(FoundDraft {
             key: key.to_owned(),
             draft,
         });
-        if shown {
-            self.schedule_refresh();
+        if self.on_screen.id.get_untracked().as_deref() == Some(session_id.as_str()) {
+            self.touched_by_other_tab(|touched| touched.note_conversation(&session_id));
         }
     }
 

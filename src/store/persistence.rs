@@ -7,7 +7,7 @@ use confab_core::notice::{NotNow, Notice};
 use confab_core::storage::migrate::{self, MigrationError};
 use confab_core::storage::usage::{StorageUsage, measure};
 use confab_core::storage::{KvError, KvStore, keys};
-use confab_core::sync::reconcile;
+use confab_core::sync::{Touched, reconcile};
 use confab_core::transfer::{self, markdown};
 use leptos::prelude::*;
 use std::time::Duration;
@@ -39,8 +39,9 @@ pub struct StorageState {
     pub persisted: RwSignal<Option<bool>>,
     /// Replies that finished while storage was full, saved once there is room.
     pub(super) unsaved: StoredValue<Vec<Unsaved>, LocalStorage>,
-    /// A refresh after other tabs' writes is already scheduled.
-    pub(super) refresh_pending: StoredValue<bool>,
+    /// What other tabs' writes touched since the refresh they scheduled
+    /// (`None`: none is scheduled).
+    pub(super) refresh_pending: StoredValue<Option<Touched>>,
 }
 
 impl StorageState {
@@ -53,7 +54,7 @@ impl StorageState {
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             unsaved: StoredValue::new_local(Vec::new()),
-            refresh_pending: StoredValue::new(false),
+            refresh_pending: StoredValue::new(None),
         }
     }
 }
@@ -236,7 +237,7 @@ impl ChatStore {
         let handle = window_event_listener(leptos::ev::storage, move |event| {
             let Some(key) = event.key() else {
                 // Storage was cleared elsewhere.
-                store.schedule_refresh();
+                store.schedule_refresh(None);
                 return;
             };
             if !keys::is_data_key(&key) {
@@ -263,29 +264,62 @@ impl ChatStore {
             {
                 store.profiles.update(|p| p.profiles = profiles.profiles);
             }
-            store.schedule_refresh();
+            store.schedule_refresh(Some(&key));
         });
         std::mem::forget(handle);
     }
 
-    /// Re-reads the sidebar and the open conversation once a burst of
-    /// another tab's writes is over.
-    pub(super) fn schedule_refresh(&self) {
-        if self.storage.refresh_pending.get_value() {
+    /// Notes that another tab wrote `key` (`None`: cleared the storage),
+    /// and re-reads what its burst of writes touched once it is over.
+    pub(super) fn schedule_refresh(&self, key: Option<&str>) {
+        let app = self
+            .manager
+            .try_with_value(|m| m.app_name().to_owned())
+            .unwrap_or_default();
+        let user = self.user_id();
+        self.touched_by_other_tab(|touched| touched.note(key, &app, &user));
+    }
+
+    /// Collects what other tabs touched into the refresh scheduled for
+    /// their burst of writes (scheduling it, if none is).
+    pub(super) fn touched_by_other_tab(&self, note: impl FnOnce(&mut Touched)) {
+        let scheduled = self.storage.refresh_pending.with_value(Option::is_some);
+        self.storage
+            .refresh_pending
+            .update_value(|pending| note(pending.get_or_insert_with(Touched::default)));
+        if scheduled {
             return;
         }
-        self.storage.refresh_pending.set_value(true);
         let store = *self;
         set_timeout(
             move || {
-                store.storage.refresh_pending.set_value(false);
-                store.refresh_sidebar();
-                if let Some(id) = store.on_screen.id.get_untracked() {
-                    store.open(&id);
-                }
+                let touched = store
+                    .storage
+                    .refresh_pending
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .unwrap_or_default();
+                store.refresh_touched(&touched);
             },
             Duration::from_millis(50),
         );
+    }
+
+    /// Re-reads what other tabs touched: the listings of their
+    /// conversations (or all of them), and the open one if it is among them.
+    fn refresh_touched(&self, touched: &Touched) {
+        let open = self.on_screen.id.get_untracked();
+        if touched.everything {
+            self.refresh_sidebar();
+        } else {
+            let ids: Vec<&str> = touched.conversations.iter().map(String::as_str).collect();
+            self.refresh_listings_of(&ids);
+        }
+        if let Some(id) = open
+            && (touched.everything || touched.shared_state || touched.conversations.contains(&id))
+        {
+            self.open(&id);
+        }
     }
 
     // --- usage, export, import -------------------------------------------

@@ -328,6 +328,55 @@ test.describe('two tabs', () => {
     await expect(other.userMessages).toHaveCount(4);
   });
 
+  test("another tab's reply is re-read on its own: the listening tab reads its conversation's keys, not every conversation's", async ({ chat, page, context, server }) => {
+    await chatOnce(chat, 'An older one');
+    // 300 more conversations, as index entries (one key each).
+    await page.evaluate(() => {
+      const now = Date.now() / 1000;
+      for (let i = 0; i < 300; i++) {
+        const id = `seeded-${String(i).padStart(3, '0')}`;
+        const summary = { id, appName: 'confab', userId: 'local', title: `seeded ${i}`, lastUpdateTime: now - 1000 - i, eventCount: 2 };
+        localStorage.setItem(`confab:entry:confab:local:${id}`, JSON.stringify({ listed: summary }));
+      }
+    });
+    const other = new ChatPage(await context.newPage());
+    // Counts the listening tab's localStorage reads.
+    await other.page.addInitScript(() => {
+      const w = window as unknown as { __reads: number };
+      w.__reads = 0;
+      const getItem = Storage.prototype.getItem;
+      Storage.prototype.getItem = function (key: string) {
+        w.__reads += 1;
+        return getItem.call(this, key);
+      };
+    });
+    await other.goto(server.url);
+    await expect(other.sessionButtons.first()).toHaveText('An older one');
+    await other.page.waitForTimeout(500);
+    const reads = () => other.page.evaluate(() => (window as unknown as { __reads: number }).__reads);
+    const before = await reads();
+
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await chatOnce(chat, 'Written in the first tab');
+    // The listening tab lists it first, and still shows what it had open.
+    await expect(other.sessionButtons.first()).toHaveText('Written in the first tab');
+    await expect(other.sessionButtons.nth(1)).toHaveText('An older one');
+    await expect(other.userMessages).toHaveText(['An older one']);
+    await other.page.waitForTimeout(500);
+    const spent = (await reads()) - before;
+    console.log(`the listening tab read ${spent} keys for another tab's reply, with 302 conversations stored`);
+    // One conversation's entry and status per burst of writes (a reply is
+    // a few bursts), where re-listing would read every one of the 302.
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThan(60);
+
+    // Another tab's rename is shown too, and the open conversation follows.
+    await other.sessionButtons.first().click();
+    await expect(other.userMessages).toHaveText(['Written in the first tab']);
+    await chatOnce(chat, 'And a second message');
+    await expect(other.userMessages).toHaveText(['Written in the first tab', 'And a second message']);
+  });
+
   test('a conversation deleted in one tab does not come back from the other', async ({ chat, page, context, server }) => {
     await chatOnce(chat, 'Delete me');
     await page.getByRole('button', { name: 'New chat' }).click();

@@ -182,9 +182,76 @@ fn escape(part: &str) -> String {
     part.replace('%', "%25").replace(':', "%3A")
 }
 
+fn unescape(part: &str) -> String {
+    part.replace("%3A", ":").replace("%25", "%")
+}
+
+/// The kinds of key kept per conversation: its index entry, status, body
+/// and record.
+const PER_CONVERSATION: [&str; 4] = [
+    INDEX_ENTRIES,
+    STATUSES,
+    "confab:session:",
+    "confab:conversation:",
+];
+
+/// What a key is about, for a tab that hears another tab wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// One of this user's conversations (its entry, status, body or
+    /// record), by session id.
+    Conversation(String),
+    /// A conversation of another app or user: nothing of this one's.
+    Elsewhere,
+    /// Anything else (settings, profiles, shared state, the format).
+    Shared,
+}
+
+/// Whose key `key` is, seen from `user_id` of `app_name`.
+pub fn owner_of(key: &str, app_name: &str, user_id: &str) -> KeyOwner {
+    let Some(kind) = PER_CONVERSATION.iter().find(|k| key.starts_with(*k)) else {
+        return KeyOwner::Shared;
+    };
+    let mine = format!("{kind}{}:{}:", escape(app_name), escape(user_id));
+    match key.strip_prefix(&mine) {
+        Some(id) if !id.is_empty() && !id.contains(':') => KeyOwner::Conversation(unescape(id)),
+        _ => KeyOwner::Elsewhere,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_conversations_four_keys_name_it_and_only_for_its_own_user() {
+        let id = "a:b%c";
+        for key in [
+            index_entry("confab", "me", id),
+            status("confab", "me", id),
+            session("confab", "me", id),
+            conversation("confab", "me", id),
+        ] {
+            assert_eq!(
+                owner_of(&key, "confab", "me"),
+                KeyOwner::Conversation(id.into())
+            );
+            assert_eq!(owner_of(&key, "confab", "you"), KeyOwner::Elsewhere);
+            assert_eq!(owner_of(&key, "other", "me"), KeyOwner::Elsewhere);
+        }
+        // A user whose name continues this one's is someone else.
+        let longer = session("confab", "me:x", "s1");
+        assert_eq!(owner_of(&longer, "confab", "me"), KeyOwner::Elsewhere);
+        for key in [
+            SETTINGS,
+            PROFILES,
+            META,
+            &user_record("confab", "me"),
+            &app_state("confab"),
+        ] {
+            assert_eq!(owner_of(key, "confab", "me"), KeyOwner::Shared, "{key}");
+        }
+    }
 
     #[test]
     fn session_keys_are_namespaced_and_unambiguous() {
