@@ -70,6 +70,15 @@ pub fn recency(updated: f64, now: f64, utc_offset_minutes: i32) -> Recency {
     }
 }
 
+/// Seconds from `now` to the start of the next local day (where local
+/// time is UTC plus `utc_offset_minutes`): when the sidebar's groups next
+/// change by themselves.
+pub fn until_next_day(now: f64, utc_offset_minutes: i32) -> f64 {
+    let local = now + f64::from(utc_offset_minutes) * 60.0;
+    // Not `rem_euclid`: a float remainder is a libm call in wasm (~1 KB).
+    DAY - (local - (local / DAY).floor() * DAY)
+}
+
 /// The proleptic Gregorian (year, month 1–12, day 1–31) of a count of
 /// days since 1970-01-01 (Howard Hinnant's algorithm, so no date library
 /// is needed).
@@ -89,6 +98,29 @@ pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_local_day_starts_at_local_midnight() {
+        // 14 Oct 2026 23:59:50 in New York (UTC-4) is 03:59:50 UTC.
+        let now = 1_792_036_790.0;
+        assert_eq!(until_next_day(now, -240), 10.0);
+        // In UTC it is nearly four a.m.: twenty hours to go.
+        assert_eq!(
+            until_next_day(now, 0),
+            DAY - (3.0 * 3600.0 + 59.0 * 60.0 + 50.0)
+        );
+        // East of UTC (+5:30), 09:29:50 local.
+        assert_eq!(
+            until_next_day(now, 330),
+            DAY - (9.0 * 3600.0 + 29.0 * 60.0 + 50.0)
+        );
+        // At midnight itself, a whole day; and what it says is a new day.
+        let midnight = now + 10.0;
+        assert_eq!(until_next_day(midnight, -240), DAY);
+        let updated = now - 60.0;
+        assert_eq!(recency(updated, now, -240), Recency::Today);
+        assert_eq!(recency(updated, midnight, -240), Recency::Yesterday);
+    }
 
     /// Seconds since the epoch of a UTC date and time.
     fn utc(year: i64, month: i64, day: i64, hour: i64, minute: i64) -> f64 {

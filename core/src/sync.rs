@@ -211,7 +211,8 @@ pub fn reconcile(key: &str, theirs: Option<&str>, mine: &str) -> Option<String> 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Touched {
     pub everything: bool,
-    pub conversations: std::collections::BTreeSet<String>,
+    /// Each once, in the order first touched.
+    pub conversations: Vec<String>,
     /// The app's or this user's shared state (part of every session's
     /// state as it is read): the open conversation is read again.
     pub shared_state: bool,
@@ -226,9 +227,7 @@ impl Touched {
             return;
         };
         match keys::owner_of(key, app_name, user_id) {
-            keys::KeyOwner::Conversation(id) => {
-                self.conversations.insert(id);
-            }
+            keys::KeyOwner::Conversation(id) => self.note_conversation(&id),
             keys::KeyOwner::Elsewhere => {}
             keys::KeyOwner::Shared
                 if key == keys::app_state(app_name)
@@ -250,7 +249,9 @@ impl Touched {
     /// A conversation this tab must show again (a draft of another tab
     /// appeared in it).
     pub fn note_conversation(&mut self, session_id: &str) {
-        self.conversations.insert(session_id.to_owned());
+        if !self.conversations.iter().any(|id| id == session_id) {
+            self.conversations.push(session_id.to_owned());
+        }
     }
 }
 

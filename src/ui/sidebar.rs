@@ -25,14 +25,15 @@ pub fn Sidebar() -> impl IntoView {
     // How many entries are rendered, over all groups in display order (see
     // `SidebarPage`).
     let shown = store.sidebar.shown;
+    let day = new_day_signal();
     // Each section's entries, a memo of its own: a change in one section
     // re-renders only it.
     let section = move |at: usize| {
         Memo::new(move |_| {
             let limit = shown.get();
+            day.track();
             let now = Clock::now(&BrowserClock);
-            // getTimezoneOffset is UTC minus local time: west is positive.
-            let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+            let offset = utc_offset_minutes();
             store
                 .sidebar
                 .listings
@@ -231,6 +232,33 @@ fn ShowMore(not_shown: Signal<usize>, shown: RwSignal<usize>) -> impl IntoView {
             </button>
         </Show>
     }
+}
+
+/// The browser's offset from UTC now, in minutes east (getTimezoneOffset
+/// is UTC minus local time: west is positive).
+fn utc_offset_minutes() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}
+
+/// A signal that changes when a new local day starts, so Today becomes
+/// Yesterday without a new message to redraw the list.
+fn new_day_signal() -> RwSignal<usize> {
+    let day = RwSignal::new(0);
+    fn at_next_day(day: RwSignal<usize>) {
+        let now = Clock::now(&BrowserClock);
+        let wait = confab_core::recency::until_next_day(now, utc_offset_minutes());
+        set_timeout(
+            move || {
+                // Not once the sidebar is gone.
+                if day.try_update(|d| *d += 1).is_some() {
+                    at_next_day(day);
+                }
+            },
+            Duration::from_millis(wait as u64 * 1000 + 1000),
+        );
+    }
+    at_next_day(day);
+    day
 }
 
 /// An entry of a section. In "Older", the first entry of each month

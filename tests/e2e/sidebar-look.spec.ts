@@ -113,6 +113,25 @@ test('conversations are grouped by recency in local time, pinned first, ended on
   await expect(groups.nth(4)).toHaveAttribute('aria-labelledby', 'group-previous-30-days');
 });
 
+test('at local midnight, Today becomes Yesterday with nothing else happening', async ({ page, server }) => {
+  // 14 October, 23:59:50 in New York; the clock runs on from there.
+  await page.clock.install({ time: new Date('2026-10-15T03:59:50Z') });
+  const chat = new ChatPage(page);
+  await chat.goto(server.url);
+  await page.evaluate(() => {
+    const summary = { id: 'late', appName: 'confab', userId: 'local', title: 'an hour before midnight', lastUpdateTime: Date.parse('2026-10-15T03:00:00Z') / 1000, eventCount: 2 };
+    localStorage.setItem('confab:entry:confab:local:late', JSON.stringify({ listed: summary }));
+  });
+  await page.reload();
+  const group = (name: string) => chat.sidebar.getByRole('region', { name, exact: true }).locator('.session');
+  await expect(group('Today')).toHaveText(['an hour before midnight']);
+  await expect(group('Yesterday')).toHaveCount(0);
+  // Past midnight: the timer the sidebar set for the new day fires.
+  await page.clock.fastForward('00:30');
+  await expect(group('Yesterday')).toHaveText(['an hour before midnight']);
+  await expect(chat.sidebar.locator('#group-today')).toBeHidden();
+});
+
 test('the profile control at the foot of the sidebar opens a menu to switch, add and rename profiles', async ({ chat, page }) => {
   const button = profileButton(page);
   await expect(button).toHaveAccessibleName('Profile: Me');
