@@ -28,7 +28,8 @@ const DRAFT_EVERY: f64 = 0.25;
 /// channels, in either order: released at once, a tab whose copy of the
 /// store still showed the draft could take it for a dead tab's and save
 /// it as interrupted (a reply it then shows until the merge corrects it).
-/// Kept this long, the removal reaches every tab first.
+/// Kept this long, the removal reaches every tab first. (No reply asks
+/// for it again: each reply, a continuation too, has an id of its own.)
 const KEEP_LOCK_AFTER_SAVE: Duration = Duration::from_secs(10);
 
 /// Shown under another tab's reply while it is being written.
