@@ -283,11 +283,12 @@ impl ChatStore {
     /// Collects what other tabs touched into the refresh scheduled for
     /// their burst of writes (scheduling it, if none is).
     pub(super) fn touched_by_other_tab(&self, note: impl FnOnce(&mut Touched)) {
-        let scheduled = self.storage.refresh_pending.with_value(Option::is_some);
-        self.storage
-            .refresh_pending
-            .update_value(|pending| note(pending.get_or_insert_with(Touched::default)));
-        if scheduled {
+        let scheduled = self.storage.refresh_pending.try_update_value(|pending| {
+            let scheduled = pending.is_some();
+            note(pending.get_or_insert_with(Touched::default));
+            scheduled
+        });
+        if scheduled != Some(false) {
             return;
         }
         let store = *self;
@@ -311,7 +312,9 @@ impl ChatStore {
         let open = self.on_screen.id.get_untracked();
         if touched.everything {
             self.refresh_sidebar();
-        } else {
+        } else if !touched.conversations.is_empty() {
+            // (Not with none: an empty update would still wake every
+            // section of the sidebar.)
             let ids: Vec<&str> = touched.conversations.iter().map(String::as_str).collect();
             self.refresh_listings_of(&ids);
         }

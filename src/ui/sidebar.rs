@@ -254,7 +254,8 @@ fn new_day_signal() -> RwSignal<usize> {
                     at_next_day(day);
                 }
             },
-            Duration::from_millis(wait as u64 * 1000 + 1000),
+            // A second past midnight, so the clock is surely on the new day.
+            Duration::from_millis((wait * 1000.0) as u64 + 1000),
         );
     }
     at_next_day(day);
