@@ -87,17 +87,12 @@ for snippet in $(cd dist && find snippets -name '*.js' 2>/dev/null | sort); do s
 # What Trunk writes for a rust link (the module, its inline snippets, the
 # wasm), plus a modulepreload of the split loader (the main JS imports it
 # at once).
-# The wasm is fetched here so that, once it is compiling (off the main
-# thread), the page touches localStorage: Chromium loads an origin's whole
-# store into the page at its first use, synchronously (about 120 ms for a
-# store near the quota), and this overlaps it with the compile instead of
-# adding it after (issue 20: startup with 2,000 conversations 392 -> 334 ms).
+# (The page's first localStorage access, which Chromium makes load the
+# whole store, is made earlier, by src/platform/bulk_store.js at the top of
+# index.html, while IndexedDB opens.)
 tags="<script type=\"module\">
 import init, * as bindings from '/$js';
-const response = fetch('/$wasm');
-const started = init({ module_or_path: response });
-response.then(() => { try { localStorage.length; } catch {} }, () => {});
-const wasm = await started;
+const wasm = await init({ module_or_path: fetch('/$wasm') });
 window.wasmBindings = bindings;
 dispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {detail: {wasm}}));
 </script>

@@ -309,6 +309,10 @@ impl<K: KvStore> KvStore for Recording<K> {
     fn keys(&self) -> Result<Vec<String>, KvError> {
         self.inner.keys()
     }
+
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.keys_with_prefix(prefix)
+    }
 }
 
 #[cfg(test)]

@@ -447,6 +447,35 @@ fn v4_clock() -> SteppingClock {
 const V4_DELETED: &str = "0b1e9d5e-deleted-in-another-tab";
 
 #[test]
+fn the_migration_to_6_changes_only_the_version_and_runs_in_place() {
+    // Where bodies and records live (localStorage or the bulk store) is the
+    // browser adapter's; the stored values are the same.
+    let old: migrate::Store = serde_json::from_str(V4).unwrap();
+    let v5 = migrate::v4_to_v5(&old).unwrap();
+    let v6 = migrate::v5_to_v6(&v5).unwrap();
+    assert_eq!(v6[keys::META], r#"{"schema":6}"#);
+    assert!(
+        v6.iter()
+            .all(|(k, v)| k == keys::META || v5.get(k) == Some(v))
+    );
+    assert_eq!(v6.len(), v5.len());
+    // Encoding-only: a full store is upgraded without room for a copy.
+    let kv = MemoryKv::new();
+    for (key, value) in &v5 {
+        kv.set(key, value).unwrap();
+    }
+    kv.set_quota(Some(kv.used_units() + 50));
+    let report = migrate::run(&kv).unwrap().unwrap();
+    assert_eq!((report.from, report.to), (5, 6));
+    assert!(
+        snapshot(&kv)
+            .keys()
+            .all(|k| !k.starts_with(keys::BACKUP_PREFIX))
+    );
+    assert_eq!(snapshot(&kv), v6);
+}
+
+#[test]
 fn the_pure_migration_to_5_gives_each_session_its_own_index_entry() {
     let old: migrate::Store = serde_json::from_str(V4).unwrap();
     let new = migrate::v4_to_v5(&old).unwrap();
@@ -515,7 +544,7 @@ fn a_schema_4_store_is_upgraded_with_a_backup_and_lists_the_same() {
     refuses_without_room_for_a_copy(&kv, 4);
 
     let report = migrate::run(&kv).unwrap().unwrap();
-    assert_eq!((report.from, report.to), (4, 5));
+    assert_eq!((report.from, report.to), (4, keys::SCHEMA_VERSION));
     let after = snapshot(&kv);
     assert!(after.keys().all(|k| !k.starts_with(keys::BACKUP_PREFIX)));
     assert!(!after.contains_key(keys::INDEX));
@@ -595,7 +624,7 @@ fn a_schema_3_store_is_upgraded_through_4_to_5() {
 fn an_unreadable_format_4_index_is_moved_aside_after_the_upgrade_and_the_list_rebuilt() {
     let kv = store_of(V4);
     kv.set(keys::INDEX, "{\"sessions\":[{broken").unwrap();
-    assert_eq!(migrate::run(&kv).unwrap().unwrap().to, 5);
+    assert_eq!(migrate::run(&kv).unwrap().unwrap().to, keys::SCHEMA_VERSION);
     assert!(
         kv.get(keys::INDEX).unwrap().is_some(),
         "left for the reader"

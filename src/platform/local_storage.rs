@@ -14,6 +14,8 @@ use confab_core::storage::{KvError, KvStore};
 use gloo_storage::Storage as _;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bulk_store::{self, Place};
+
 thread_local! {
     /// While [`rehearse`] runs, the store's keys: kept here, never in
     /// localStorage.
@@ -68,8 +70,11 @@ fn rehearsing<R>(op: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Option<R> 
     REHEARSAL.with_borrow_mut(|map| map.as_mut().map(op))
 }
 
-/// A handle to the page's localStorage. Stateless: the storage object is
-/// looked up on each call, so the handle is `Send + Sync` and cheap to copy.
+/// A handle to the page's store: localStorage, and from format 6 the bulk
+/// store behind it for session bodies and conversation records
+/// ([`bulk_store`]: localStorage is their journal until IndexedDB has
+/// them). Stateless: the storage object is looked up on each call, so the
+/// handle is `Send + Sync` and cheap to copy.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LocalStorageKv;
 
@@ -122,54 +127,10 @@ pub fn save_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), KvErro
     })
 }
 
-impl KvStore for LocalStorageKv {
-    fn get(&self, key: &str) -> Result<Option<String>, KvError> {
-        if let Some(value) =
-            rehearsing(|map| map.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
-        {
-            return Ok(value);
-        }
-        storage()?
-            .get_item(key)
-            .map_err(|e| KvError::Other(describe(&e)))
-    }
-
-    fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
-        if rehearsing(|map| {
-            map.retain(|(k, _)| k != key);
-            map.push((key.to_owned(), value.to_owned()));
-        })
-        .is_some()
-        {
-            return Ok(());
-        }
-        let written = storage()?.set_item(key, value);
-        if written.is_ok() {
-            note_written(key);
-        }
-        written.map_err(|error| {
-            if is_quota_error(&error) {
-                KvError::QuotaExceeded {
-                    key: key.to_owned(),
-                    bytes: value.len(),
-                }
-            } else {
-                KvError::Other(describe(&error))
-            }
-        })
-    }
-
-    fn remove(&self, key: &str) -> Result<(), KvError> {
-        if rehearsing(|map| map.retain(|(k, _)| k != key)).is_some() {
-            return Ok(());
-        }
-        kept_keys(|keys| keys.retain(|k| k != key));
-        storage()?
-            .remove_item(key)
-            .map_err(|e| KvError::Other(describe(&e)))
-    }
-
-    fn keys(&self) -> Result<Vec<String>, KvError> {
+impl LocalStorageKv {
+    /// The keys in localStorage alone: every kind but the bulk store's
+    /// (session bodies and conversation records not waiting to move).
+    pub fn local_keys(&self) -> Result<Vec<String>, KvError> {
         if let Some(keys) = rehearsing(|map| map.iter().map(|(k, _)| k.clone()).collect()) {
             return Ok(keys);
         }
@@ -189,6 +150,144 @@ impl KvStore for LocalStorageKv {
             }
         }
         keep_keys(&keys);
+        Ok(keys)
+    }
+}
+
+/// A bulk key read before the held copy is loaded (startup awaits it first).
+fn not_loaded(key: &str) -> KvError {
+    KvError::Unavailable(format!(
+        "{key} was read before the stored conversations were loaded"
+    ))
+}
+
+fn write_error(key: &str, value: &str, error: &JsValue) -> KvError {
+    if is_quota_error(error) {
+        KvError::QuotaExceeded {
+            key: key.to_owned(),
+            bytes: value.len(),
+        }
+    } else {
+        KvError::Other(describe(error))
+    }
+}
+
+impl KvStore for LocalStorageKv {
+    fn get(&self, key: &str) -> Result<Option<String>, KvError> {
+        if let Some(value) =
+            rehearsing(|map| map.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        {
+            return Ok(value);
+        }
+        let local = storage()?
+            .get_item(key)
+            .map_err(|e| KvError::Other(describe(&e)))?;
+        match bulk_store::place_of(key) {
+            Place::Local => Ok(local),
+            Place::NotYetLoaded => Err(not_loaded(key)),
+            Place::Bulk => Ok(match local {
+                Some(value) if value == bulk_store::REMOVED => None,
+                Some(value) => Some(value),
+                None => bulk_store::held(key),
+            }),
+        }
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), KvError> {
+        if rehearsing(|map| {
+            map.retain(|(k, _)| k != key);
+            map.push((key.to_owned(), value.to_owned()));
+        })
+        .is_some()
+        {
+            return Ok(());
+        }
+        let place = bulk_store::place_of(key);
+        if matches!(place, Place::NotYetLoaded) {
+            return Err(not_loaded(key));
+        }
+        storage()?
+            .set_item(key, value)
+            .map_err(|error| write_error(key, value, &error))?;
+        note_written(key);
+        if matches!(place, Place::Bulk) {
+            bulk_store::written(key, value);
+        }
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) -> Result<(), KvError> {
+        if rehearsing(|map| map.retain(|(k, _)| k != key)).is_some() {
+            return Ok(());
+        }
+        let storage = storage()?;
+        match bulk_store::place_of(key) {
+            Place::Local => {
+                kept_keys(|keys| keys.retain(|k| k != key));
+                storage
+                    .remove_item(key)
+                    .map_err(|e| KvError::Other(describe(&e)))
+            }
+            Place::NotYetLoaded => Err(not_loaded(key)),
+            Place::Bulk => {
+                // Marked until the deletion commits (even where this tab
+                // holds no value: another tab's may be on its way); with no
+                // room even for the mark, removed at once (another tab may
+                // then hold the value until it reloads; the index entry
+                // says it is gone). Either way the kept key list is off by
+                // one, so it is listed again.
+                let _ = storage
+                    .set_item(key, bulk_store::REMOVED)
+                    .or_else(|_| storage.remove_item(key));
+                KEYS.set(None);
+                bulk_store::removed(key);
+                Ok(())
+            }
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<String>, KvError> {
+        if let Some(keys) = rehearsing(|map| map.iter().map(|(k, _)| k.clone()).collect()) {
+            return Ok(keys);
+        }
+        let mut keys = self.local_keys()?;
+        let storage = storage()?;
+        let held = bulk_store::held_keys();
+        if held.is_empty() {
+            return Ok(keys);
+        }
+        // The bulk keys still in localStorage (not moved yet, or marked
+        // removed) are the ones both lists may name: few, so a sorted list
+        // (a hash set's code would weigh more in the bundle).
+        let mut journaled = Vec::new();
+        keys.retain(|key| {
+            if !confab_core::storage::keys::in_bulk_store(key) {
+                return true;
+            }
+            journaled.push(key.clone());
+            storage.get_item(key).ok().flatten().as_deref() != Some(bulk_store::REMOVED)
+        });
+        confab_core::order::sort_stable_by(&mut journaled, |a, b| a.cmp(b));
+        keys.extend(
+            held.into_iter()
+                .filter(|key| journaled.binary_search(key).is_err()),
+        );
+        Ok(keys)
+    }
+
+    /// Only localStorage's keys where the prefix cannot name a bulk key (a
+    /// profile switch at 2,000 conversations lists entries, statuses and
+    /// drafts without the 4,000 held keys).
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        let may_be_bulk = confab_core::storage::keys::BULK
+            .iter()
+            .any(|kind| kind.starts_with(prefix) || prefix.starts_with(kind));
+        let mut keys = if may_be_bulk {
+            self.keys()?
+        } else {
+            self.local_keys()?
+        };
+        keys.retain(|key| key.starts_with(prefix));
         Ok(keys)
     }
 }

@@ -2,6 +2,7 @@
 //! localStorage, fetch or the clock directly.
 
 pub mod blobs;
+pub mod bulk_store;
 pub mod clock;
 pub mod files;
 pub mod http;

@@ -76,9 +76,12 @@ pub(super) struct Upgrade {
     pub note: Option<Notice>,
     /// Why the store cannot be opened, if it cannot.
     pub blocked: Option<String>,
-    /// Every key in the store, if the upgrade left them as they were: the
-    /// rest of startup uses this list instead of listing them again (405
-    /// `localStorage.key()` calls with 200 conversations).
+    /// Every key in localStorage, if the upgrade left them as they were:
+    /// the rest of startup uses this list instead of listing them again (405
+    /// `localStorage.key()` calls with 200 conversations). Only
+    /// localStorage's: the kinds startup looks for (drafts, backups, blobs
+    /// waiting to move) are all there, and the bulk store's 4,000 keys at
+    /// 2,000 conversations need not cross into wasm before the first frame.
     pub keys: Option<Vec<String>>,
 }
 
@@ -95,8 +98,20 @@ thread_local! {
 /// restore of a run cut short) is a split part: most starts have nothing to
 /// upgrade and do not download it.
 pub async fn upgrade_before_mount() {
+    if let Err(reason) = crate::platform::bulk_store::ready().await {
+        // Without IndexedDB every key stays in localStorage; a format-6
+        // store's bodies may be in IndexedDB, so that store is not opened.
+        if let Ok(Some(found)) = confab_core::storage::stored_schema(&LocalStorageKv)
+            && found >= 6
+        {
+            let reason =
+                format!("IndexedDB, where conversations are kept, could not be opened: {reason}");
+            UPGRADED.set(Some(Err(KvError::Unavailable(reason).into())));
+            return;
+        }
+    }
     let pending = LocalStorageKv
-        .keys()
+        .local_keys()
         .and_then(|listed| migrate::pending(&LocalStorageKv, &listed));
     // Unreadable storage: `upgrade_store` says so.
     if !pending.unwrap_or(false) {
@@ -114,7 +129,7 @@ pub async fn upgrade_before_mount() {
 crate::split::split_point!(
     migration,
     fn upgrade_part() -> UpgradeOutcome {
-        match LocalStorageKv.keys() {
+        match LocalStorageKv.local_keys() {
             Ok(listed) => migrate::run_among(&LocalStorageKv, &listed),
             Err(error) => Err(error.into()),
         }
@@ -124,7 +139,7 @@ crate::split::split_point!(
 /// The stored format as `upgrade_before_mount` left it: what it did, or
 /// nothing to do.
 pub(super) fn upgrade_store() -> Upgrade {
-    let listed = match LocalStorageKv.keys() {
+    let listed = match LocalStorageKv.local_keys() {
         Ok(listed) => listed,
         Err(error) => {
             return Upgrade {
@@ -246,9 +261,18 @@ impl ChatStore {
             if key.starts_with(keys::DRAFTS) {
                 return store.other_tab_draft(&key);
             }
+            let mut theirs = event.new_value();
+            if keys::in_bulk_store(&key) {
+                match theirs.as_deref() {
+                    // Moved into the bulk store, unchanged (bulk_store.rs).
+                    None => return,
+                    Some(crate::platform::bulk_store::REMOVED) => theirs = None,
+                    Some(_) => {}
+                }
+            }
             let mine = store.recording.with_value(|r| r.last_written(&key));
             if let Some(mine) = mine
-                && let Some(merged) = reconcile(&key, event.new_value().as_deref(), &mine)
+                && let Some(merged) = reconcile(&key, theirs.as_deref(), &mine)
             {
                 let written = store.recording.with_value(|r| r.set(&key, &merged));
                 if let Err(error) = written {

@@ -175,19 +175,19 @@ fn DataTools() -> impl IntoView {
                     let used = usage.with(|u| u.confab_bytes) as f64;
                     match estimate.get() {
                         Some((all, quota)) => format!(
-                            "Conversations use {} in localStorage; this site uses {} of about {} the browser allows.",
+                            "Conversations use {} (localStorage and IndexedDB); this site uses {} of about {} the browser allows.",
                             units::bytes(used),
                             units::bytes(all),
                             units::bytes(quota)
                         ),
-                        None => format!("Conversations use {} in localStorage.", units::bytes(used)),
+                        None => format!("Conversations use {} (localStorage and IndexedDB).", units::bytes(used)),
                     }
                 }}
             </p>
             <p class="meta" data-fact="attachments">
                 {move || match store.storage.attachments.get() {
                     Some((count, bytes)) => format!(
-                        "Attachments: {count} file(s), {} in IndexedDB (not in localStorage).",
+                        "Attachments: {count} file(s), {} in IndexedDB.",
                         units::bytes(bytes as f64)
                     ),
                     None => "Attachments: not counted yet.".to_owned(),

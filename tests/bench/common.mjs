@@ -168,13 +168,33 @@ export async function stopChild(child) {
   clearTimeout(timer);
 }
 
-/** Puts `entries` into the origin's localStorage from a page that is not
- * the app (so the app never runs before they are all there). */
+/** Puts `entries` into the origin's store, as the app keeps it (format 6:
+ * session bodies and conversation records in IndexedDB, the rest in
+ * localStorage), from a page that is not the app (so the app never runs
+ * before they are all there). Whatever the origin held is cleared first. */
 export async function seed(page, origin, entries) {
   await page.goto(`${origin}/healthz`);
-  await page.evaluate((items) => {
+  await page.evaluate(async (items) => {
+    const bulk = (k) => k.startsWith('confab:session:') || k.startsWith('confab:conversation:');
     localStorage.clear();
-    for (const [key, value] of Object.entries(items)) localStorage.setItem(key, value);
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open('confab-store', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('kv');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const tx = db.transaction('kv', 'readwrite');
+    const store = tx.objectStore('kv');
+    store.clear();
+    for (const [key, value] of Object.entries(items)) {
+      if (bulk(key)) store.put(value, key);
+      else localStorage.setItem(key, value);
+    }
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onabort = () => reject(tx.error);
+    });
+    db.close();
   }, entries);
 }
 

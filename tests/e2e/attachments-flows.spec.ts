@@ -7,7 +7,7 @@
 // conversation of an older format whose inline images move to IndexedDB.
 import { agentTest, test, expect, LiteLLM, Llmock, adkApps, useAgent, chooseModel } from './fixtures';
 import { scriptedTest } from './scripted-upstream';
-import { unpackedStorage } from './stored';
+import { clearStore, unpackedStorage } from './stored';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -236,14 +236,14 @@ test('a store of format 3 with inline images: the bytes move to IndexedDB, the i
   const record = JSON.parse(v3[userKey]);
   const withImages = JSON.parse(v3['confab:index']).sessions.find((s: { title: string }) => s.title === '#0.0 storage token quota').id;
   v3[userKey] = JSON.stringify({ ...record, current: withImages });
+  await clearStore(page);
   await page.evaluate((entries) => {
-    localStorage.clear();
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v3);
   // The fixture's agent replies hold their images inline, as format 3 did.
   expect(Object.values(await unpackedStorage(page)).join('\n')).toContain('inlineData');
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 3 to 5');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 3 to 6');
   const images = page.locator('[data-role="assistant"] [data-role="attachment"][data-kind="image"]');
   await expect(images.first()).toHaveAttribute('data-state', 'ready');
   for (const image of await images.all()) await expect(image).toHaveAttribute('data-state', 'ready');

@@ -3,6 +3,7 @@
 // localStorage; a missing blob; a full quota; a second tab.
 import { test, expect, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
+import { storage } from './stored';
 
 const CSV = 'city,temp\nParis,"12,5"\nLyon,14\nNice,18\n';
 
@@ -69,16 +70,10 @@ async function storedMeta(page: Page): Promise<[string, number, string][]> {
   );
 }
 
-/** Every character in localStorage (keys and values). */
-async function localStorageChars(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    let total = 0;
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i)!;
-      total += key.length + (localStorage.getItem(key) ?? '').length;
-    }
-    return total;
-  });
+/** Every character of the conversation store (keys and values): localStorage
+ * and, from format 6, the bodies and records it keeps in IndexedDB. */
+async function storedChars(page: Page): Promise<number> {
+  return Object.entries(await storage(page)).reduce((total, [key, value]) => total + key.length + value.length, 0);
 }
 
 async function sendAndWait(chat: ChatPage, text: string) {
@@ -197,22 +192,22 @@ test('a 10 MB image is downscaled to at most 2048 px and under 1.5 MB before it 
   expect(side).toBeLessThanOrEqual(2048);
 });
 
-test('localStorage grows by under 2 KB for a 1 MB image', async ({ page, chat }) => {
+test('the conversation store grows by under 2 KB for a 1 MB image', async ({ page, chat }) => {
   await sendAndWait(chat, 'Hello there');
   const png = Buffer.from(await noisyPng(page, 600, 600));
   expect(png.length).toBeGreaterThan(1_000_000);
   // The same message without and with the image, each in a new chat.
   await page.getByRole('button', { name: 'New chat' }).first().click();
-  let before = await localStorageChars(page);
+  let before = await storedChars(page);
   await sendAndWait(chat, 'Describe this');
-  const withoutImage = (await localStorageChars(page)) - before;
+  const withoutImage = (await storedChars(page)) - before;
   await page.getByRole('button', { name: 'New chat' }).first().click();
-  before = await localStorageChars(page);
+  before = await storedChars(page);
   await choose(page, [{ name: 'one-mb.png', mimeType: 'image/png', buffer: png }]);
   await expect(page.locator('.composer [data-role="attachment"]')).toHaveAttribute('data-state', 'ready');
   await sendAndWait(chat, 'Describe this');
-  const withImage = (await localStorageChars(page)) - before;
-  console.log(`localStorage: +${withoutImage} chars without the image, +${withImage} with it`);
+  const withImage = (await storedChars(page)) - before;
+  console.log(`stored conversations: +${withoutImage} chars without the image, +${withImage} with it`);
   expect(withImage - withoutImage).toBeLessThan(2048);
 });
 

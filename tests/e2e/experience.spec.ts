@@ -4,6 +4,7 @@
 // build served by confab-proxy with its offline model.
 import { test, expect, expectAccessible, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
+import { storage } from './stored';
 
 /** Sends a message and waits for its reply to complete. */
 async function exchange(chat: ChatPage, text: string): Promise<void> {
@@ -148,8 +149,8 @@ test.describe('working with conversations', () => {
     const id = entryKey!.split(':').pop()!;
     const stored = () => page.evaluate((key) => localStorage.getItem(key) ?? '', entryKey!);
     expect(JSON.parse(await stored())).toHaveProperty('listed');
-    const bodyKeys = () =>
-      page.evaluate((id) => Object.keys(localStorage).filter((k) => k.startsWith('confab:session:') && k.endsWith(id)), id);
+    // Bodies are in IndexedDB (format 6), or still in localStorage.
+    const bodyKeys = async () => Object.keys(await storage(page)).filter((k) => k.startsWith('confab:session:') && k.endsWith(id));
     expect(await bodyKeys()).toHaveLength(1);
     // ...and deleted when it ends (about 8 s).
     await expect(toast).toHaveCount(0, { timeout: 15_000 });

@@ -7,6 +7,7 @@
 // test (the `server` fixture).
 import { test, expect, LiteLLM, Llmock, chooseModel, type ChatPage } from './fixtures';
 import type { Page } from '@playwright/test';
+import { storage } from './stored';
 
 /** What a streamed chat-completions answer consists of, read from Node. */
 type Streamed = {
@@ -105,7 +106,7 @@ test.describe('LiteLLM behind confab-proxy', () => {
 
     await expectSavedAfterReload(chat, page, ['Hello LiteLLM', 'And a shorter one?']);
     await expect(chat.replies.locator('.text')).toHaveText([LiteLLM.reply, LiteLLM.briefReply]);
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + document.documentElement.outerHTML);
+    const stored = JSON.stringify(await storage(page)) + (await page.evaluate(() => document.documentElement.outerHTML));
     expect(stored).not.toContain(litellm.masterKey);
     expect(sent.length).toBeGreaterThan(0);
     for (const request of sent) expect(request).not.toContain(litellm.masterKey);
@@ -212,7 +213,7 @@ test.describe('LiteLLM behind confab-proxy', () => {
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain('[redacted]');
     expect(bodies[0]).not.toContain(key);
-    const everything = () => page.evaluate(() => JSON.stringify({ ...localStorage }) + document.documentElement.outerHTML);
+    const everything = async () => JSON.stringify(await storage(page)) + (await page.evaluate(() => document.documentElement.outerHTML));
     expect(await everything()).not.toContain(key);
     // Stored replies are compressed, so a missing key in localStorage's
     // text proves little; what the page reads back from it does.

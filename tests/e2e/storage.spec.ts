@@ -2,7 +2,7 @@
 // localStorage: corrupt entries, a full quota, a store from an older or a
 // newer version, a tab killed mid-reply, two tabs at once, export and import.
 import { test, expect, downloadText, ChatPage } from './fixtures';
-import { storage, unpackedStorage, sessionKeys } from './stored';
+import { clearStore, storage, unpackedStorage, sessionKeys } from './stored';
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -239,17 +239,17 @@ test('a store written by a newer version is left untouched and the app says so',
 
 test('a store of format 1 is upgraded, and its backup dropped once the new store reads back', async ({ chat, page }) => {
   const v1: Record<string, string> = JSON.parse(fs.readFileSync(path.join(fixtures, 'store-v1.json'), 'utf8'));
+  await clearStore(page);
   await page.evaluate((entries) => {
-    localStorage.clear();
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v1);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 5');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 1 to 6');
   await expect(chat.sessionButtons).toHaveText(['Stop this one', 'Plan a trip to Paris']);
   await chat.sessionButtons.filter({ hasText: 'Plan a trip to Paris' }).click();
   await expect(chat.userMessages).toHaveText(['Plan a trip to Paris']);
   const after = await storage(page);
-  expect(JSON.parse(after['confab:meta']).schema).toBe(5);
+  expect(JSON.parse(after['confab:meta']).schema).toBe(6);
   // The backup is dropped once the migrated store was read back.
   expect(Object.keys(after).filter((k) => k.startsWith('confab:backup:'))).toEqual([]);
   // It keeps working. The fixture's conversations are a year old, so they
@@ -265,12 +265,12 @@ test('a store of format 1 is upgraded, and its backup dropped once the new store
 
 test('a store of format 2 is packed in place: the same conversations in a fraction of the space', async ({ chat, page }) => {
   const v2: Record<string, string> = JSON.parse(fs.readFileSync(path.join(fixtures, 'store-v2.json'), 'utf8'));
+  await clearStore(page);
   await page.evaluate((entries) => {
-    localStorage.clear();
     for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
   }, v2);
   await page.reload();
-  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 5');
+  await expect(page.locator('.notice')).toContainText('upgraded from storage format 2 to 6');
   await expect(chat.sessionButtons).toHaveCount(2);
   await chat.sessionButtons.nth(1).click();
   await expect(chat.userMessages).toHaveCount(2);

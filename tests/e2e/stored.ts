@@ -1,9 +1,42 @@
-// What the page's origin has in localStorage, read the way a test needs it:
-// raw, or with Confab's packed entries unpacked by the browser's own zlib.
+// What the page's origin has stored, read the way a test needs it: raw, or
+// with Confab's packed entries unpacked by the browser's own zlib.
+//
+// Format 6 keeps session bodies and conversation records in IndexedDB
+// (`confab-store`, object store `kv`), with localStorage as their journal:
+// a value not yet moved there is still in localStorage, and an empty value
+// there marks a removal not yet committed.
 import type { Page } from '@playwright/test';
 
-/** Every localStorage entry of the page's origin. */
+/** Every stored entry of the page's origin, as the app reads it: the
+ * bulk store's, then localStorage's over them. */
 export async function storage(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(async () => {
+    const all: Record<string, string> = {};
+    const bulk = (k: string) => k.startsWith('confab:session:') || k.startsWith('confab:conversation:');
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('confab-store', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('kv');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const tx = db.transaction('kv');
+    const keys = tx.objectStore('kv').getAllKeys();
+    const values = tx.objectStore('kv').getAll();
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    keys.result.forEach((key, i) => (all[String(key)] = values.result[i]));
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i)!;
+      const value = localStorage.getItem(key)!;
+      if (bulk(key) && value === '') delete all[key];
+      else all[key] = value;
+    }
+    return all;
+  });
+}
+
+/** Every localStorage entry of the page's origin, as it is there. */
+export async function localStorageOnly(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
     const all: Record<string, string> = {};
     for (let i = 0; i < localStorage.length; i++) {
@@ -11,6 +44,23 @@ export async function storage(page: Page): Promise<Record<string, string>> {
       all[key] = localStorage.getItem(key)!;
     }
     return all;
+  });
+}
+
+/** Empties the origin's store: localStorage and the bulk store. */
+export async function clearStore(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    localStorage.clear();
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('confab-store', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('kv');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const tx = db.transaction('kv', 'readwrite');
+    tx.objectStore('kv').clear();
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
   });
 }
 

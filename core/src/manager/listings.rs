@@ -10,7 +10,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::session::{SessionService, SessionSummary};
-use crate::storage::KvStore;
+use crate::storage::{KvStore, keys};
 
 /// A conversation as listed in the sidebar. `summary.title` is the title
 /// the user gave it, if any.
@@ -78,7 +78,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
         let keys = match keys {
             Some(keys) => keys,
             None => {
-                listed = self.kv.keys()?;
+                listed = self.kv.keys_with_prefix(keys::DRAFTS)?;
                 &listed
             }
         };

@@ -51,7 +51,7 @@ impl<S: SessionService, K: KvStore, C: Clock> SessionManager<S, K, C> {
     pub fn user_record(&self, user_id: &str) -> Result<UserRecord, ManagerError> {
         let prefix = keys::statuses_of(&self.app_name, user_id);
         let mut conversations = Vec::new();
-        for key in self.kv.keys()?.iter().filter(|k| k.starts_with(&prefix)) {
+        for key in &self.kv.keys_with_prefix(&prefix)? {
             if let Some(status) = self.read_record::<ConversationStatus>(key)? {
                 conversations.push(status);
             }

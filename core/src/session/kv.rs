@@ -106,17 +106,12 @@ impl<K: KvStore, C: Clock> KvSessionService<K, C> {
     /// upgrade to format 5 is moved aside.
     fn listed(&self, prefix: &str) -> Result<Vec<SessionSummary>, SessionError> {
         let now = self.clock.now();
-        let mut stored = self.kv.keys()?;
-        if stored.iter().any(|k| k == keys::INDEX) {
+        if self.kv.get(keys::INDEX)?.is_some() {
             self.set_aside(keys::INDEX, LEFTOVER_INDEX)?;
-            self.list_unlisted_bodies(&stored)?;
-            stored = self.kv.keys()?;
+            self.list_unlisted_bodies(&self.kv.keys()?)?;
         }
         let mut listed = Vec::new();
-        for key in stored {
-            if !key.starts_with(prefix) {
-                continue;
-            }
+        for key in self.kv.keys_with_prefix(prefix)? {
             match self.read_entry_at(&key)? {
                 Some(IndexEntry::Listed(summary)) => listed.push(summary),
                 Some(entry) if entry.is_expired_tombstone(now) => self.kv.remove(&key)?,

@@ -168,7 +168,7 @@ pub struct PendingBlobs {
 /// Every pending blob in `kv`.
 pub fn pending_blobs(kv: &impl KvStore) -> Result<PendingBlobs, KvError> {
     let mut found = PendingBlobs::default();
-    for key in kv.keys()? {
+    for key in kv.keys_with_prefix(keys::BLOB_PENDING)? {
         let Some(hash) = key.strip_prefix(keys::BLOB_PENDING) else {
             continue;
         };

@@ -65,6 +65,10 @@ impl<K: KvStore> KvStore for Journaled<K> {
         self.inner.keys()
     }
 
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.inner.keys_with_prefix(prefix)
+    }
+
     fn begin(&self) {
         self.log.borrow_mut().depth += 1;
     }

@@ -7,7 +7,7 @@
 pub const PREFIX: &str = "confab:";
 
 /// The version of the stored layout that this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// `{"schema": N}`: the layout version of everything under [`PREFIX`].
 /// Written last by a migration, so a half-done one is never taken as done.
@@ -188,12 +188,20 @@ fn unescape(part: &str) -> String {
 
 /// The kinds of key kept per conversation: its index entry, status, body
 /// and record.
-const PER_CONVERSATION: [&str; 4] = [
-    INDEX_ENTRIES,
-    STATUSES,
-    "confab:session:",
-    "confab:conversation:",
-];
+const PER_CONVERSATION: [&str; 4] = [INDEX_ENTRIES, STATUSES, BULK[0], BULK[1]];
+
+/// The kinds of key kept in the browser's bulk store (IndexedDB) from
+/// format 6: session bodies and conversation records, 80% of a large
+/// history's characters, which no startup needs before its first frame.
+/// localStorage keeps the rest (entries, statuses, drafts, settings), so
+/// the browser's first localStorage access, which loads the whole of it
+/// into the page, stays small (docs/index-layout.md, format 6).
+pub const BULK: [&str; 2] = ["confab:session:", "confab:conversation:"];
+
+/// Whether `key` is kept in the bulk store (see [`BULK`]).
+pub fn in_bulk_store(key: &str) -> bool {
+    BULK.iter().any(|kind| key.starts_with(kind))
+}
 
 /// What a key is about, for a tab that hears another tab wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,6 +230,23 @@ pub fn owner_of(key: &str, app_name: &str, user_id: &str) -> KeyOwner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_and_records_go_to_the_bulk_store_and_nothing_else_does() {
+        assert!(in_bulk_store(&session("confab", "me", "s1")));
+        assert!(in_bulk_store(&conversation("confab", "me", "s1")));
+        for key in [
+            index_entry("confab", "me", "s1"),
+            status("confab", "me", "s1"),
+            draft("confab", "me", "s1", "e1"),
+            user_record("confab", "me"),
+            quarantine(&session("confab", "me", "s1"), 1),
+            META.to_owned(),
+            SETTINGS.to_owned(),
+        ] {
+            assert!(!in_bulk_store(&key), "{key}");
+        }
+    }
 
     #[test]
     fn a_conversations_four_keys_name_it_and_only_for_its_own_user() {

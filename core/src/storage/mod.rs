@@ -91,6 +91,14 @@ pub trait KvStore {
     fn remove(&self, key: &str) -> Result<(), KvError>;
     /// Every key in the store (ours and others').
     fn keys(&self) -> Result<Vec<String>, KvError>;
+    /// The keys that start with `prefix`. A store that keeps some kinds of
+    /// key apart (the browser's, bodies in IndexedDB) lists only where
+    /// such keys can be: a sidebar listing need not see 4,000 bodies.
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        let mut keys = self.keys()?;
+        keys.retain(|key| key.starts_with(prefix));
+        Ok(keys)
+    }
 
     /// Starts a group of writes that `rollback` can undo (see
     /// [`Journaled`]); plain stores have no journal and ignore it.
@@ -111,6 +119,9 @@ impl<K: KvStore + ?Sized> KvStore for &K {
     }
     fn keys(&self) -> Result<Vec<String>, KvError> {
         (**self).keys()
+    }
+    fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        (**self).keys_with_prefix(prefix)
     }
     fn begin(&self) {
         (**self).begin()
