@@ -239,18 +239,6 @@ pub fn v3_to_v4(old: &Store) -> Result<Store, String> {
 /// moves to its own key ([`keys::status`]; of two for one conversation the
 /// first, as the format-4 reader found it), and the record keeps the
 /// current session. A record that does not read is left for the reader.
-/// Format 6 keeps session bodies and conversation records in the browser's
-/// bulk store (`keys::BULK`) instead of localStorage. Where a value lives is
-/// the storage adapter's business: the browser's moves each such value
-/// there, and deletes it from localStorage only once it is stored, so the
-/// step itself changes only the version (an older Confab must not read a
-/// store whose bodies it cannot see).
-pub fn v5_to_v6(old: &Store) -> Result<Store, String> {
-    let mut new = old.clone();
-    new.insert(keys::META.to_owned(), json!({ "schema": 6 }).to_string());
-    Ok(new)
-}
-
 pub fn v4_to_v5(old: &Store) -> Result<Store, String> {
     let mut new = old.clone();
     if let Some(entries) = old.get(keys::INDEX).and_then(|text| index_entries(text)) {
@@ -267,6 +255,18 @@ pub fn v4_to_v5(old: &Store) -> Result<Store, String> {
         }
     }
     new.insert(keys::META.to_owned(), json!({ "schema": 5 }).to_string());
+    Ok(new)
+}
+
+/// Format 6 keeps session bodies and conversation records in the browser's
+/// bulk store (`keys::BULK`) instead of localStorage. Where a value lives is
+/// the storage adapter's business: the browser's moves each such value
+/// there, and deletes it from localStorage only once it is stored, so the
+/// step itself changes only the version (an older Confab must not read a
+/// store whose bodies it cannot see).
+pub fn v5_to_v6(old: &Store) -> Result<Store, String> {
+    let mut new = old.clone();
+    new.insert(keys::META.to_owned(), json!({ "schema": 6 }).to_string());
     Ok(new)
 }
 
