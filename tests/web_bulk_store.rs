@@ -10,6 +10,7 @@ use confab_core::session::{
     CreateSession, Event, GetSessionConfig, KvSessionService, SessionService,
 };
 use confab_core::storage::{KvStore, keys};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -49,7 +50,37 @@ async fn bodies_and_records_leave_local_storage_and_read_back_the_same() {
     local_storage().set_item(&early, "{\"before\":6}").unwrap();
     // What index.html runs at the top of the page.
     js_sys::eval(include_str!("../src/platform/bulk_store.js")).unwrap();
+    // Loading: the app draws its first frame meanwhile, and no bulk key is
+    // readable yet (typed, never taken for absent), nor the key list.
+    let loaded = std::rc::Rc::new(std::cell::Cell::new(None));
+    let waiting = loaded.clone();
+    wasm_bindgen_futures::spawn_local(async move { waiting.set(Some(bulk_store::ready().await)) });
+    // A microtask: the spawned wait has started; IndexedDB answers in a task.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+        .await
+        .unwrap();
+    let unloaded = keys::session("confab", "local", "read-while-loading");
+    assert!(matches!(
+        LocalStorageKv.get(&unloaded),
+        Err(confab_core::storage::KvError::NotLoaded(_))
+    ));
+    assert!(matches!(
+        LocalStorageKv.keys(),
+        Err(confab_core::storage::KvError::NotLoaded(_))
+    ));
+    assert!(LocalStorageKv.keys_with_prefix(keys::DRAFTS).is_ok());
+    // Even one still in localStorage: it may be merged with the stored one.
+    assert!(LocalStorageKv.get(&early).is_err());
+    // A second waiter is answered alike, and the journal adopted once.
     bulk_store::ready().await.expect("IndexedDB opens");
+    let first = loop {
+        if let Some(outcome) = loaded.take() {
+            break outcome;
+        }
+        pause(5).await;
+    };
+    assert_eq!(first, Ok(()));
+    assert_eq!(LocalStorageKv.get(&unloaded).unwrap(), None);
     assert!(moved(&early).await, "a value left in localStorage is moved");
     assert_eq!(
         LocalStorageKv.get(&early).unwrap().as_deref(),

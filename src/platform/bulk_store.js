@@ -32,11 +32,12 @@ globalThis.__confabBulk ??= (() => {
     }
     open.onupgradeneeded = () => open.result.createObjectStore('kv');
     open.onerror = () => end(why(open.error));
-    try {
-      ls.length;
-    } catch {}
     open.onsuccess = () => {
       db = open.result;
+      // First access (loads it all): not at the top, which held up the parser.
+      try {
+        ls.length;
+      } catch {}
       let tx;
       try {
         tx = db.transaction('kv');

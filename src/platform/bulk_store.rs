@@ -78,9 +78,22 @@ thread_local! {
     static KEYS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
-/// Waits until the held copy is loaded (the app awaits this before its
-/// first read). `Err(reason)`: IndexedDB could not be opened, and every
-/// key stays in localStorage (as in format 5).
+/// Marks the held copy as loading, from the page's start: until it has
+/// loaded, a bulk key read is refused, never taken for absent.
+pub fn begin() {
+    if STATE.get() == State::Unused {
+        STATE.set(if bulk_ready().is_ok() {
+            State::Loading
+        } else {
+            State::Off
+        });
+    }
+}
+
+/// Waits until the held copy is loaded: the app draws its first frame
+/// meanwhile, and waits for this before anything reads a bulk key.
+/// `Err(reason)`: IndexedDB could not be opened, and every key stays in
+/// localStorage (as in format 5). Any number of callers may wait.
 pub async fn ready() -> Result<(), String> {
     let Ok(loaded) = bulk_ready() else {
         STATE.set(State::Off);
@@ -92,8 +105,11 @@ pub async fn ready() -> Result<(), String> {
     let outcome = wasm_bindgen_futures::JsFuture::from(loaded).await;
     match outcome.ok().and_then(|reason| reason.as_string()) {
         None => {
-            STATE.set(State::Open);
-            adopt_journal();
+            // The first caller to wake adopts the journal, once.
+            if STATE.get() == State::Loading {
+                STATE.set(State::Open);
+                adopt_journal();
+            }
             Ok(())
         }
         Some(reason) => {
@@ -138,6 +154,11 @@ fn adopt_journal() {
             .filter(|merged| storage.set_item(&key, merged).is_ok());
         bulk_set(&key, merged.as_deref().unwrap_or(&local));
     }
+}
+
+/// Whether the held copy is being loaded (bulk keys not readable yet).
+pub(super) fn loading() -> bool {
+    STATE.get() == State::Loading
 }
 
 /// How a key is stored now.

@@ -347,6 +347,10 @@ impl ChatStore {
     /// Another tab wrote or removed the draft at `key`: its text follows; a
     /// new one is shown and its writer asked after.
     pub(super) fn other_tab_draft(&self, key: &str) {
+        // Startup finds every draft once the store has loaded.
+        if !self.storage.loaded.get_untracked() {
+            return;
+        }
         let user = self.user_id();
         if !self.manager.with_value(|m| m.is_draft_of(&user, key)) {
             return;

@@ -110,7 +110,6 @@ impl ChatStore {
         let persistence::Upgrade {
             note: migration,
             blocked,
-            keys: listed_keys,
         } = persistence::upgrade_store();
         let settings = Settings::from_stored(kv.get(keys::SETTINGS).ok().flatten().as_deref());
         let mut notices: Vec<Notice> = migration.into_iter().collect();
@@ -144,9 +143,7 @@ impl ChatStore {
         if store.storage.blocked.with_untracked(Option::is_some) {
             return store;
         }
-        store.enter_profile(listed_keys.as_deref(), true);
-        // Bytes the upgrade moved out of conversations, into IndexedDB.
-        store.drain_pending_blobs(listed_keys.as_deref());
+        store.enter_profile(true);
         store.watch_other_tabs();
         store.flush_drafts_on_hide();
         store.commit_deletes_on_hide();
@@ -208,10 +205,27 @@ impl ChatStore {
 
     /// Why no manager action can run now, if one cannot.
     fn manager_ready(&self) -> Result<(), ManagerError> {
-        match self.storage.blocked.get_untracked() {
-            Some(reason) => Err(ManagerError::from(KvError::Unavailable(reason))),
-            None => Ok(()),
+        if let Some(reason) = self.storage.blocked.get_untracked() {
+            return Err(ManagerError::from(KvError::Unavailable(reason)));
         }
+        if !self.storage.loaded.get_untracked() {
+            return Err(ManagerError::from(KvError::NotLoaded(
+                "the page has just opened".into(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `action` now if the stored conversations have loaded, or once
+    /// they have (in the order given): what the user does in the first
+    /// moments, before the bulk store has loaded, is not refused.
+    pub fn when_loaded(&self, action: impl FnOnce() + 'static) {
+        if self.storage.loaded.get_untracked() {
+            return action();
+        }
+        self.storage
+            .waiting
+            .update_value(|waiting| waiting.push(Box::new(action)));
     }
 
     /// What follows every manager action, whatever it returned: finished
@@ -243,8 +257,8 @@ impl ChatStore {
 
     /// Recovers drafts and runs expiry and retention for the active user,
     /// then shows their conversations and the current one (or a new chat).
-    /// `keys`: every key in the store, if startup has just listed them.
-    fn enter_profile(&self, keys: Option<&[String]>, starting: bool) {
+    /// `starting`: the page has just opened (see `enter_at_startup`).
+    fn enter_profile(&self, starting: bool) {
         let user = self.user_id();
         // With Web Locks, each draft's writer is asked of the browser right
         // after (asynchronously); without, the draft's age decides.
@@ -254,10 +268,10 @@ impl ChatStore {
             Writer::Unknown
         };
         if starting {
-            return self.enter_at_startup(&user, keys, writer);
+            return self.enter_at_startup(&user, writer);
         }
         self.sidebar.listing.set(false);
-        match self.with_manager(|m| m.enter(&user, keys, &|_| writer)) {
+        match self.with_manager(|m| m.enter(&user, None, &|_| writer)) {
             Ok((list, left)) => {
                 self.show_first_screen();
                 self.show_listings(list);
@@ -278,18 +292,21 @@ impl ChatStore {
         }
     }
 
-    /// Startup's half of `enter_profile`. The first frame needs only the
-    /// drafts and which conversation is current. Listing the sidebar reads
-    /// every conversation's entry and status (at 2,000 conversations most
-    /// of startup's own time, and it grew with them), so expiry, retention
-    /// and the listing run right after that frame, then the current
-    /// conversation opens.
-    fn enter_at_startup(&self, user: &str, keys: Option<&[String]>, writer: Writer) {
-        match self.with_manager(|m| m.enter_drafts(user, keys, &|_| writer)) {
-            Ok(left) => self.follow_drafts(left),
-            Err(error) => self.report(error),
-        }
-        match self.with_manager(|m| m.current_session_id(user)) {
+    /// Startup's half of `enter_profile`. The first frame needs only which
+    /// conversation is current (in localStorage), so it does not wait for
+    /// the bulk store: at 2,000 conversations that is 40 MB of bodies and
+    /// records read from IndexedDB. Everything that reads it, and the
+    /// sidebar's listing (every conversation's entry and status, most of
+    /// startup's own time at that size), runs after that frame, once the
+    /// bulk store has loaded (`finish_loading`).
+    fn enter_at_startup(&self, user: &str, writer: Writer) {
+        // Not `with_manager`: it waits for `loaded`; the user record is not
+        // in the bulk store.
+        let current = self
+            .manager
+            .try_with_value(|m| m.current_session_id(user))
+            .unwrap_or_else(|| Err(closing()));
+        match current {
             Ok(Some(id)) => self.mark_opening(id),
             Ok(None) => self.show_new_chat(),
             Err(error) => {
@@ -300,13 +317,63 @@ impl ChatStore {
         self.sidebar.listing.set(true);
         let store = *self;
         after_first_frame(move || {
-            // A profile switched in the meantime has listed its own.
-            if store.sidebar.listing.get_untracked() {
-                store.list_at_startup();
-            }
-            store.finish_opening();
             store.refresh_default_model();
+            leptos::task::spawn_local(async move {
+                let loaded = crate::platform::bulk_store::ready().await;
+                // Not in the task that delivered IndexedDB's values (it
+                // took them into the page: 30-100 ms at 2,000).
+                set_timeout(move || store.finish_loading(loaded, writer), Duration::ZERO);
+            });
         });
+    }
+
+    /// Startup once the bulk store has loaded (`Err`: IndexedDB could not
+    /// be opened): drafts of closed tabs saved, expiry and the sidebar's
+    /// listing, the current conversation opened, then what the user did
+    /// meanwhile.
+    fn finish_loading(&self, loaded: Result<(), String>, writer: Writer) {
+        if let Err(reason) = loaded
+            && let Some(blocked) = persistence::blocked_without_bulk_store(&reason)
+        {
+            self.storage.blocked.set(Some(blocked.to_string()));
+            self.sidebar.listing.set(false);
+            self.on_screen.opening.set(false);
+            return self.run_waiting();
+        }
+        self.storage.loaded.set(true);
+        let user = self.user_id();
+        // Listed once, now: other tabs may have added drafts since the page
+        // opened.
+        let listed = LocalStorageKv.local_keys().ok();
+        match self.with_manager(|m| m.enter_drafts(&user, listed.as_deref(), &|_| writer)) {
+            Ok(left) => self.follow_drafts(left),
+            Err(error) => self.report(error),
+        }
+        // A profile switched in the meantime has listed its own.
+        if self.sidebar.listing.get_untracked() {
+            self.list_at_startup();
+        }
+        // The open conversation in a task of its own, so the sidebar is
+        // painted first (at 2,000 conversations each is 50-100 ms).
+        let store = *self;
+        set_timeout(
+            move || {
+                store.finish_opening();
+                // Bytes an upgrade moved out of conversations, into IndexedDB.
+                store.drain_pending_blobs(listed.as_deref());
+                store.run_waiting();
+            },
+            Duration::ZERO,
+        );
+    }
+
+    /// What the user did before the store had loaded, in order.
+    fn run_waiting(&self) {
+        self.storage.loaded.set(true);
+        let waiting = self.storage.waiting.try_update_value(std::mem::take);
+        for action in waiting.unwrap_or_default() {
+            action();
+        }
     }
 
     fn list_at_startup(&self) {
@@ -326,7 +393,7 @@ impl ChatStore {
 
     /// Ends conversations that went idle while the page was open.
     fn check_expiry(&self) {
-        if self.is_streaming() {
+        if self.is_streaming() || !self.storage.loaded.get_untracked() {
             return;
         }
         let user = self.user_id();
@@ -368,7 +435,7 @@ impl ChatStore {
         }
         self.settings.set(settings);
         if app_changed {
-            self.enter_profile(None, false);
+            self.enter_profile(false);
         } else {
             self.check_expiry();
         }

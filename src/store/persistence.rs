@@ -35,6 +35,14 @@ pub struct StorageState {
     /// Why the stored conversations cannot be opened at all (a newer
     /// version's store, a failed upgrade); nothing is written then.
     pub blocked: RwSignal<Option<String>>,
+    /// Whether the stored conversations have loaded (the bulk store, and
+    /// startup's drafts, listing and open conversation after it): until
+    /// then no manager action runs, and the sidebar and header are inert.
+    /// Also set when the store turned out blocked.
+    pub loaded: RwSignal<bool>,
+    /// Actions the user took before `loaded` (a message sent at once), run
+    /// in order once it is.
+    pub(super) waiting: StoredValue<Vec<Box<dyn FnOnce()>>, LocalStorage>,
     /// Whether the browser granted persistent storage (`None`: not known).
     pub persisted: RwSignal<Option<bool>>,
     /// Replies that finished while storage was full, saved once there is room.
@@ -51,6 +59,8 @@ impl StorageState {
             attachments_full: RwSignal::new(None),
             attachments: RwSignal::new(None),
             blobs_arrived: RwSignal::new(0),
+            loaded: RwSignal::new(blocked.is_some()),
+            waiting: StoredValue::new_local(Vec::new()),
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             unsaved: StoredValue::new_local(Vec::new()),
@@ -76,13 +86,6 @@ pub(super) struct Upgrade {
     pub note: Option<Notice>,
     /// Why the store cannot be opened, if it cannot.
     pub blocked: Option<String>,
-    /// Every key in localStorage, if the upgrade left them as they were:
-    /// the rest of startup uses this list instead of listing them again (405
-    /// `localStorage.key()` calls with 200 conversations). Only
-    /// localStorage's: the kinds startup looks for (drafts, backups, blobs
-    /// waiting to move) are all there, and the bulk store's 4,000 keys at
-    /// 2,000 conversations need not cross into wasm before the first frame.
-    pub keys: Option<Vec<String>>,
 }
 
 type UpgradeOutcome = Result<Option<migrate::MigrationReport>, MigrationError>;
@@ -96,25 +99,23 @@ thread_local! {
 /// Brings the stored format up to date if it is not, before the app is
 /// mounted. The upgrade's code (every step from format 1, the backup, the
 /// restore of a run cut short) is a split part: most starts have nothing to
-/// upgrade and do not download it.
+/// upgrade and do not download it. Those starts do not wait for the bulk
+/// store either: the first frame needs nothing in it, and the store waits
+/// for it after that frame (`ChatStore::load`).
 pub async fn upgrade_before_mount() {
-    if let Err(reason) = crate::platform::bulk_store::ready().await {
-        // Without IndexedDB every key stays in localStorage; a format-6
-        // store's bodies may be in IndexedDB, so that store is not opened.
-        if let Ok(Some(found)) = confab_core::storage::stored_schema(&LocalStorageKv)
-            && found >= 6
-        {
-            let reason =
-                format!("IndexedDB, where conversations are kept, could not be opened: {reason}");
-            UPGRADED.set(Some(Err(KvError::Unavailable(reason).into())));
-            return;
-        }
-    }
+    crate::platform::bulk_store::begin();
     let pending = LocalStorageKv
         .local_keys()
         .and_then(|listed| migrate::pending(&LocalStorageKv, &listed));
     // Unreadable storage: `upgrade_store` says so.
     if !pending.unwrap_or(false) {
+        return;
+    }
+    // An upgrade may read any conversation.
+    if let Err(reason) = crate::platform::bulk_store::ready().await
+        && let Some(blocked) = blocked_without_bulk_store(&reason)
+    {
+        UPGRADED.set(Some(Err(MigrationError::from(blocked))));
         return;
     }
     let outcome = match upgrade_part().await {
@@ -124,6 +125,18 @@ pub async fn upgrade_before_mount() {
         }),
     };
     UPGRADED.set(Some(outcome));
+}
+
+/// Why the store cannot be opened when IndexedDB could not be (`reason`):
+/// without it every key stays in localStorage, but a format-6 store's
+/// bodies may be in IndexedDB, so that store is not opened.
+pub(super) fn blocked_without_bulk_store(reason: &str) -> Option<KvError> {
+    let found = confab_core::storage::stored_schema(&LocalStorageKv).ok()??;
+    (found >= 6).then(|| {
+        KvError::Unavailable(format!(
+            "IndexedDB, where conversations are kept, could not be opened: {reason}"
+        ))
+    })
 }
 
 crate::split::split_point!(
@@ -139,24 +152,14 @@ crate::split::split_point!(
 /// The stored format as `upgrade_before_mount` left it: what it did, or
 /// nothing to do.
 pub(super) fn upgrade_store() -> Upgrade {
-    let listed = match LocalStorageKv.local_keys() {
-        Ok(listed) => listed,
-        Err(error) => {
-            return Upgrade {
-                note: None,
-                blocked: Some(MigrationError::from(error).to_string()),
-                keys: None,
-            };
-        }
-    };
     let outcome = UPGRADED.take().unwrap_or(Ok(None));
-    let keys = migrate::left_keys_as_they_were(&listed, &outcome).then_some(listed);
+    // Unreadable storage, whether or not an upgrade ran.
+    let outcome = match LocalStorageKv.get(keys::META) {
+        Ok(_) => outcome,
+        Err(error) => Err(error.into()),
+    };
     let (note, blocked) = describe_upgrade(outcome);
-    Upgrade {
-        note,
-        blocked,
-        keys,
-    }
+    Upgrade { note, blocked }
 }
 
 /// A note for the user, and the reason the store cannot be opened.
@@ -333,6 +336,10 @@ impl ChatStore {
     /// Re-reads what other tabs touched: the listings of their
     /// conversations (or all of them), and the open one if it is among them.
     fn refresh_touched(&self, touched: &Touched) {
+        // Before, startup has yet to read it all.
+        if !self.storage.loaded.get_untracked() {
+            return;
+        }
         let open = self.on_screen.id.get_untracked();
         if touched.everything {
             self.refresh_sidebar();

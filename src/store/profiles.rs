@@ -44,7 +44,7 @@ impl ChatStore {
             return self.report(error);
         }
         if self.save_profiles(profiles) {
-            self.enter_profile(None, false);
+            self.enter_profile(false);
         }
     }
 
@@ -61,7 +61,7 @@ impl ChatStore {
         }
         let added = self.save_profiles(profiles);
         if added {
-            self.enter_profile(None, false);
+            self.enter_profile(false);
         }
         added
     }

@@ -39,6 +39,22 @@ pub fn Composer() -> impl IntoView {
             }
         });
     };
+    // Sent at once, or, in the moment after the page opens, as soon as the
+    // stored conversations have loaded (the text stays in the box until it
+    // is saved, as ever); a second Enter meanwhile adds nothing.
+    let queued = StoredValue::new(false);
+    let send = move || {
+        if store.storage.loaded.get_untracked() {
+            return send();
+        }
+        if !queued.get_value() {
+            queued.set_value(true);
+            store.when_loaded(move || {
+                queued.set_value(false);
+                send();
+            });
+        }
+    };
     let on_keydown = move |ev: KeyboardEvent| {
         // Not while an input method is composing (e.g. Japanese, Chinese).
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {

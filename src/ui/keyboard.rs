@@ -140,7 +140,7 @@ pub fn install(ui: UiState, store: ChatStore) {
         } else if command && !ev.alt_key() && ev.shift_key() && key.eq_ignore_ascii_case("o") {
             ev.prevent_default();
             if !dialog_open() {
-                store.new_chat();
+                store.when_loaded(move || store.new_chat());
                 ui.close_drawer(false);
                 focus_composer();
             }

@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
     view! {
         <div
             class="app"
+            aria-busy=move || (!store.storage.loaded.get()).then_some("true")
             data-drawer=move || if ui.drawer_open.get() { "open" } else { "closed" }
         >
             <sidebar::Sidebar />
@@ -106,7 +107,8 @@ fn Header(details_open: RwSignal<bool>) -> impl IntoView {
         }
     };
     view! {
-        <header class="chat-header">
+        // Inert until the stored conversations have loaded, as the sidebar.
+        <header class="chat-header" inert=move || !store.storage.loaded.get()>
             <button
                 type="button"
                 id=keyboard::MENU_ID

@@ -99,11 +99,14 @@ pub fn Sidebar() -> impl IntoView {
         }
     };
     view! {
-        <nav class="sidebar" id="sidebar" aria-label="Conversations">
+        // Inert until the stored conversations have loaded (a moment after
+        // the first frame): nothing here can act on them before.
+        <nav class="sidebar" id="sidebar" aria-label="Conversations" inert=move || !store.storage.loaded.get()>
             <div class="search" role="search">
                 <input
                     type="search"
                     id=SEARCH_ID
+                    disabled=move || !store.storage.loaded.get()
                     aria-label="Search conversations"
                     placeholder="Search (Ctrl+K)"
                     autocomplete="off"
@@ -115,6 +118,7 @@ pub fn Sidebar() -> impl IntoView {
             <button
                 type="button"
                 class="new-chat"
+                disabled=move || !store.storage.loaded.get()
                 on:click=move |_| {
                     store.new_chat();
                     ui.close_drawer(false);

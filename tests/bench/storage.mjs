@@ -94,7 +94,7 @@ function history(conversations, maxUnits) {
  * DOM change, so the time is that of the change that made it true. */
 function readyProbe(expectedSessions) {
   if (location.pathname !== '/') return;
-  const marks = (window.__bench = { ready: null, sidebar: null, messages: null, sessions: 0, reads: null });
+  const marks = (window.__bench = { ready: null, loaded: null, sidebar: null, messages: null, sessions: 0, reads: null });
   const check = () => {
     if (marks.ready === null) {
       const box = document.querySelector('textarea[aria-label="Message"]');
@@ -109,11 +109,18 @@ function readyProbe(expectedSessions) {
       marks.sessions = document.querySelectorAll('nav[aria-label="Conversations"] .session').length;
       if (marks.sessions >= expectedSessions) marks.sidebar = performance.now();
     }
+    // The stored conversations loaded (the bulk store read from IndexedDB,
+    // the sidebar and header no longer inert): the box takes text and
+    // Enter before, and a message sent then waits for this.
+    if (marks.loaded === null && marks.ready !== null) {
+      const app = document.querySelector('.app');
+      if (app && app.getAttribute('aria-busy') !== 'true') marks.loaded = performance.now();
+    }
     // The open conversation's newest message, drawn a frame after the box.
     if (marks.messages === null && document.querySelector('.messages .message')) {
       marks.messages = performance.now();
     }
-    if (marks.ready !== null && marks.sidebar !== null && (marks.messages !== null || expectedSessions === 0)) {
+    if (marks.ready !== null && marks.loaded !== null && marks.sidebar !== null && (marks.messages !== null || expectedSessions === 0)) {
       observer.disconnect();
     }
   };
@@ -208,6 +215,13 @@ function startupRows(runs, names) {
       ];
     }),
     [
+      'conversations loaded (sidebar and header active), cold',
+      col(['empty', ...names].map((n) => {
+        const loaded = median(runs[n].cold.map((r) => r.loaded ?? NaN));
+        return n === 'empty' ? `${ms(loaded)} (empty)` : `${ms(loaded)} (${(loaded / median(runs.empty.cold.map((r) => r.loaded ?? NaN))).toFixed(2)}x)`;
+      })),
+    ],
+    [
       "sidebar's first page drawn, cold",
       col(names.map((n) => ms(median(runs[n].cold.map((r) => r.sidebar ?? NaN))))),
     ],
@@ -287,7 +301,8 @@ async function startupRun(context, origin, entries) {
   try {
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => window.__bench?.ready != null, null, { timeout: 30_000 });
-    // The sidebar is filled in the same task as the box, but wait for it.
+    await page.waitForFunction(() => window.__bench?.loaded != null, null, { timeout: 30_000 });
+    // The sidebar is filled in the task that loads the store; wait for it.
     await page
       .waitForFunction(() => window.__bench?.sidebar != null, null, { timeout: 10_000 })
       .catch(() => {});
@@ -299,6 +314,7 @@ async function startupRun(context, origin, entries) {
       return {
         reads: window.__bench.reads,
         ready: window.__bench.ready,
+        loaded: window.__bench.loaded,
         sidebar: window.__bench.sidebar,
         messages: window.__bench.messages,
         sessions: document.querySelectorAll('nav[aria-label="Conversations"] .session').length,

@@ -414,15 +414,6 @@ fn restore(kv: &impl KvStore, key: &str) -> Result<(), MigrationError> {
     Ok(())
 }
 
-/// Whether a [`run_among`] over `listed` that returned `outcome` left the
-/// keys as listed: it wrote nothing (no migration, no backup to restore).
-pub fn left_keys_as_they_were(
-    listed: &[String],
-    outcome: &Result<Option<MigrationReport>, MigrationError>,
-) -> bool {
-    matches!(outcome, Ok(None)) && !listed.iter().any(|k| k.starts_with(keys::BACKUP_PREFIX))
-}
-
 /// Brings the store to the current schema, if it is older. `Ok(None)`: it
 /// already was (or is empty).
 pub fn run(kv: &impl KvStore) -> Result<Option<MigrationReport>, MigrationError> {
@@ -443,9 +434,7 @@ pub fn pending(kv: &impl KvStore, listed: &[String]) -> Result<bool, KvError> {
 }
 
 /// [`run`] with the store's keys already listed (as they are now): startup
-/// lists them once for this and for finding drafts. The list is still right
-/// afterwards when this returns `Ok(None)` and it has no backup key in it
-/// (see [`left_keys_as_they_were`]).
+/// lists them once for this and for [`pending`].
 pub fn run_among(
     kv: &impl KvStore,
     listed: &[String],

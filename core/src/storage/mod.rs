@@ -34,6 +34,10 @@ pub enum KvError {
         "browser storage is unavailable ({0}); conversations will not be saved, so allow site data for this page"
     )]
     Unavailable(String),
+    /// Stored conversations read before the store holding them has
+    /// loaded (the app draws its first frame while IndexedDB loads).
+    #[error("your conversations are still loading ({0}); try again in a moment")]
+    NotLoaded(String),
     #[error("browser storage failed: {0}")]
     Other(String),
     /// A stored value that does not parse; it is left as it is.
