@@ -48,6 +48,12 @@ pub enum Notice {
         "The {0} could not be loaded (its code is fetched when first used): check the connection, then try again."
     )]
     PartUnavailable(&'static str),
+    /// The stored conversations have not loaded: IndexedDB has not
+    /// answered (another tab holding it, or a browser in trouble).
+    #[error(
+        "Your conversations have not loaded after {0} s: the browser's IndexedDB has not answered. Nothing is lost; a message you send waits for them. If this goes on, close other Confab tabs, then reload."
+    )]
+    StillLoading(u32),
 }
 
 /// `1 attachment was`, `2 attachments were`.
@@ -90,6 +96,7 @@ impl Notice {
             Self::ExportedWithoutAttachments { .. } => "export-incomplete",
             Self::NotNow(_) => "not-now",
             Self::PartUnavailable(_) => "part-unavailable",
+            Self::StillLoading(_) => "still-loading",
         }
     }
 }
@@ -153,6 +160,16 @@ mod tests {
                 },
                 "pin-failed",
                 "The conversation could not be unpinned: this conversation has ended; send a message to start a new one. Try again.",
+            ),
+            (
+                Notice::StillLoading(8),
+                "still-loading",
+                "Your conversations have not loaded after 8 s: the browser's IndexedDB has not answered. Nothing is lost; a message you send waits for them. If this goes on, close other Confab tabs, then reload.",
+            ),
+            (
+                KvError::NotLoaded("the page has just opened".into()).into(),
+                "storage",
+                "your conversations are still loading (the page has just opened); try again in a moment",
             ),
             (
                 NotNow::SwitchProfileWhileReplying.into(),

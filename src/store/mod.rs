@@ -51,6 +51,10 @@ pub type Manager = SessionManager<KvSessionService<Kv, BrowserClock>, Kv, Browse
 /// background paints nothing until it is shown).
 const AFTER_FRAME_AT_LATEST: Duration = Duration::from_millis(100);
 
+/// How long the stored conversations may take to load before the user is
+/// told (IndexedDB answers in well under a second, even at 2,000).
+const LOAD_WARNING: Duration = Duration::from_secs(8);
+
 /// How often idle conversations are checked for expiry while the page is open.
 const EXPIRY_CHECK: Duration = Duration::from_secs(30);
 
@@ -318,6 +322,14 @@ impl ChatStore {
         let store = *self;
         after_first_frame(move || {
             store.refresh_default_model();
+            set_timeout(
+                move || {
+                    if !store.storage.loaded.get_untracked() {
+                        store.report(Notice::StillLoading(LOAD_WARNING.as_secs() as u32));
+                    }
+                },
+                LOAD_WARNING,
+            );
             leptos::task::spawn_local(async move {
                 let loaded = crate::platform::bulk_store::ready().await;
                 // Not in the task that delivered IndexedDB's values (it
@@ -370,6 +382,12 @@ impl ChatStore {
     /// What the user did before the store had loaded, in order.
     fn run_waiting(&self) {
         self.storage.loaded.set(true);
+        // Loaded after all: the warning no longer holds.
+        let warned = |n: &Vec<Notice>| n.iter().any(|n| matches!(n, Notice::StillLoading(_)));
+        if self.notices.with_untracked(warned) {
+            self.notices
+                .update(|n| n.retain(|notice| !matches!(notice, Notice::StillLoading(_))));
+        }
         let waiting = self.storage.waiting.try_update_value(std::mem::take);
         for action in waiting.unwrap_or_default() {
             action();

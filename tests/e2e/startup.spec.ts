@@ -30,6 +30,16 @@ function slowBulkStore(delayMs: number) {
   };
 }
 
+/** Opens `confab-store` but never says so: the app is never told. */
+function silentBulkStore() {
+  const open = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
+    const request = open.call(this, name, version);
+    if (name === 'confab-store') Object.defineProperty(request, 'onsuccess', { set() {} });
+    return request;
+  };
+}
+
 /** Makes opening `confab-store` throw, as a browser that refuses IndexedDB does. */
 function noBulkStore() {
   const open = IDBFactory.prototype.open;
@@ -128,4 +138,18 @@ test('a format-6 store with IndexedDB refused is not opened: the app says why, k
   });
   // localStorage as it was (the bulk store's part of `before` is in IndexedDB).
   for (const [key, value] of Object.entries(after)) expect(before[key]).toBe(value);
+});
+
+test('with IndexedDB never answering, the app says so after 8 s, and the typed message stays in the box', async ({ chat, page }) => {
+  await chat.send('asked before');
+  await chat.lastReplyDone();
+
+  await page.addInitScript(silentBulkStore);
+  await page.reload();
+  await chat.box.fill('waiting for the store');
+  await chat.box.press('Enter');
+  await expect(page.locator('[data-notice="still-loading"]')).toContainText('have not loaded after 8 s', { timeout: 15_000 });
+  await expect(chat.box).toHaveValue('waiting for the store');
+  await expect(chat.userMessages).toHaveCount(0);
+  await expect(sidebar(page)).toHaveAttribute('inert', '');
 });
