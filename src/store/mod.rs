@@ -220,16 +220,21 @@ impl ChatStore {
         Ok(())
     }
 
-    /// Runs `action` now if the stored conversations have loaded, or once
-    /// they have (in the order given): what the user does in the first
-    /// moments, before the bulk store has loaded, is not refused.
+    /// Runs `action` now if startup has finished, or once it has (in the
+    /// order given, after the open conversation): what the user does in
+    /// the first moments, before the bulk store has loaded, is not refused.
     pub fn when_loaded(&self, action: impl FnOnce() + 'static) {
-        if self.storage.loaded.get_untracked() {
-            return action();
+        let mut action = Some(action);
+        self.storage.waiting.update_value(|waiting| {
+            if let Some(waiting) = waiting
+                && let Some(action) = action.take()
+            {
+                waiting.push(Box::new(action));
+            }
+        });
+        if let Some(action) = action {
+            action();
         }
-        self.storage
-            .waiting
-            .update_value(|waiting| waiting.push(Box::new(action)));
     }
 
     /// What follows every manager action, whatever it returned: finished
@@ -348,6 +353,7 @@ impl ChatStore {
             && let Some(blocked) = persistence::blocked_without_bulk_store(&reason)
         {
             self.storage.blocked.set(Some(blocked.to_string()));
+            self.storage.loaded.set(true);
             self.sidebar.listing.set(false);
             self.on_screen.opening.set(false);
             return self.run_waiting();
@@ -379,17 +385,17 @@ impl ChatStore {
         );
     }
 
-    /// What the user did before the store had loaded, in order.
+    /// What the user did before startup had finished, in order; from now
+    /// on `when_loaded` runs actions at once.
     fn run_waiting(&self) {
-        self.storage.loaded.set(true);
         // Loaded after all: the warning no longer holds.
         let warned = |n: &Vec<Notice>| n.iter().any(|n| matches!(n, Notice::StillLoading(_)));
         if self.notices.with_untracked(warned) {
             self.notices
                 .update(|n| n.retain(|notice| !matches!(notice, Notice::StillLoading(_))));
         }
-        let waiting = self.storage.waiting.try_update_value(std::mem::take);
-        for action in waiting.unwrap_or_default() {
+        let waiting = self.storage.waiting.try_update_value(Option::take);
+        for action in waiting.flatten().unwrap_or_default() {
             action();
         }
     }

@@ -19,6 +19,9 @@ fn now() -> f64 {
     confab_core::Clock::now(&BrowserClock)
 }
 
+/// An action the user took before startup had finished.
+pub(super) type Waiting = Box<dyn FnOnce()>;
+
 /// How storage is doing.
 #[derive(Clone, Copy)]
 pub struct StorageState {
@@ -40,9 +43,10 @@ pub struct StorageState {
     /// then no manager action runs, and the sidebar and header are inert.
     /// Also set when the store turned out blocked.
     pub loaded: RwSignal<bool>,
-    /// Actions the user took before `loaded` (a message sent at once), run
-    /// in order once it is.
-    pub(super) waiting: StoredValue<Vec<Box<dyn FnOnce()>>, LocalStorage>,
+    /// Actions the user took before startup had finished (a message sent
+    /// at once), run in order after the open conversation; `None` once
+    /// they have run (or with nothing to wait for).
+    pub(super) waiting: StoredValue<Option<Vec<Waiting>>, LocalStorage>,
     /// Whether the browser granted persistent storage (`None`: not known).
     pub persisted: RwSignal<Option<bool>>,
     /// Replies that finished while storage was full, saved once there is room.
@@ -60,7 +64,7 @@ impl StorageState {
             attachments: RwSignal::new(None),
             blobs_arrived: RwSignal::new(0),
             loaded: RwSignal::new(blocked.is_some()),
-            waiting: StoredValue::new_local(Vec::new()),
+            waiting: StoredValue::new_local(blocked.is_none().then(Vec::new)),
             blocked: RwSignal::new(blocked),
             persisted: RwSignal::new(None),
             unsaved: StoredValue::new_local(Vec::new()),

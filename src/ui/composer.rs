@@ -44,9 +44,6 @@ pub fn Composer() -> impl IntoView {
     // is saved, as ever); a second Enter meanwhile adds nothing.
     let queued = StoredValue::new(false);
     let send = move || {
-        if store.storage.loaded.get_untracked() {
-            return send();
-        }
         if !queued.get_value() {
             queued.set_value(true);
             store.when_loaded(move || {
