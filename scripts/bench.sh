@@ -14,7 +14,8 @@
 #          BENCH_MESSAGES (20), BENCH_RUNS (5), BENCH_REPLY_RUNS (3),
 #          BENCH_REPLY_TOKENS (1000), BENCH_TOKEN_DELAY_MS (5),
 #          BENCH_BASELINE_SIZE (200); BENCH_ONLY=startup runs the startup
-#          loads alone (e.g. BENCH_ONLY=startup BENCH_SIZES=2000 make bench-storage).
+#          loads alone (e.g. BENCH_ONLY=startup BENCH_SIZES=2000 make bench-storage),
+#          BENCH_ONLY=responsive the sidebar, search and profile-switch steps.
 # ui       tests/bench/ui.mjs: a 20,000-token markdown reply streamed at 500
 #          tokens/s (long tasks, final DOM), opening a conversation of 1,000
 #          messages, typing in it, and the task that handles Enter in a new

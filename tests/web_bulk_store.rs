@@ -50,6 +50,17 @@ async fn bodies_and_records_leave_local_storage_and_read_back_the_same() {
     local_storage().set_item(&early, "{\"before\":6}").unwrap();
     // What index.html runs at the top of the page.
     js_sys::eval(include_str!("../src/platform/bulk_store.js")).unwrap();
+    // Opened at once, but read only once the app asks (after its first
+    // frame): its values must not land before that frame.
+    let answered = std::rc::Rc::new(std::cell::Cell::new(false));
+    let answer = answered.clone();
+    let promise: js_sys::Promise = js_sys::eval("__confabBulk.whenReady()").unwrap().into();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        answer.set(true);
+    });
+    pause(300).await;
+    assert!(!answered.get(), "the store is not read before the app asks");
     // Loading: the app draws its first frame meanwhile, and no bulk key is
     // readable yet (typed, never taken for absent), nor the key list.
     let loaded = std::rc::Rc::new(std::cell::Cell::new(None));

@@ -19,17 +19,34 @@ globalThis.__confabBulk ??= (() => {
     if (early) early.push([e.key, e.oldValue]);
     else if (db) heard(e.key, e.oldValue);
   });
-  const ready = new Promise((done) => {
-    const end = (reason) => {
-      if (reason !== null) (early = null), held.clear();
-      done(reason);
-    };
-    let open;
+  // The snapshot is read once the app asks (`read`), after its first frame:
+  // delivering 2,000 conversations' values is a 30-100 ms task, which landed
+  // before that frame when the app's code was cached. Opened early still.
+  let done, wanted = false;
+  const ready = new Promise((resolve) => (done = resolve));
+  const end = (reason) => {
+    if (reason !== null) (early = null), held.clear();
+    done(reason);
+  };
+  const snapshot = () => {
+    let tx;
     try {
-      open = indexedDB.open('confab-store', 1);
+      tx = db.transaction('kv');
     } catch (e) {
       return end(why(e));
     }
+    const s = tx.objectStore('kv'), keys = s.getAllKeys(), values = s.getAll();
+    tx.onabort = () => end(why(tx.error));
+    tx.oncomplete = () => {
+      keys.result.forEach((k, i) => held.set(k, values.result[i]));
+      const heardEarly = early;
+      early = null;
+      for (const [k, old] of heardEarly) heard(k, old);
+      end(null);
+    };
+  };
+  try {
+    const open = indexedDB.open('confab-store', 1);
     open.onupgradeneeded = () => open.result.createObjectStore('kv');
     open.onerror = () => end(why(open.error));
     open.onsuccess = () => {
@@ -38,23 +55,11 @@ globalThis.__confabBulk ??= (() => {
       try {
         ls.length;
       } catch {}
-      let tx;
-      try {
-        tx = db.transaction('kv');
-      } catch (e) {
-        return end(why(e));
-      }
-      const s = tx.objectStore('kv'), keys = s.getAllKeys(), values = s.getAll();
-      tx.onabort = () => end(why(tx.error));
-      tx.oncomplete = () => {
-        keys.result.forEach((k, i) => held.set(k, values.result[i]));
-        const heardEarly = early;
-        early = null;
-        for (const [k, old] of heardEarly) heard(k, old);
-        end(null);
-      };
+      if (wanted) snapshot();
     };
-  });
+  } catch (e) {
+    end(why(e));
+  }
   const later = (ms) => due || ((due = true), setTimeout(flush, ms));
   const mark = (k) => (dirty.add(k), later(0));
   function flush() {
@@ -100,6 +105,7 @@ globalThis.__confabBulk ??= (() => {
   }
   return {
     whenReady: () => ready,
+    read: () => (wanted || ((wanted = true), db && snapshot()), ready),
     get: (k) => held.get(k),
     set: (k, v) => (held.set(k, v), mark(k)),
     remove: (k) => (held.delete(k), mark(k)),

@@ -6,10 +6,11 @@
 //! (docs/index-layout.md). IndexedDB is read off the main thread.
 //!
 //! The core's store is synchronous, so [`LocalStorageKv`] serves these keys
-//! from a copy held in the page, read with one `getAll` that bulk_store.js
-//! starts at the top of the page (index.html runs it inline), while the
-//! app's code is still downloading and compiling. Writes are durable at
-//! once:
+//! from a copy held in the page, read with one `getAll`. bulk_store.js
+//! (inline at the top of index.html) opens the database while the app's
+//! code downloads, and reads it when [`ready`] first asks: after the app's
+//! first frame, so the task that delivers the values (30-100 ms at 2,000
+//! conversations) cannot hold that frame up. Writes are durable at once:
 //!
 //! - A write goes to localStorage first, as before format 6 (a full quota
 //!   is refused there, typed as ever), and to the held copy; in the next
@@ -44,6 +45,9 @@ extern "C" {
     // Throws where the page did not run the script.
     #[wasm_bindgen(catch, js_namespace = __confabBulk, js_name = whenReady)]
     fn bulk_ready() -> Result<js_sys::Promise, JsValue>;
+    // Starts the snapshot's read if it has not started; the same promise.
+    #[wasm_bindgen(js_namespace = __confabBulk, js_name = read)]
+    fn bulk_read() -> js_sys::Promise;
     #[wasm_bindgen(js_namespace = __confabBulk, js_name = get)]
     fn bulk_get(key: &str) -> Option<String>;
     #[wasm_bindgen(js_namespace = __confabBulk, js_name = set)]
@@ -90,15 +94,17 @@ pub fn begin() {
     }
 }
 
-/// Waits until the held copy is loaded: the app draws its first frame
-/// meanwhile, and waits for this before anything reads a bulk key.
+/// Reads the held copy (the first call starts the read) and waits until
+/// it is loaded: the app calls this after its first frame, and waits for
+/// it before anything reads a bulk key.
 /// `Err(reason)`: IndexedDB could not be opened, and every key stays in
 /// localStorage (as in format 5). Any number of callers may wait.
 pub async fn ready() -> Result<(), String> {
-    let Ok(loaded) = bulk_ready() else {
+    if bulk_ready().is_err() {
         STATE.set(State::Off);
         return Err("the page did not run bulk_store.js".into());
-    };
+    }
+    let loaded = bulk_read();
     if STATE.get() == State::Unused {
         STATE.set(State::Loading);
     }
