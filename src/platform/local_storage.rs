@@ -23,6 +23,10 @@ thread_local! {
 }
 
 thread_local! {
+    /// The page's `Storage`, once had: looked up for every read it cost
+    /// three calls into JS besides the read's own (12,000 at a profile
+    /// switch with 2,000 conversations).
+    static STORAGE: RefCell<Option<web_sys::Storage>> = const { RefCell::new(None) };
     /// The store's keys as last listed, kept until the current task ends:
     /// startup and a profile switch list them several times (drafts,
     /// expiry, the sidebar's entries and statuses), 8,000 `key()` calls
@@ -79,13 +83,17 @@ fn rehearsing<R>(op: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Option<R> 
 pub struct LocalStorageKv;
 
 fn storage() -> Result<web_sys::Storage, KvError> {
-    let window = web_sys::window().ok_or_else(|| KvError::Unavailable("no window".into()))?;
-    match window.local_storage() {
-        // Checked first: gloo_storage's raw() panics in the two cases below.
-        Ok(Some(_)) => Ok(gloo_storage::LocalStorage::raw()),
-        Ok(None) => Err(KvError::Unavailable("localStorage is missing".into())),
-        Err(error) => Err(KvError::Unavailable(describe(&error))),
+    if let Some(storage) = STORAGE.with_borrow(Clone::clone) {
+        return Ok(storage);
     }
+    let window = web_sys::window().ok_or_else(|| KvError::Unavailable("no window".into()))?;
+    let storage = match window.local_storage() {
+        Ok(Some(storage)) => storage,
+        Ok(None) => return Err(KvError::Unavailable("localStorage is missing".into())),
+        Err(error) => return Err(KvError::Unavailable(describe(&error))),
+    };
+    STORAGE.set(Some(storage.clone()));
+    Ok(storage)
 }
 
 /// `name: message` of a thrown DOMException or Error.

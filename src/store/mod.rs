@@ -279,8 +279,30 @@ impl ChatStore {
         if starting {
             return self.enter_at_startup(&user, writer);
         }
-        self.sidebar.listing.set(false);
-        match self.with_manager(|m| m.enter(&user, None, &|_| writer)) {
+        // The switch's own task only clears the last profile's screen and
+        // marks the current conversation. The listing reads every entry and
+        // status (30-50 ms at 2,000 conversations), so it runs after the
+        // frame, and the conversation in a task after it, as at startup.
+        self.show_listings(Vec::new());
+        self.sidebar.listing.set(true);
+        self.show_new_chat();
+        match self.with_manager(|m| m.current_session_id(&user)) {
+            Ok(Some(id)) => self.mark_opening(id),
+            Ok(None) => {}
+            Err(error) => self.report(error),
+        }
+        let store = *self;
+        after_first_frame(move || store.list_entered(&user, writer));
+    }
+
+    /// A profile switch's second half: drafts of closed tabs, expiry and
+    /// retention, the sidebar's listing; then the current conversation.
+    fn list_entered(&self, user: &str, writer: Writer) {
+        // Switched again since: that switch lists its own.
+        if self.user_id() != user {
+            return;
+        }
+        match self.with_manager(|m| m.enter(user, None, &|_| writer)) {
             Ok((list, left)) => {
                 self.show_first_screen();
                 self.show_listings(list);
@@ -291,14 +313,9 @@ impl ChatStore {
                 self.refresh_sidebar();
             }
         }
-        match self.with_manager(|m| m.current_session_id(&user)) {
-            Ok(Some(id)) => self.open(&id),
-            Ok(None) => self.show_new_chat(),
-            Err(error) => {
-                self.report(error);
-                self.show_new_chat();
-            }
-        }
+        self.sidebar.listing.set(false);
+        let store = *self;
+        set_timeout(move || store.finish_opening(), Duration::ZERO);
     }
 
     /// Startup's half of `enter_profile`. The first frame needs only which

@@ -83,6 +83,53 @@ test('two profiles keep their conversations and user state apart across a reload
   await expect(chat.sessionButtons).toHaveText(['Question from Me']);
 });
 
+test('a message sent in the same moment as a profile switch goes into that profile\'s open conversation, once', async ({ chat, page }) => {
+  await chatOnce(chat, 'Question from Me');
+  await addProfile(page, 'Bob');
+  await chatOnce(chat, 'Question from Bob');
+
+  await profileButton(page).click();
+  const item = page.getByRole('menu', { name: 'Profiles' }).getByRole('menuitemradio', { name: 'Me', exact: true });
+  await expect(item).toBeVisible();
+  // The switch, the typing and Enter in one task: before the switch's
+  // listing, which runs after the next frame.
+  const listedBefore = await item.evaluate(async (me) => {
+    (me as HTMLElement).click();
+    const box = document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement;
+    box.value = 'Follow-up from Me';
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    // The next task: this one's rendering done, the listing's not begun.
+    await new Promise((next) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = next;
+      channel.port2.postMessage(null);
+    });
+    return {
+      entries: [...document.querySelectorAll('nav[aria-label="Conversations"] .session')].map((e) => e.textContent!.trim()),
+      busy: document.querySelector('nav[aria-label="Conversations"] .groups')?.getAttribute('aria-busy') ?? null,
+    };
+  });
+  // Bob's entries were taken away at once, and Me's not listed yet but for
+  // the conversation the message went to.
+  expect(listedBefore).toEqual({ entries: ['Question from Me'], busy: 'true' });
+
+  await expect(profileButton(page)).toHaveAccessibleName('Profile: Me');
+  await expect(chat.userMessages).toHaveText(['Question from Me', 'Follow-up from Me']);
+  await chat.lastReplyDone();
+  await expect(chat.replies).toHaveCount(2);
+  await expect(chat.box).toHaveValue('');
+  await expect(chat.sessionButtons).toHaveText(['Question from Me']);
+
+  // Bob's conversation is as it was.
+  await profileMenu(page, 'Bob');
+  await expect(chat.sessionButtons).toHaveText(['Question from Bob']);
+  await expect(chat.userMessages).toHaveText(['Question from Bob']);
+  await page.reload();
+  await profileMenu(page, 'Me');
+  await expect(chat.userMessages).toHaveText(['Question from Me', 'Follow-up from Me']);
+});
+
 test('feedback on a reply and ending the conversation are recorded on its trace', async ({ chat, page }) => {
   const reply = await chatOnce(chat, 'Plan a weekend in Lyon');
   await reply.getByRole('button', { name: 'Good reply' }).click();
