@@ -77,8 +77,8 @@ fn rehearsing<R>(op: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Option<R> 
 /// A handle to the page's store: localStorage, and from format 6 the bulk
 /// store behind it for session bodies and conversation records
 /// ([`bulk_store`]: localStorage is their journal until IndexedDB has
-/// them). Stateless: the storage object is looked up on each call, so the
-/// handle is `Send + Sync` and cheap to copy.
+/// them). A unit struct: the storage object is kept per thread (the page
+/// has one), so the handle is `Send + Sync` and cheap to copy.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LocalStorageKv;
 
