@@ -46,8 +46,8 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = __confabBulk, js_name = whenReady)]
     fn bulk_ready() -> Result<js_sys::Promise, JsValue>;
     // Starts the snapshot's read if it has not started; the same promise.
-    #[wasm_bindgen(js_namespace = __confabBulk, js_name = read)]
-    fn bulk_read() -> js_sys::Promise;
+    #[wasm_bindgen(catch, js_namespace = __confabBulk, js_name = read)]
+    fn bulk_read() -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(js_namespace = __confabBulk, js_name = get)]
     fn bulk_get(key: &str) -> Option<String>;
     #[wasm_bindgen(js_namespace = __confabBulk, js_name = set)]
@@ -100,11 +100,10 @@ pub fn begin() {
 /// `Err(reason)`: IndexedDB could not be opened, and every key stays in
 /// localStorage (as in format 5). Any number of callers may wait.
 pub async fn ready() -> Result<(), String> {
-    if bulk_ready().is_err() {
+    let Ok(loaded) = bulk_read() else {
         STATE.set(State::Off);
         return Err("the page did not run bulk_store.js".into());
-    }
-    let loaded = bulk_read();
+    };
     if STATE.get() == State::Unused {
         STATE.set(State::Loading);
     }

@@ -295,25 +295,14 @@ impl ChatStore {
         after_first_frame(move || store.list_entered(&user, writer));
     }
 
-    /// A profile switch's second half: drafts of closed tabs, expiry and
-    /// retention, the sidebar's listing; then the current conversation.
+    /// A profile switch's second half: drafts, expiry and the listing
+    /// (`enter_listed`), then the current conversation in a task of its own.
     fn list_entered(&self, user: &str, writer: Writer) {
         // Switched again since: that switch lists its own.
         if self.user_id() != user {
             return;
         }
-        match self.with_manager(|m| m.enter(user, None, &|_| writer)) {
-            Ok((list, left)) => {
-                self.show_first_screen();
-                self.show_listings(list);
-                self.follow_drafts(left);
-            }
-            Err(error) => {
-                self.report(error);
-                self.refresh_sidebar();
-            }
-        }
-        self.sidebar.listing.set(false);
+        self.enter_listed(user, None, writer);
         let store = *self;
         set_timeout(move || store.finish_opening(), Duration::ZERO);
     }
@@ -376,18 +365,10 @@ impl ChatStore {
             return self.run_waiting();
         }
         self.storage.loaded.set(true);
-        let user = self.user_id();
         // Listed once, now: other tabs may have added drafts since the page
         // opened.
         let listed = LocalStorageKv.local_keys().ok();
-        match self.with_manager(|m| m.enter_drafts(&user, listed.as_deref(), &|_| writer)) {
-            Ok(left) => self.follow_drafts(left),
-            Err(error) => self.report(error),
-        }
-        // A profile switched in the meantime has listed its own.
-        if self.sidebar.listing.get_untracked() {
-            self.list_at_startup();
-        }
+        self.enter_listed(&self.user_id(), listed.as_deref(), writer);
         // The open conversation in a task of its own, so the sidebar is
         // painted first (at 2,000 conversations each is 50-100 ms).
         let store = *self;
@@ -417,9 +398,16 @@ impl ChatStore {
         }
     }
 
-    fn list_at_startup(&self) {
-        let user = self.user_id();
-        match self.with_manager(|m| m.enter_listings(&user)) {
+    /// Opening a profile once the store has loaded (at startup, and after
+    /// a switch's first frame): drafts of closed tabs saved (`keys`: the
+    /// store's keys, if just listed), then expiry, retention and the
+    /// sidebar's listing, which reads every entry and status.
+    fn enter_listed(&self, user: &str, keys: Option<&[String]>, writer: Writer) {
+        match self.with_manager(|m| m.enter_drafts(user, keys, &|_| writer)) {
+            Ok(left) => self.follow_drafts(left),
+            Err(error) => self.report(error),
+        }
+        match self.with_manager(|m| m.enter_listings(user)) {
             Ok(list) => {
                 self.show_first_screen();
                 self.show_listings(list);
