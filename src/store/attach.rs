@@ -124,7 +124,6 @@ impl ChatStore {
                     Ok(taking) => taking.await,
                     Err(error) => Err(error.to_string()),
                 };
-                writing.attaching.update(|n| *n = n.saturating_sub(1));
                 let taken = taken.and_then(|(reference, blob)| match store.too_large(&reference) {
                     Some(why) => Err(why),
                     None => Ok((reference, blob)),
@@ -133,8 +132,31 @@ impl ChatStore {
                     Ok((reference, blob)) => store.add_pending(reference, blob),
                     Err(why) => writing.attach_notice.set(Some(why)),
                 }
+                // Counted until it is among the pending files (or named in
+                // the notice), so a send waiting for it finds it there.
+                writing.attaching.update(|n| *n = n.saturating_sub(1));
+                if writing.attaching.get_untracked() == 0
+                    && let Some(send) = writing
+                        .after_attaching
+                        .try_update_value(Option::take)
+                        .flatten()
+                {
+                    send();
+                }
             }
         });
+    }
+
+    /// Runs `send` once no file is being read any more, at once if none
+    /// is: a message sent (Enter) right after choosing a file goes with
+    /// it. A later call replaces an earlier one still waiting (a second
+    /// Enter sends once).
+    pub fn when_attached(&self, send: impl FnOnce() + 'static) {
+        if self.writing.attaching.get_untracked() == 0 {
+            send();
+            return;
+        }
+        self.writing.after_attaching.set_value(Some(Box::new(send)));
     }
 
     /// Why `reference` cannot go to the model that answers the message at

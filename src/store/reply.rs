@@ -30,6 +30,9 @@ pub struct Writing {
     pub(super) pending_blobs: StoredValue<Vec<(String, web_sys::Blob)>, LocalStorage>,
     /// Files still being read or downscaled.
     pub attaching: RwSignal<usize>,
+    /// A send asked for while files were being read: it goes once they
+    /// are in (see `ChatStore::when_attached`).
+    pub(super) after_attaching: StoredValue<Option<Box<dyn FnOnce()>>, LocalStorage>,
     /// Why a file was not attached.
     pub attach_notice: RwSignal<Option<String>>,
 }
@@ -42,6 +45,7 @@ impl Writing {
             pending: RwSignal::new(Vec::new()),
             pending_blobs: StoredValue::new_local(Vec::new()),
             attaching: RwSignal::new(0),
+            after_attaching: StoredValue::new_local(None),
             attach_notice: RwSignal::new(None),
         }
     }

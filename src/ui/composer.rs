@@ -20,22 +20,32 @@ pub fn Composer() -> impl IntoView {
     let store = use_store();
     let ComposerText(draft) = expect_context();
     let picker = NodeRef::<html::Input>::new();
-    let send = move || {
-        let text = draft.get_untracked();
+    let send_now = move |text: String| {
         if store.writing.pending.with_untracked(Vec::is_empty) {
             if store.send(&text) {
                 draft.set(String::new());
             }
             return;
         }
-        // Files still being read go with the message once they are ready.
-        if store.writing.attaching.get_untracked() > 0 {
-            return;
-        }
         spawn_local(async move {
             // What was typed meanwhile stays.
             if store.send_attached(&text).await && draft.get_untracked() == text {
                 draft.set(String::new());
+            }
+        });
+    };
+    // Files still being read go with the message once they are in; if
+    // one could not be attached, nothing is sent: its notice shows and
+    // the text stays, for the user to decide.
+    let send = move || {
+        let text = draft.get_untracked();
+        if store.writing.attaching.get_untracked() == 0 {
+            send_now(text);
+            return;
+        }
+        store.when_attached(move || {
+            if store.writing.attach_notice.get_untracked().is_none() {
+                send_now(text);
             }
         });
     };

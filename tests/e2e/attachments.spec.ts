@@ -76,6 +76,17 @@ async function storedChars(page: Page): Promise<number> {
   return Object.entries(await storage(page)).reduce((total, [key, value]) => total + key.length + value.length, 0);
 }
 
+/** Holds back the attach part's code until the returned function is called. */
+async function holdAttachPart(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.context().route(/\/split_attach-/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 async function sendAndWait(chat: ChatPage, text: string) {
   const replies = await chat.replies.count();
   await chat.box.fill(text);
@@ -288,6 +299,42 @@ test('a full quota keeps the message unsent, with its text and chips, and opens 
   await expect(chat.box).toHaveValue('Will this fit?');
   await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(1);
   expect(await storedMeta(page)).toHaveLength(0);
+});
+
+test('Enter pressed while a file is still being read sends the message with it, once', async ({ page, chat }) => {
+  // The file is still being read when Enter comes (as on a slow
+  // connection, right after choosing).
+  const release = await holdAttachPart(page);
+  await choose(page, [{ name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await expect(page.locator('.composer [role="status"]')).toContainText('Preparing files');
+  await chat.box.fill('With the table');
+  await chat.box.press('Enter');
+  await chat.box.press('Enter');
+  // Nothing went out without the file; the text waits in the box.
+  await expect(page.locator('.composer [role="status"]')).toContainText('Preparing files');
+  await expect(chat.userMessages).toHaveCount(0);
+  await expect(chat.box).toHaveValue('With the table');
+  release();
+  await expect(chat.replies).toHaveCount(1);
+  await chat.lastReplyDone();
+  await expect(chat.userMessages).toHaveCount(1);
+  await expect(chat.userMessages.first()).toContainText('With the table');
+  await expect(chip(page, 'weather.csv')).toHaveCount(1);
+  await expect(page.locator('[data-role="user"] [data-role="attachment"][data-name="weather.csv"]')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('.composer [data-role="attachment"]')).toHaveCount(0);
+  await expect(chat.box).toHaveValue('');
+});
+
+test('a file that cannot be attached keeps a waiting message unsent, with its text', async ({ page, chat }) => {
+  const release = await holdAttachPart(page);
+  await choose(page, [{ name: 'program.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ not a document') }]);
+  await chat.box.fill('Read this');
+  await chat.box.press('Enter');
+  release();
+  await expect(page.locator('[data-notice="attach"]')).toContainText('program.exe');
+  await expect(page.locator('.composer [role="status"]')).toHaveCount(0);
+  await expect(chat.userMessages).toHaveCount(0);
+  await expect(chat.box).toHaveValue('Read this');
 });
 
 test('a second tab sees the new attachment and its thumbnail', async ({ page, chat, server }) => {
