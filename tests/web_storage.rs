@@ -275,3 +275,119 @@ fn the_kept_key_list_follows_own_writes_and_changes_made_past_it() {
     local_storage().clear().unwrap();
     assert!(kv.keys().unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn a_read_ahead_answers_from_what_it_read_and_follows_every_write() {
+    use confab::platform::local_storage::{ReadAheadEnd, forget_read_ahead, heard, read_ahead};
+    local_storage().clear().unwrap();
+    let kv = LocalStorageKv;
+    let prefix = "confab:entry:a:u:";
+    let key = |n: u32| format!("{prefix}{n}");
+    kv.set(&key(1), "one").unwrap();
+    kv.set(&key(2), "two").unwrap();
+    kv.set("confab:other", "x").unwrap();
+
+    let (listed, end) = read_ahead(vec![prefix.to_owned()]).await.unwrap();
+    assert_eq!(end, ReadAheadEnd::Complete);
+    assert_eq!(listed.len(), 3);
+    // Changed past the adapter and unheard: the read-ahead still answers
+    // what it read; a key it does not cover is read from localStorage.
+    local_storage()
+        .set_item(&key(1), "behind its back")
+        .unwrap();
+    local_storage().set_item("confab:other", "y").unwrap();
+    assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("one"));
+    assert_eq!(kv.get("confab:other").unwrap().as_deref(), Some("y"));
+
+    // Another tab's writes, heard.
+    heard(Some(&key(1)), Some("theirs"));
+    heard(Some(&key(2)), None);
+    heard(Some(&key(3)), Some("new there"));
+    assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("theirs"));
+    assert_eq!(kv.get(&key(2)).unwrap(), None);
+    // This tab's own, through the adapter: they reach localStorage too.
+    kv.set(&key(4), "mine").unwrap();
+    kv.remove(&key(3)).unwrap();
+    assert_eq!(kv.keys_with_prefix(prefix).unwrap(), [key(1), key(4)]);
+    assert_eq!(kv.get(&key(4)).unwrap().as_deref(), Some("mine"));
+    assert_eq!(
+        local_storage().get_item(&key(4)).unwrap().as_deref(),
+        Some("mine")
+    );
+
+    // Forgotten: localStorage answers again.
+    forget_read_ahead();
+    assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("behind its back"));
+    assert_eq!(kv.get(&key(2)).unwrap().as_deref(), Some("two"));
+
+    // A cleared store (heard without a key) ends a read-ahead at once.
+    read_ahead(vec![prefix.to_owned()]).await.unwrap();
+    heard(None, None);
+    assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("behind its back"));
+    local_storage().clear().unwrap();
+}
+
+/// A read-ahead of `prefix` started in the background, once it has listed
+/// the keys (its first slice waits for a task of its own); the cell gets
+/// how it ended.
+async fn reading_ahead(
+    prefix: &'static str,
+) -> std::rc::Rc<std::cell::Cell<Option<confab::platform::local_storage::ReadAheadEnd>>> {
+    let ended = std::rc::Rc::new(std::cell::Cell::new(None));
+    let seen = ended.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let read = confab::platform::local_storage::read_ahead(vec![prefix.to_owned()]).await;
+        seen.set(Some(read.unwrap().1));
+    });
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL))
+        .await
+        .unwrap();
+    ended
+}
+
+#[wasm_bindgen_test]
+async fn a_read_ahead_ends_when_another_starts_the_store_is_cleared_or_a_key_changes_while_it_reads()
+ {
+    use confab::platform::http::sleep;
+    use confab::platform::local_storage::{ReadAheadEnd, forget_read_ahead, heard, read_ahead};
+    local_storage().clear().unwrap();
+    let prefix = "confab:status:a:u:";
+    // More than one task's worth, so the first is still reading.
+    for n in 0..1_200 {
+        local_storage()
+            .set_item(&format!("{prefix}{n:04}"), "{}")
+            .unwrap();
+    }
+    let first = reading_ahead(prefix).await;
+    let (_, second) = read_ahead(vec![prefix.to_owned()]).await.unwrap();
+    assert_eq!(second, ReadAheadEnd::Complete);
+    assert_eq!(first.get(), Some(ReadAheadEnd::Superseded));
+    assert_eq!(
+        LocalStorageKv.keys_with_prefix(prefix).unwrap().len(),
+        1_200
+    );
+    forget_read_ahead();
+
+    // Another tab cleared the store; a key it covers changed (this tab's
+    // write, or another's heard): it is dropped, and reads go to
+    // localStorage.
+    let key = format!("{prefix}0007");
+    for change in ["cleared", "own write", "heard"] {
+        let ended = reading_ahead(prefix).await;
+        match change {
+            "cleared" => heard(None, None),
+            "own write" => LocalStorageKv.set(&key, "mine").unwrap(),
+            _ => {
+                local_storage().set_item(&key, "theirs").unwrap();
+                heard(Some(&key), Some("theirs"));
+            }
+        }
+        while ended.get().is_none() {
+            sleep(5).await;
+        }
+        assert_eq!(ended.get(), Some(ReadAheadEnd::Dropped), "{change}");
+    }
+    assert_eq!(LocalStorageKv.get(&key).unwrap().as_deref(), Some("theirs"));
+    forget_read_ahead();
+    local_storage().clear().unwrap();
+}
