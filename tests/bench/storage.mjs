@@ -415,6 +415,21 @@ function replyTasks(trace) {
   return { sendMs: send.dur / 1000, saveMs: save.dur / 1000, busyMs: busy / 1000, spanMs: (save.ts + save.dur - send.ts) / 1000 };
 }
 
+/** From a Chrome trace of a step that began with the mark `markName`: the
+ * longest task of the page's main thread (the one the mark is on) after it. */
+function longestTask(trace, markName) {
+  const { traceEvents: events } = JSON.parse(trace.toString('utf8'));
+  const mark = events.find((e) => e.name === markName);
+  if (!mark) throw new Error('the trace lacks the bench mark');
+  const top = new Set(['ThreadControllerImpl::RunTask', 'BlinkScheduler_PerformMicrotaskCheckpoint']);
+  return Math.max(
+    0,
+    ...events
+      .filter((e) => e.ph === 'X' && top.has(e.name) && e.pid === mark.pid && e.tid === mark.tid && e.ts >= mark.ts)
+      .map((e) => e.dur / 1000),
+  );
+}
+
 /** Sends one message and counts localStorage writes until its reply is
  * saved, while Chrome traces the main thread's tasks. */
 async function streamedReply(browser, origin, entries, conversations, tokens) {
@@ -528,13 +543,27 @@ async function responsiveness(browser, origin, entries, conversations) {
     const steps = [];
     const step = async (name, action) => {
       await page.evaluate(() => (window.__longTasks.length = 0));
-      const started = Date.now();
-      const note = await action();
-      const ms = Date.now() - started;
-      await idle();
+      await browser.startTracing(page, { categories: ['toplevel', 'blink.user_timing'] });
+      let trace;
+      let ms;
+      let note;
+      try {
+        await page.evaluate(() => performance.mark('bench:step'));
+        const started = Date.now();
+        note = await action();
+        ms = Date.now() - started;
+        await idle();
+      } finally {
+        trace = await browser.stopTracing();
+      }
       const tasks = await page.evaluate(() => window.__longTasks.map((t) => t.duration));
-      steps.push({ name, ms, tasks, note });
-      log(`${name}: ${tasks.length} tasks over 50 ms${tasks.length ? ` (longest ${Math.max(...tasks).toFixed(0)} ms)` : ''}`);
+      const longest = longestTask(trace, 'bench:step');
+      {
+        const ev = JSON.parse(trace.toString('utf8')).traceEvents.filter((e) => e.name.startsWith('x:')).sort((a, b) => a.ts - b.ts);
+        for (let i = 1; i < ev.length; i++) log(`   ${ev[i].name}: ${((ev[i].ts - ev[i - 1].ts) / 1000).toFixed(1)} ms`);
+      }
+      steps.push({ name, ms, tasks, note, longest });
+      log(`${name}: ${tasks.length} tasks over 50 ms, longest task ${longest.toFixed(0)} ms`);
     };
     const startupTasks = await page.evaluate(() => window.__longTasks.map((t) => t.duration));
     steps.push({ name: 'startup (for reference)', ms: NaN, tasks: startupTasks, note: '' });
@@ -845,12 +874,15 @@ async function main() {
         replyRow('wall clock, Enter to saved', 'wallMs', (v) => ms(v)),
         ...baseRows,
         ['', ''],
-        [`with ${largest.conversations} conversations`, 'tasks over 50 ms (longest): time'],
-        ...responsive.map((r) => [
-          `  ${r.name}`,
-          `${r.tasks.length}${r.tasks.length ? ` (${Math.max(...r.tasks).toFixed(0)} ms)` : ''}` +
-            `${Number.isNaN(r.ms) ? '' : `: ${fmt(r.ms)} ms`}${r.note ? `; ${r.note}` : ''}`,
-        ]),
+        [`with ${largest.conversations} conversations`, 'tasks over 50 ms (longest task): time'],
+        ...responsive.map((r) => {
+          const longest = r.longest ?? (r.tasks.length ? Math.max(...r.tasks) : NaN);
+          return [
+            `  ${r.name}`,
+            `${r.tasks.length}${Number.isNaN(longest) ? '' : ` (${longest.toFixed(0)} ms)`}` +
+              `${Number.isNaN(r.ms) ? '' : `: ${fmt(r.ms)} ms`}${r.note ? `; ${r.note}` : ''}`,
+          ];
+        }),
       ]),
     );
     console.log('');
@@ -864,7 +896,8 @@ async function main() {
     console.log('  handling Enter to the one that wrote the reply, streaming included; wall clock: Enter to that write.');
     console.log('  Reads: getItem/key wrapped the same way; the first call includes Chromium loading the');
     console.log("  origin's whole localStorage into the page's renderer (the store is seeded from another page).");
-    console.log('  Long tasks: PerformanceObserver "longtask" entries during each step, until 1.5 s after it.');
+    console.log('  Long tasks: PerformanceObserver "longtask" entries during each step, until 1.5 s after it;');
+    console.log("  longest task: the Chrome trace's longest top-level task of the page's main thread in that time.");
     console.log('  The reply comes from a local OpenAI-style server behind confab-proxy (--upstream-url).');
     clearTimeout(deadline);
   } finally {
