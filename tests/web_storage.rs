@@ -300,9 +300,9 @@ async fn a_read_ahead_answers_from_what_it_read_and_follows_every_write() {
     assert_eq!(kv.get("confab:other").unwrap().as_deref(), Some("y"));
 
     // Another tab's writes, heard.
-    heard(Some(&key(1)), Some("theirs"));
-    heard(Some(&key(2)), None);
-    heard(Some(&key(3)), Some("new there"));
+    heard(Some(&key(1)), || Some("theirs".to_owned()));
+    heard(Some(&key(2)), || None);
+    heard(Some(&key(3)), || Some("new there".to_owned()));
     assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("theirs"));
     assert_eq!(kv.get(&key(2)).unwrap(), None);
     // This tab's own, through the adapter: they reach localStorage too.
@@ -322,7 +322,7 @@ async fn a_read_ahead_answers_from_what_it_read_and_follows_every_write() {
 
     // A cleared store (heard without a key) ends a read-ahead at once.
     read_ahead(vec![prefix.to_owned()]).await.unwrap();
-    heard(None, None);
+    heard(None, || None);
     assert_eq!(kv.get(&key(1)).unwrap().as_deref(), Some("behind its back"));
     local_storage().clear().unwrap();
 }
@@ -375,11 +375,11 @@ async fn a_read_ahead_ends_when_another_starts_the_store_is_cleared_or_a_key_cha
     for change in ["cleared", "own write", "heard"] {
         let ended = reading_ahead(prefix).await;
         match change {
-            "cleared" => heard(None, None),
+            "cleared" => heard(None, || None),
             "own write" => LocalStorageKv.set(&key, "mine").unwrap(),
             _ => {
                 local_storage().set_item(&key, "theirs").unwrap();
-                heard(Some(&key), Some("theirs"));
+                heard(Some(&key), || Some("theirs".to_owned()));
             }
         }
         while ended.get().is_none() {

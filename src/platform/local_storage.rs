@@ -148,10 +148,11 @@ pub fn forget_read_ahead() {
     AHEAD.set(None);
 }
 
-/// Another tab wrote `key` (`None`: it cleared the store): the read-ahead
+/// Another tab wrote `key` (`None`: it cleared the store), now holding
+/// `value()` (asked only if a read-ahead covers the key): the read-ahead
 /// follows, so it answers as localStorage would. A change while it is
 /// still reading drops it (rare; the listing then reads localStorage).
-pub fn heard(key: Option<&str>, value: Option<&str>) {
+pub fn heard(key: Option<&str>, value: impl FnOnce() -> Option<String>) {
     AHEAD.with_borrow_mut(|ahead| {
         let Some(held) = ahead.as_mut() else { return };
         let Some(key) = key.filter(|key| held.holds(key)) else {
@@ -164,7 +165,7 @@ pub fn heard(key: Option<&str>, value: Option<&str>) {
             *ahead = None;
             return;
         }
-        let value = value.map(str::to_owned);
+        let value = value();
         match held.at(key) {
             Ok(at) => held.values[at].1 = value,
             Err(at) => held.values.insert(at, (key.to_owned(), value)),
@@ -201,7 +202,7 @@ fn read_ahead_keys(prefix: &str) -> Option<Vec<String>> {
 
 /// This tab wrote `key` (`None`: removed it): the read-ahead follows.
 fn read_ahead_written(key: &str, value: Option<&str>) {
-    heard(Some(key), value);
+    heard(Some(key), || value.map(str::to_owned));
 }
 
 /// `op` on the kept key list, if there is one.

@@ -135,11 +135,15 @@ impl ChatStore {
                 // Counted until it is among the pending files (or named in
                 // the notice), so a send waiting for it finds it there.
                 writing.attaching.update(|n| *n = n.saturating_sub(1));
-                if writing.attaching.get_untracked() == 0
-                    && let Some(send) = writing
-                        .after_attaching
-                        .try_update_value(Option::take)
-                        .flatten()
+                let waiting = (writing.attaching.get_untracked() == 0)
+                    .then(|| writing.after_attaching.try_update_value(Option::take))
+                    .flatten()
+                    .flatten();
+                // A file of the batch refused: the notice shows, the text
+                // stays, for the user to decide (the notice was cleared
+                // when the batch began).
+                if let Some(send) = waiting
+                    && writing.attach_notice.with_untracked(Option::is_none)
                 {
                     send();
                 }
@@ -149,8 +153,8 @@ impl ChatStore {
 
     /// Runs `send` once no file is being read any more, at once if none
     /// is: a message sent (Enter) right after choosing a file goes with
-    /// it. A later call replaces an earlier one still waiting (a second
-    /// Enter sends once).
+    /// it, and not at all if a file is refused meanwhile. A later call
+    /// replaces an earlier one still waiting (a second Enter sends once).
     pub fn when_attached(&self, send: impl FnOnce() + 'static) {
         if self.writing.attaching.get_untracked() == 0 {
             send();

@@ -310,14 +310,18 @@ impl ChatStore {
             // since the page opened, and the read-ahead follows their
             // writes.
             let read = local_storage::read_ahead(store.listing_prefixes(&user)).await;
-            // Switched again since: that switch lists its own.
-            if matches!(read, Ok((_, ReadAheadEnd::Superseded))) || store.user_id() != user {
+            // Switched again since: that switch lists its own (and, if it
+            // has not started reading ahead yet, reads afresh).
+            if matches!(read, Ok((_, ReadAheadEnd::Superseded))) {
                 return;
+            }
+            if store.user_id() != user {
+                return local_storage::forget_read_ahead();
             }
             if at_startup {
                 store.storage.loaded.set(true);
             }
-            store.enter_listed(&user, None, writer);
+            store.enter_listed(&user, writer);
             local_storage::forget_read_ahead();
             let listed = read.ok().map(|(keys, _)| keys);
             set_timeout(
@@ -424,11 +428,11 @@ impl ChatStore {
     }
 
     /// Opening a profile once the store has loaded (at startup, and after
-    /// a switch's first frame): drafts of closed tabs saved (`keys`: the
-    /// store's keys, if just listed), then expiry, retention and the
-    /// sidebar's listing, which reads every entry and status.
-    fn enter_listed(&self, user: &str, keys: Option<&[String]>, writer: Writer) {
-        match self.with_manager(|m| m.enter_drafts(user, keys, &|_| writer)) {
+    /// a switch's first frame): drafts of closed tabs saved, then expiry,
+    /// retention and the sidebar's listing, which reads every entry and
+    /// status (read ahead, `list_ahead`).
+    fn enter_listed(&self, user: &str, writer: Writer) {
+        match self.with_manager(|m| m.enter_drafts(user, None, &|_| writer)) {
             Ok(left) => self.follow_drafts(left),
             Err(error) => self.report(error),
         }

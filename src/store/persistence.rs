@@ -257,12 +257,11 @@ impl ChatStore {
     pub(super) fn watch_other_tabs(&self) {
         let store = *self;
         let handle = window_event_listener(leptos::ev::storage, move |event| {
-            // First, so what follows reads what the other tab wrote.
-            crate::platform::local_storage::heard(
-                event.key().as_deref(),
-                event.new_value().as_deref(),
-            );
-            let Some(key) = event.key() else {
+            let key = event.key();
+            // First, so what follows reads what the other tab wrote. The
+            // value crosses into the wasm only if a read-ahead covers it.
+            crate::platform::local_storage::heard(key.as_deref(), || event.new_value());
+            let Some(key) = key else {
                 // Storage was cleared elsewhere.
                 store.schedule_refresh(None);
                 return;

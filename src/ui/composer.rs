@@ -34,20 +34,10 @@ pub fn Composer() -> impl IntoView {
             }
         });
     };
-    // Files still being read go with the message once they are in; if
-    // one could not be attached, nothing is sent: its notice shows and
-    // the text stays, for the user to decide.
+    // Files still being read go with the message once they are in.
     let send = move || {
         let text = draft.get_untracked();
-        if store.writing.attaching.get_untracked() == 0 {
-            send_now(text);
-            return;
-        }
-        store.when_attached(move || {
-            if store.writing.attach_notice.get_untracked().is_none() {
-                send_now(text);
-            }
-        });
+        store.when_attached(move || send_now(text));
     };
     // Sent at once, or, in the moment after the page opens, as soon as the
     // stored conversations have loaded (the text stays in the box until it
